@@ -1,0 +1,153 @@
+"""Platform allow/deny lists, matched on NORMALISED text so an entry also catches its evasive spellings.
+
+- An allow phrase (招商银行, a licensed 直销 company's name) is neutralised before scoring: its characters are
+  replaced by post separators, so no n-gram of the model sees them. Text around it is still scored.
+- A deny phrase forces at least its level (default ``high``) and is reported as evidence.
+
+List files: plain text, one phrase per line (``#`` starts a comment; for deny lists an optional TAB and a level
+name: ``发展下线<TAB>medium``), or JSON: a list of strings, or of objects ``{"phrase": "...", "level": "high"}``.
+Parsing files is I/O and lives in ``PhraseList.read``; matching is pure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from classifier.errors import ListFormatError
+from classifier.normalize import SEPARATOR, NormalizedBatch, NormalizerTables, normalize_batch
+from classifier.phrases import PhraseMatcher
+from classifier.risk import RiskLevel
+
+DEFAULT_DENY_LEVEL = RiskLevel.HIGH
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    phrase: str
+    level: RiskLevel
+
+
+@dataclass(frozen=True)
+class DenyHit:
+    entry: str
+    level: RiskLevel
+    start: int  # offsets into the ORIGINAL text
+    end: int
+
+
+@dataclass(frozen=True)
+class PhraseList:
+    """Entries plus their normalised forms, ready to match."""
+
+    kind: str
+    entries: tuple[ListEntry, ...]
+    matcher: PhraseMatcher | None
+
+    @classmethod
+    def build(cls, entries: Sequence[ListEntry], tables: NormalizerTables, kind: str) -> "PhraseList":
+        normalised = normalize_batch([e.phrase for e in entries], tables) if entries else None
+        phrases, kept = [], []
+        for i, entry in enumerate(entries):
+            codes = normalised.codes[normalised.starts[i] : normalised.starts[i + 1] - 1]
+            codes = codes[(codes != 0x20) & (codes != 0x0A)]
+            if codes.size == 0:
+                raise ListFormatError(f"{kind} list entry {entry.phrase!r} is empty after normalisation")
+            phrases.append(codes.tolist())
+            kept.append(entry)
+        return cls(kind, tuple(kept), PhraseMatcher.build(phrases) if phrases else None)
+
+    @classmethod
+    def coerce(cls, value, tables: NormalizerTables, kind: str) -> "PhraseList | None":
+        """None, a ``PhraseList``, a path to a list file, or a sequence of phrases/entries."""
+        if value is None or isinstance(value, PhraseList):
+            return value
+        if isinstance(value, (str, Path)):
+            return cls.build(read_list_file(Path(value), kind), tables, kind)
+        entries = [v if isinstance(v, ListEntry) else ListEntry(str(v), DEFAULT_DENY_LEVEL) for v in value]
+        return cls.build(entries, tables, kind)
+
+
+def _level(name: str, where: str) -> RiskLevel:
+    try:
+        return RiskLevel(name.strip().lower())
+    except ValueError:
+        raise ListFormatError(
+            f"{where}: level {name!r} is not one of {', '.join(level.value for level in RiskLevel)}"
+        ) from None
+
+
+def read_list_file(path: Path, kind: str) -> list[ListEntry]:
+    """Parse a plain-text or JSON list file (format in the module docstring)."""
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ListFormatError(f"{kind} list {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ListFormatError(f"{kind} list {path} is not readable UTF-8 text ({exc})") from None
+    entries: list[ListEntry] = []
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ListFormatError(f"{kind} list {path} is not valid JSON: {exc}") from None
+        if not isinstance(data, list):
+            raise ListFormatError(f"{kind} list {path} must hold a JSON array, got {type(data).__name__}")
+        for i, item in enumerate(data):
+            where = f"{path} item {i}"
+            if isinstance(item, str):
+                entries.append(ListEntry(item, DEFAULT_DENY_LEVEL))
+            elif isinstance(item, dict) and isinstance(item.get("phrase"), str):
+                entries.append(ListEntry(item["phrase"], _level(item.get("level", DEFAULT_DENY_LEVEL.value), where)))
+            else:
+                raise ListFormatError(f"{where}: expected a string or {{\"phrase\": ..., \"level\": ...}}, got {item!r}")
+        return entries
+    for number, line in enumerate(raw.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        phrase, _, level = line.partition("\t")
+        level = level.strip()
+        entries.append(ListEntry(phrase.strip(), _level(level, f"{path} line {number}") if level else DEFAULT_DENY_LEVEL))
+    return entries
+
+
+def apply_allow_list(batch: NormalizedBatch, allow: PhraseList) -> tuple[NormalizedBatch, dict[int, list[str]]]:
+    """A copy of ``batch`` with allow-list matches blanked out, and which entries matched in which post."""
+    if allow.matcher is None:
+        return batch, {}
+    codes = batch.codes.copy()
+    applied: dict[int, list[str]] = {}
+    for group in allow.matcher.groups:
+        for position, entry in allow.matcher.find(batch.codes, group):
+            codes[position : position + group.length] = SEPARATOR
+            names = applied.setdefault(int(batch.doc[position]), [])
+            if allow.entries[entry].phrase not in names:
+                names.append(allow.entries[entry].phrase)
+    blanked = NormalizedBatch(codes, batch.origin, batch.doc, batch.starts, batch.rules)
+    return blanked, applied
+
+
+def find_deny_hits(batch: NormalizedBatch, deny: PhraseList) -> dict[int, list[DenyHit]]:
+    """Deny-list matches per post, with offsets into the original text."""
+    hits: dict[int, list[DenyHit]] = {}
+    if deny.matcher is None:
+        return hits
+    for position, length, entry in deny.matcher.find_all(batch.codes):
+        doc = int(batch.doc[position])
+        start = int(batch.origin[position])
+        end = int(batch.origin[position + length - 1]) + 1
+        item = deny.entries[entry]
+        hits.setdefault(doc, []).append(DenyHit(item.phrase, item.level, start, end))
+    return hits
+
+
+def allowed_mask(batch: NormalizedBatch) -> np.ndarray:
+    """Positions blanked by an allow list (inside a post, a separator that is not its end)."""
+    ends = np.zeros(batch.codes.size, dtype=bool)
+    ends[batch.starts[1:] - 1] = True
+    return (batch.codes == SEPARATOR) & ~ends

@@ -1,0 +1,250 @@
+"""Text normalisation against evasive spelling, vectorised over whole batches, with a map back to the original.
+
+Why vectorised: bulk scoring must keep up with a keyword automaton (hundreds of thousands of posts per second
+per process), so normalisation cannot loop over characters in Python. A batch of posts is encoded once to UTF-32
+and every rule below is a numpy table lookup, mask or run computation over the flat code-point array.
+
+Rules, in order (each is one bit in ``NormalizedBatch.rules``; see ``RULES``):
+
+1. ``invisible``   zero-width and format characters, variation selectors, control characters, lone surrogates:
+                   dropped.
+2. ``fullwidth``   Unicode NFKC of each single character (full-width ASCII, circled digits, compatibility forms).
+3. ``case``        lower-casing.
+4. ``traditional`` traditional → simplified, character by character (the table is built with OpenCC ``t2s``).
+5. ``digits``      every ASCII digit becomes ``0``, so amounts and phone numbers generalise. Routine, so it is
+                   not reported as an evasion (``REPORTED_RULES``).
+6. ``separators``  a run of "weak" separators (spaces, punctuation, symbols, emoji) between two Chinese characters
+                   is removed: ``发.展 下|线`` → ``发展下线``. Runs containing a sentence boundary (。！？!?；;… or a
+                   line break) are kept. Remaining separator runs collapse to one space (or ``\\n`` for a
+                   boundary); runs at the start or end of a post are removed.
+7. ``folding``     phrases from the folding table (``data/folding.tsv``, e.g. 薇信 → 微信, 下綫 is already 下线 by
+                   rule 4) are replaced by their canonical spelling. Every entry keeps its length.
+
+Every kept character keeps the index of the original code point it came from (``NormalizedBatch.origin``), and
+no rule changes lengths other than by dropping characters, so an n-gram at normalised positions [i, i+n) maps to
+the original slice ``[origin[i], origin[i+n-1] + 1)`` — the evidence offsets a reviewer highlights.
+
+The character tables are data, not code: ``NormalizerTables.from_spec`` builds them from a JSON-able spec that
+training writes into the model manifest, so serving normalises exactly as training did without OpenCC or the
+repository's ``data/`` folder. The spec is built by ``training/normalization_spec.py``.
+
+Texts longer than ``max_chars`` code points are truncated (rule ``truncated``): a linear n-gram model has seen
+enough of a post after that many characters, and it bounds memory per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from classifier.phrases import PhraseMatcher
+
+N_CODEPOINTS = 0x110000
+SEPARATOR = 0  #: code placed after every post in the flat array
+DROP = -1  #: ``char_map`` value of a character that is removed
+SPACE = 0x20
+NEWLINE = 0x0A
+
+CLASS_CONTENT, CLASS_CJK, CLASS_WEAK, CLASS_STRONG, CLASS_POST_END = 0, 1, 2, 3, 4
+
+RULES: tuple[str, ...] = (
+    "invisible",
+    "fullwidth",
+    "case",
+    "traditional",
+    "digits",
+    "separators",
+    "folding",
+    "truncated",
+)
+RULE_BITS: dict[str, int] = {name: 1 << i for i, name in enumerate(RULES)}
+#: Rules listed in results. ``digits`` and ``case`` fire on ordinary text and say nothing about evasion.
+REPORTED_RULES: tuple[str, ...] = tuple(r for r in RULES if r not in ("digits", "case"))
+
+SPEC_VERSION = 1
+
+
+def rule_names(bits: int, reported_only: bool = True) -> list[str]:
+    """Names of the rules set in ``bits`` (by default only those worth showing a reviewer)."""
+    names = REPORTED_RULES if reported_only else RULES
+    return [name for name in names if bits & RULE_BITS[name]]
+
+
+@dataclass(frozen=True)
+class NormalizerTables:
+    """Lookup tables of the normaliser, built once per model from its spec."""
+
+    char_map: np.ndarray  # int32[N_CODEPOINTS]: target code point, or DROP
+    char_rule: np.ndarray  # uint16[N_CODEPOINTS]: rule bits a character sets when it is mapped or dropped
+    char_class: np.ndarray  # uint8[N_CODEPOINTS]: class of a character AFTER mapping
+    folds: PhraseMatcher
+    fold_targets: tuple[np.ndarray, ...]
+    max_chars: int
+    spec_sha256: str = field(default="")
+
+    @classmethod
+    def from_spec(cls, spec: Mapping) -> "NormalizerTables":
+        """Build the tables from a spec dict (see ``training/normalization_spec.py`` for its fields)."""
+        if spec.get("version") != SPEC_VERSION:
+            raise ValueError(
+                f"normaliser spec version {spec.get('version')!r} is not supported (expected {SPEC_VERSION}); "
+                "rebuild the model with this version of mlmrisk"
+            )
+        char_map = np.arange(N_CODEPOINTS, dtype=np.int32)
+        char_rule = np.zeros(N_CODEPOINTS, dtype=np.uint16)
+        src = np.asarray(spec["char_map"]["source"], dtype=np.int64)
+        char_map[src] = np.asarray(spec["char_map"]["target"], dtype=np.int32)
+        char_rule[src] = np.asarray(spec["char_map"]["rules"], dtype=np.uint16)
+        char_map[SEPARATOR] = DROP  # a NUL inside a post is dropped; post ends are placed explicitly
+        char_rule[SEPARATOR] = RULE_BITS["invisible"]
+        char_class = np.zeros(N_CODEPOINTS, dtype=np.uint8)
+        for start, end, klass in spec["char_class"]:
+            char_class[start:end] = klass
+        char_class[SEPARATOR] = CLASS_POST_END
+
+        for variant, canonical in spec["folds"]:
+            if len(variant) != len(canonical) or not variant:
+                raise ValueError(f"folding entry {variant!r} → {canonical!r} must keep its length")
+        folds = PhraseMatcher.build([[ord(c) for c in v] for v, _ in spec["folds"]])
+        targets = tuple(np.array([ord(c) for c in c_], dtype=np.int64) for _, c_ in spec["folds"])
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return cls(char_map, char_rule, char_class, folds, targets, int(spec["max_chars"]), digest)
+
+
+@dataclass(frozen=True)
+class NormalizedBatch:
+    """A batch of normalised posts as one flat array, ready for the n-gram graph.
+
+    ``codes[starts[i]:starts[i+1]-1]`` is post ``i``; ``codes[starts[i+1]-1]`` is its ``SEPARATOR``.
+    ``origin[k]`` is the index, in the ORIGINAL string of its post, of the code point that ``codes[k]`` came from
+    (-1 for separators). ``doc[k]`` is the post index of position ``k``.
+    """
+
+    codes: np.ndarray  # int64[T]
+    origin: np.ndarray  # int64[T]
+    doc: np.ndarray  # int64[T]
+    starts: np.ndarray  # int64[N+1]
+    rules: np.ndarray  # uint16[N]
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.starts) - 1
+
+    def text(self, i: int) -> str:
+        """The normalised text of post ``i``."""
+        chunk = self.codes[self.starts[i] : self.starts[i + 1] - 1]
+        return chunk.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+    def select(self, rows: Sequence[int]) -> "NormalizedBatch":
+        """A batch of only the given posts (in the given order), e.g. the flagged ones that need evidence."""
+        rows = np.asarray(rows, dtype=np.int64)
+        pieces = [np.arange(self.starts[r], self.starts[r + 1]) for r in rows]
+        take = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        starts = np.zeros(rows.size + 1, dtype=np.int64)
+        starts[1:] = np.cumsum(lengths)
+        doc = np.repeat(np.arange(rows.size, dtype=np.int64), lengths)
+        return NormalizedBatch(self.codes[take], self.origin[take], doc, starts, self.rules[rows])
+
+    def original_span(self, i: int, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` of post ``i`` covered by its normalised positions ``[start, end)``."""
+        base = self.starts[i]
+        return int(self.origin[base + start]), int(self.origin[base + end - 1]) + 1
+
+
+def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> NormalizedBatch:
+    """Normalise a batch of strings (callers turn non-strings into errors before calling)."""
+    n = len(texts)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return NormalizedBatch(empty, empty, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint16))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    rules = np.zeros(n, dtype=np.uint16)
+    if lengths.max() > tables.max_chars:
+        long = lengths > tables.max_chars
+        rules[long] |= RULE_BITS["truncated"]
+        texts = [t[: tables.max_chars] if too_long else t for t, too_long in zip(texts, long)]
+        lengths = np.minimum(lengths, tables.max_chars)
+
+    joined = "\x00".join(texts) + "\x00"
+    raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    spans = lengths + 1
+    ends = np.cumsum(spans)
+    post_end = ends - 1
+    doc_raw = np.repeat(np.arange(n, dtype=np.int64), spans)
+    within = np.arange(raw.size, dtype=np.int64) - np.repeat(ends - spans, spans)
+
+    mapped = tables.char_map[raw]
+    mapped[post_end] = SEPARATOR
+    rule_raw = tables.char_rule[raw]
+    rule_raw[post_end] = 0
+    changed = np.flatnonzero(rule_raw)
+    if changed.size:
+        np.bitwise_or.at(rules, doc_raw[changed], rule_raw[changed])
+
+    keep = np.flatnonzero(mapped != DROP)
+    codes = mapped[keep].astype(np.int64)
+    origin = within[keep]
+    doc = doc_raw[keep]
+    origin[codes == SEPARATOR] = -1
+
+    codes, origin, doc = _handle_separators(codes, origin, doc, tables.char_class, rules)
+    _apply_folds(codes, doc, tables, rules)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    starts[1:] = np.flatnonzero(codes == SEPARATOR) + 1
+    return NormalizedBatch(codes, origin, doc, starts, rules)
+
+
+def _handle_separators(
+    codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, char_class: np.ndarray, rules: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Join Chinese characters split by weak separators; collapse or trim the other separator runs."""
+    m = codes.size
+    klass = char_class[codes]
+    sepish = klass >= CLASS_WEAK
+    if not sepish.any():
+        return codes, origin, doc
+    pos = np.arange(m, dtype=np.int64)
+    prev = np.maximum.accumulate(np.where(~sepish, pos, -1))
+    nxt = np.minimum.accumulate(np.where(~sepish, pos, m)[::-1])[::-1]
+    # A run of separators is identified by the content character before it (prev + 1 keeps the key >= 0).
+    run_key = prev + 1
+    inner = sepish & (klass != CLASS_POST_END)
+    strong_runs = np.bincount(run_key[sepish], weights=(klass[sepish] >= CLASS_STRONG), minlength=m + 1) > 0
+    has_prev = prev >= 0
+    has_next = nxt < m
+    prev_cls = klass[np.where(has_prev, prev, 0)]
+    next_cls = klass[np.where(has_next, nxt, 0)]
+    run_strong = strong_runs[run_key]
+    # Runs touching a post end (leading or trailing separators) always contain a POST_END or start at -1.
+    at_edge = ~has_prev | (has_prev & (doc[np.where(has_prev, prev, 0)] != doc))
+    joining = inner & ~run_strong & has_prev & has_next & (prev_cls == CLASS_CJK) & (next_cls == CLASS_CJK)
+    if joining.any():
+        np.bitwise_or.at(rules, doc[joining], RULE_BITS["separators"])
+    first_in_run = inner & np.concatenate(([True], ~sepish[:-1] | (klass[:-1] == CLASS_POST_END)))
+    # Trailing runs: the next non-separator is in another post (or absent).
+    trailing = inner & (~has_next | (doc[np.where(has_next, nxt, 0)] != doc))
+    drop = inner & (joining | at_edge | trailing | ~first_in_run)
+    collapse = inner & ~drop
+    codes = codes.copy()
+    codes[collapse] = np.where(run_strong[collapse], NEWLINE, SPACE)
+    keep = ~drop
+    return codes[keep], origin[keep], doc[keep]
+
+
+def _apply_folds(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray) -> None:
+    """Replace folding-table variants in place, longest entries first (later groups see earlier folds)."""
+    for group in tables.folds.groups:
+        for position, entry in tables.folds.find(codes, group):
+            codes[position : position + group.length] = tables.fold_targets[entry]
+            rules[doc[position]] |= RULE_BITS["folding"]
+
+
+def normalize_text(text: str, tables: NormalizerTables) -> tuple[str, list[int]]:
+    """Normalise one string; returns the text and, per character, its index in the original."""
+    batch = normalize_batch([text], tables)
+    return batch.text(0), batch.origin[: batch.starts[1] - 1].tolist()

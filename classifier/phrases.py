@@ -1,0 +1,75 @@
+"""Exact multi-phrase matching over flat code-point arrays, vectorised per phrase length.
+
+Used by the normaliser's folding table and by allow/deny lists. Windows of each phrase length are hashed with a
+polynomial hash; candidate positions (hash in the phrase set) are then verified exactly, so collisions never
+produce a false match. Phrases never contain the post separator 0, so no match crosses a post end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+_BASE = 1 << 21
+_MOD = (1 << 31) - 1
+
+
+def window_hash(windows: np.ndarray) -> np.ndarray:
+    """Polynomial hash of the rows of an int64 [m, L] array."""
+    h = np.zeros(windows.shape[0], dtype=np.int64)
+    for j in range(windows.shape[1]):
+        h = (h * _BASE + windows[:, j]) % _MOD
+    return h
+
+
+@dataclass(frozen=True)
+class _LengthGroup:
+    length: int
+    keys: np.ndarray  # int64[m], sorted
+    phrases: np.ndarray  # int64[m, length], in key order
+    entries: np.ndarray  # int64[m], index of the phrase in the matcher's input order
+
+
+@dataclass(frozen=True)
+class PhraseMatcher:
+    """A set of phrases (code-point arrays) to find in normalised text, longest first."""
+
+    groups: tuple[_LengthGroup, ...]
+
+    @classmethod
+    def build(cls, phrases: Sequence[Sequence[int]]) -> "PhraseMatcher":
+        by_length: dict[int, list[int]] = {}
+        for index, phrase in enumerate(phrases):
+            if len(phrase) == 0:
+                raise ValueError("an empty phrase cannot be matched")
+            by_length.setdefault(len(phrase), []).append(index)
+        groups = []
+        for length in sorted(by_length, reverse=True):
+            indices = by_length[length]
+            codes = np.array([list(phrases[i]) for i in indices], dtype=np.int64)
+            keys = window_hash(codes)
+            order = np.argsort(keys, kind="stable")
+            groups.append(_LengthGroup(length, keys[order], codes[order], np.asarray(indices)[order]))
+        return cls(tuple(groups))
+
+    def find(self, codes: np.ndarray, group: _LengthGroup) -> list[tuple[int, int]]:
+        """(position, phrase index) of every exact match of the group's phrases in ``codes``."""
+        if codes.size < group.length:
+            return []
+        windows = np.lib.stride_tricks.sliding_window_view(codes, group.length)
+        hashes = window_hash(windows)
+        matches = []
+        for position in np.flatnonzero(np.isin(hashes, group.keys)):
+            lo = np.searchsorted(group.keys, hashes[position], side="left")
+            hi = np.searchsorted(group.keys, hashes[position], side="right")
+            for k in range(lo, hi):
+                if np.array_equal(codes[position : position + group.length], group.phrases[k]):
+                    matches.append((int(position), int(group.entries[k])))
+                    break
+        return matches
+
+    def find_all(self, codes: np.ndarray) -> list[tuple[int, int, int]]:
+        """(position, length, phrase index) of every match of every length, longest phrases first."""
+        return [(p, g.length, e) for g in self.groups for p, e in self.find(codes, g)]

@@ -1,0 +1,87 @@
+"""The monitoring risk index and its bands, mapped to the regulators' disposal tiers (DESIGN.md §4).
+
+risk index = round(100 · p), p the calibrated probability that a post promotes a pyramid scheme.
+
+| level    | rule (p = MLM probability; an element is present when its probability ≥ ``element``)        | action / SAMR tier |
+|----------|---------------------------------------------------------------------------------------------|--------------------|
+| none     | p < ``watch``                                                                               | —                  |
+| low      | ``watch`` ≤ p < ``flag``: money-making hype, contact hints, no Art. 7 element proven          | log, watch         |
+| medium   | flagged (p ≥ ``flag``) with at most one element, none at high confidence                     | human review; 提醒 / 约谈 / 告诫 |
+| high     | flagged with ≥ 2 elements, or one element with probability ≥ ``element_confident``           | remove, keep evidence; 行政查处 |
+| severe   | flagged, p ≥ ``severe``, ≥ 3 elements including team pay (团队计酬) or a money game (资金盘)   | freeze, evidence package; 移送公安 after 线下实证 |
+
+A single post rarely proves "severe" in law (≥ 30 participants, ≥ 3 levels need offline evidence); the band says
+the post *describes* such a scheme. A deny-list hit raises the level to at least the list's level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+import numpy as np
+
+from classifier.labels import ELEMENTS
+
+
+class RiskLevel(str, Enum):
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    SEVERE = "severe"
+
+    @property
+    def rank(self) -> int:
+        return LEVELS.index(self)
+
+
+LEVELS: tuple[RiskLevel, ...] = tuple(RiskLevel)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Probability cut-offs; ``flag`` is chosen on cross-validated data at training time and kept in the manifest."""
+
+    flag: float = 0.5
+    watch: float = 0.2
+    element: float = 0.5
+    element_confident: float = 0.9
+    severe: float = 0.9
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold {name}={value!r} must lie in [0, 1]")
+        if self.watch > self.flag:
+            raise ValueError(f"watch threshold {self.watch} must not exceed the flag threshold {self.flag}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def risk_index(probability: np.ndarray) -> np.ndarray:
+    """The 0–100 index of calibrated probabilities."""
+    return np.rint(np.asarray(probability, dtype=np.float64) * 100.0).astype(np.int64)
+
+
+def risk_levels(probability: np.ndarray, element_probability: np.ndarray, thresholds: Thresholds) -> np.ndarray:
+    """Level rank (index into ``LEVELS``) of every post; ``element_probability`` is [N, 4] in ``ELEMENTS`` order."""
+    p = np.asarray(probability, dtype=np.float64)
+    elements = np.asarray(element_probability, dtype=np.float64).reshape(p.size, len(ELEMENTS))
+    present = elements >= thresholds.element
+    n_present = present.sum(axis=1)
+    confident = (elements >= thresholds.element_confident).any(axis=1)
+    structural = present[:, ELEMENTS.index("team")] | present[:, ELEMENTS.index("ponzi")]
+    flagged = p >= thresholds.flag
+    level = np.where(p >= thresholds.watch, LEVELS.index(RiskLevel.LOW), LEVELS.index(RiskLevel.NONE))
+    level = np.where(flagged, LEVELS.index(RiskLevel.MEDIUM), level)
+    level = np.where(flagged & ((n_present >= 2) | confident), LEVELS.index(RiskLevel.HIGH), level)
+    severe = flagged & (p >= thresholds.severe) & (n_present >= 3) & structural
+    return np.where(severe, LEVELS.index(RiskLevel.SEVERE), level).astype(np.int64)
+
+
+def risk_level(probability: float, element_probability: dict[str, float], thresholds: Thresholds) -> RiskLevel:
+    """Level of one post (element probabilities by name)."""
+    row = np.array([[element_probability.get(e, 0.0) for e in ELEMENTS]])
+    return LEVELS[int(risk_levels(np.array([probability]), row, thresholds)[0])]

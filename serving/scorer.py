@@ -1,0 +1,304 @@
+"""Score posts with a model directory: one ONNX file plus its JSON manifest, nothing else.
+
+No scikit-learn, no pickle: the manifest carries the normaliser tables and thresholds, the ONNX graph carries
+everything learned. One onnxruntime session with one thread per process (DESIGN.md §2: more intra-op threads are
+slower on these small ops; scale with processes instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from classifier.errors import ModelLoadError
+from classifier.evidence import extract_evidence
+from classifier.labels import ELEMENTS, HEADS
+from classifier.lists import PhraseList, apply_allow_list, find_deny_hits
+from classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
+from classifier.result import ElementResult, Evidence, InputError, RiskResult
+from classifier.risk import LEVELS, RiskLevel, Thresholds, risk_index, risk_levels
+
+MANIFEST_FORMAT = "mlmrisk-model"
+SUPPORTED_FORMAT_VERSIONS = (1,)
+DEFAULT_BATCH_SIZE = 1024
+_EXPECTED_INPUTS = {"codes": "tensor(int64)", "doc_index": "tensor(int64)", "n_docs": "tensor(int64)"}
+
+
+def default_model_dir() -> Path:
+    """``$MLMRISK_MODEL`` if set, else the shipped ``models/default`` beside this package."""
+    override = os.environ.get("MLMRISK_MODEL")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def coerce_text(value: object) -> str | InputError:
+    """A scorable string, or the reason it is not one (None, numbers, lists, invalid UTF-8 bytes…)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return InputError("missing_text", "text is null or missing")
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return InputError("invalid_utf8", f"text bytes are not valid UTF-8 ({exc.reason} at byte {exc.start})")
+    return InputError("not_a_string", f"text must be a string, got {type(value).__name__}")
+
+
+@dataclass
+class ScoredBatch:
+    """Scores of a batch as arrays (fast path for bulk jobs); ``results()``/``records()`` build per-post objects.
+
+    Rows whose input was bad have ``error`` set and NaN/-1/False in the arrays.
+    """
+
+    texts: list[str | None]
+    errors: list[InputError | None]
+    probability: np.ndarray  # float64[N]
+    element_probability: np.ndarray  # float64[N, 4]
+    risk: np.ndarray  # int64[N]
+    level: np.ndarray  # int64[N], index into LEVELS; -1 for errors
+    flagged: np.ndarray  # bool[N]
+    rules: np.ndarray  # uint16[N]
+    evidence: dict[int, tuple[Evidence, ...]]
+    element_evidence: dict[int, dict[str, tuple[Evidence, ...]]]
+    lists: dict[int, tuple[str, ...]]
+    thresholds: Thresholds
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def results(self) -> list[RiskResult]:
+        out = []
+        for i, error in enumerate(self.errors):
+            if error is not None:
+                out.append(RiskResult.failed(error))
+                continue
+            element_evidence = self.element_evidence.get(i, {})
+            elements = {
+                name: ElementResult(
+                    float(self.element_probability[i, k]),
+                    bool(self.element_probability[i, k] >= self.thresholds.element),
+                    element_evidence.get(name, ()),
+                )
+                for k, name in enumerate(ELEMENTS)
+            }
+            out.append(
+                RiskResult(
+                    probability=float(self.probability[i]),
+                    risk=int(self.risk[i]),
+                    level=LEVELS[int(self.level[i])],
+                    flagged=bool(self.flagged[i]),
+                    elements=elements,
+                    evidence=self.evidence.get(i, ()),
+                    normalization=tuple(rule_names(int(self.rules[i]))),
+                    lists=self.lists.get(i, ()),
+                )
+            )
+        return out
+
+    def records(self, ids: Sequence[object] | None = None) -> list[dict]:
+        """One JSON-ready dict per input, in order; ``id`` first when ids are given."""
+        records = []
+        for i, result in enumerate(self.results()):
+            record = {"id": ids[i]} if ids is not None else {}
+            record.update(result.to_dict())
+            records.append(record)
+        return records
+
+
+class Scorer:
+    """Scores Chinese posts for pyramid-scheme promotion risk.
+
+    >>> from serving import Scorer
+    >>> scorer = Scorer.load()                                    # doctest: +SKIP
+    >>> scorer.score(["静态收益加动态收益，直推十人拿见点奖"])[0].level   # doctest: +SKIP
+    """
+
+    def __init__(self, model_dir: Path, manifest: dict, session: ort.InferenceSession, tables: NormalizerTables,
+                 thresholds: Thresholds, allow: PhraseList | None = None, deny: PhraseList | None = None):
+        self.model_dir = model_dir
+        self.manifest = manifest
+        self.session = session
+        self.tables = tables
+        self.thresholds = thresholds
+        self.allow = allow
+        self.deny = deny
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | Path | None = None, *, allow=None, deny=None, verify: bool = True) -> "Scorer":
+        """Load a model directory (default: the shipped model) and optional allow/deny lists.
+
+        ``allow``/``deny``: a path to a list file (plain text or JSON, see ``classifier.lists``), a list of
+        phrases, or a ``PhraseList``. ``verify`` checks the ONNX file's SHA-256 against the manifest.
+        """
+        model_dir = Path(path) if path is not None else default_model_dir()
+        manifest_path = model_dir / "manifest.json"
+        if not manifest_path.is_file():
+            raise ModelLoadError(
+                f"no manifest.json in {model_dir}: expected a model directory written by `mlmrisk train` "
+                "(model.onnx + manifest.json); pass --model DIR or rebuild with `mlmrisk train`"
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(f"{manifest_path} is not readable JSON ({exc}); rebuild with `mlmrisk train`") from exc
+        if manifest.get("format") != MANIFEST_FORMAT or manifest.get("format_version") not in SUPPORTED_FORMAT_VERSIONS:
+            raise ModelLoadError(
+                f"{manifest_path} has format {manifest.get('format')!r} version {manifest.get('format_version')!r}; "
+                f"this mlmrisk reads {MANIFEST_FORMAT!r} versions {SUPPORTED_FORMAT_VERSIONS}"
+            )
+        if list(manifest.get("heads", [])) != list(HEADS):
+            raise ModelLoadError(f"model heads {manifest.get('heads')} differ from this version's {list(HEADS)}")
+        onnx_path = model_dir / manifest["onnx"]["file"]
+        if not onnx_path.is_file():
+            raise ModelLoadError(f"{onnx_path} is missing; the model directory is incomplete")
+        if verify:
+            actual = _sha256(onnx_path)
+            if actual != manifest["onnx"]["sha256"]:
+                raise ModelLoadError(
+                    f"{onnx_path} has SHA-256 {actual} but the manifest records {manifest['onnx']['sha256']}: "
+                    "the file was changed or truncated; restore it or rebuild with `mlmrisk train`"
+                )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelLoadError(f"onnxruntime cannot load {onnx_path}: {exc}") from exc
+        inputs = {i.name: i.type for i in session.get_inputs()}
+        if inputs != _EXPECTED_INPUTS:
+            raise ModelLoadError(f"{onnx_path} has inputs {inputs}; expected {_EXPECTED_INPUTS}")
+        tables = NormalizerTables.from_spec(manifest["normalizer"])
+        thresholds = Thresholds(**manifest["thresholds"])
+        allow_list = PhraseList.coerce(allow, tables, kind="allow")
+        deny_list = PhraseList.coerce(deny, tables, kind="deny")
+        return cls(model_dir, manifest, session, tables, thresholds, allow_list, deny_list)
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.manifest.get('model_version', '?')}+{self.manifest['onnx']['sha256'][:12]}"
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, texts: Sequence[object]) -> list[RiskResult]:
+        """One ``RiskResult`` per input, in order (bad inputs get a result with ``error`` set)."""
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("score() takes a sequence of texts; for one text use score([text])[0]")
+        results: list[RiskResult] = []
+        items = list(texts)
+        for start in range(0, len(items), DEFAULT_BATCH_SIZE):
+            results.extend(self.score_batch(items[start : start + DEFAULT_BATCH_SIZE]).results())
+        return results
+
+    def score_iter(self, texts: Iterable[object], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[RiskResult]:
+        """Stream results for any iterable of texts, scoring ``batch_size`` at a time."""
+        batch: list[object] = []
+        for text in texts:
+            batch.append(text)
+            if len(batch) >= batch_size:
+                yield from self.score_batch(batch).results()
+                batch = []
+        if batch:
+            yield from self.score_batch(batch).results()
+
+    def score_batch(self, texts: Sequence[object]) -> ScoredBatch:
+        """Score a batch into arrays; evidence is computed for flagged posts only."""
+        n = len(texts)
+        coerced = [coerce_text(t) for t in texts]
+        errors = [c if isinstance(c, InputError) else None for c in coerced]
+        good = [i for i, c in enumerate(coerced) if not isinstance(c, InputError)]
+        good_texts = [coerced[i] for i in good]
+        probability = np.full(n, np.nan)
+        elements = np.full((n, len(ELEMENTS)), np.nan)
+        risk = np.full(n, -1, dtype=np.int64)
+        level = np.full(n, -1, dtype=np.int64)
+        flagged = np.zeros(n, dtype=bool)
+        rules = np.zeros(n, dtype=np.uint16)
+        evidence: dict[int, tuple[Evidence, ...]] = {}
+        element_evidence: dict[int, dict[str, tuple[Evidence, ...]]] = {}
+        lists: dict[int, tuple[str, ...]] = {}
+        if good_texts:
+            batch = normalize_batch(good_texts, self.tables)
+            allowed: dict[int, list[str]] = {}
+            if self.allow is not None:
+                batch, allowed = apply_allow_list(batch, self.allow)
+            probs = self._run(batch)
+            index = np.asarray(good)
+            probability[index] = probs[:, 0]
+            elements[index] = probs[:, 1:]
+            rules[index] = batch.rules
+            sub_levels = risk_levels(probs[:, 0], probs[:, 1:], self.thresholds)
+            sub_flagged = probs[:, 0] >= self.thresholds.flag
+            deny_hits = find_deny_hits(batch, self.deny) if self.deny is not None else {}
+            for j, hits in deny_hits.items():
+                forced = max(h.level.rank for h in hits)
+                sub_levels[j] = max(int(sub_levels[j]), forced)
+                sub_flagged[j] = True
+            level[index] = sub_levels
+            flagged[index] = sub_flagged
+            risk[index] = risk_index(probs[:, 0])
+            for j, names in allowed.items():
+                lists[good[j]] = tuple(f"allow:{name}" for name in names)
+            for j, hits in deny_hits.items():
+                lists[good[j]] = lists.get(good[j], ()) + tuple(f"deny:{h.entry}" for h in hits)
+            hit_rows = np.flatnonzero(sub_flagged)
+            if hit_rows.size:
+                self._explain_rows(batch, good_texts, hit_rows, probs, deny_hits, good, evidence, element_evidence)
+        return ScoredBatch([c if isinstance(c, str) else None for c in coerced], errors, probability, elements,
+                           risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds)
+
+    def _run(self, batch: NormalizedBatch, outputs: Sequence[str] = ("probabilities",)) -> np.ndarray:
+        feeds = {"codes": batch.codes, "doc_index": batch.doc,
+                 "n_docs": np.array([batch.n_docs], dtype=np.int64)}
+        result = self.session.run(list(outputs), feeds)
+        return result[0].astype(np.float64) if len(outputs) == 1 else result
+
+    def _explain_rows(self, batch: NormalizedBatch, texts: list[str], rows: np.ndarray, probs: np.ndarray,
+                      deny_hits: dict, good: list[int], evidence: dict, element_evidence: dict) -> None:
+        """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights."""
+        sub = batch.select(rows)
+        _, gram_weights, norms = self._run(sub, ("probabilities", "gram_weights", "norms"))
+        spans = extract_evidence(sub, [texts[j] for j in rows], gram_weights, norms)
+        for local, j in enumerate(rows):
+            per_head = spans[local]
+            main = list(per_head[0])
+            for hit in deny_hits.get(int(j), ()):
+                main.insert(0, Evidence(hit.start, hit.end, texts[j][hit.start:hit.end], 1.0, f"deny_list:{hit.entry}"))
+            evidence[good[j]] = tuple(main)
+            element_evidence[good[j]] = {
+                name: per_head[k + 1]
+                for k, name in enumerate(ELEMENTS)
+                if probs[j, k + 1] >= self.thresholds.element
+            }
+
+    def explain(self, text: str, top: int = 15) -> dict:
+        """Everything a reviewer needs for one text: result, normalised text, rules, top-weighted n-grams."""
+        result = self.score([text])[0]
+        batch = normalize_batch([text], self.tables)
+        if self.allow is not None:
+            batch, _ = apply_allow_list(batch, self.allow)
+        _, gram_weights, norms = self._run(batch, ("probabilities", "gram_weights", "norms"))
+        from classifier.evidence import top_features
+
+        return {"result": result, "normalized": batch.text(0),
+                "features": top_features(batch, text, gram_weights, norms, top=top)}

@@ -1,0 +1,111 @@
+"""Linear heads over the hashed TF-IDF features: the overall MLM head and one head per legal element.
+
+Each head is an L2-regularised logistic regression followed by sigmoid (Platt) calibration,
+p = 1 / (1 + exp(-(slope · z + offset))) with z the head's decision value. Calibration parameters are fitted on
+out-of-fold decision values (``calibrate``), as ``CalibratedClassifierCV(method="sigmoid", ensemble=False)``
+does, so that one linear model per head plus one sigmoid is all the ONNX graph needs (DESIGN.md §1: sigmoid
+calibration converts exactly, isotonic does not).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from classifier.labels import HEADS
+
+
+class LinearHeads(ClassifierMixin, BaseEstimator):
+    """One logistic regression per column of ``Y`` (column 0 = MLM, then the elements in ``HEADS`` order).
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation strength of the MLM head.
+    element_C : float or None
+        Inverse regularisation strength of the element heads (None: same as ``C``).
+    class_weight : "balanced" or None
+        Passed to every head: positives are rare in real data.
+    max_iter : int
+        Solver iterations per head.
+    """
+
+    _parameter_constraints: dict = {}
+
+    def __init__(self, C: float = 4.0, element_C: float | None = None, class_weight=None, max_iter: int = 200):
+        self.C = C
+        self.element_C = element_C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    def fit(self, X, Y, sample_weight=None) -> "LinearHeads":
+        Y = np.asarray(Y)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if Y.shape[1] > len(HEADS):
+            raise ValueError(f"Y has {Y.shape[1]} columns; at most {len(HEADS)} heads ({', '.join(HEADS)})")
+        coefs, intercepts = [], []
+        for k in range(Y.shape[1]):
+            C = self.C if k == 0 or self.element_C is None else self.element_C
+            y = Y[:, k]
+            if y.min() == y.max():
+                # A head with one class only (tiny data sets): a constant, very confident score.
+                coefs.append(np.zeros(X.shape[1]))
+                intercepts.append(8.0 if y[0] else -8.0)
+                continue
+            model = LogisticRegression(
+                C=C, solver="liblinear", class_weight=self.class_weight, max_iter=self.max_iter
+            )
+            model.fit(X, y, sample_weight=sample_weight)
+            coefs.append(model.coef_.ravel())
+            intercepts.append(float(model.intercept_[0]))
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.asarray(intercepts)
+        self.n_heads_ = Y.shape[1]
+        self.classes_ = np.array([0, 1])
+        if not hasattr(self, "calibration_slope_"):
+            self.calibration_slope_ = np.ones(self.n_heads_)
+            self.calibration_offset_ = np.zeros(self.n_heads_)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Raw decision values z, one column per head."""
+        check_is_fitted(self, "coef_")
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def calibrate(self, decision_values: np.ndarray, Y: np.ndarray) -> "LinearHeads":
+        """Fit the per-head sigmoid on out-of-fold decision values (Platt scaling, with Platt's target smoothing)."""
+        slopes, offsets = fit_sigmoid_calibration(decision_values, Y)
+        self.calibration_slope_ = slopes
+        self.calibration_offset_ = offsets
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Calibrated probability of every head, shape [n, n_heads] (column 0 = MLM)."""
+        z = self.decision_function(X)
+        return 1.0 / (1.0 + np.exp(-(z * self.calibration_slope_ + self.calibration_offset_)))
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X)[:, 0] >= 0.5).astype(int)
+
+
+def fit_sigmoid_calibration(decision_values: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, (slope, offset) maximising the likelihood of Platt's smoothed targets."""
+    from sklearn.calibration import _SigmoidCalibration
+
+    decision_values = np.atleast_2d(np.asarray(decision_values, dtype=np.float64))
+    Y = np.asarray(Y).reshape(decision_values.shape)
+    slopes, offsets = [], []
+    for k in range(decision_values.shape[1]):
+        y = Y[:, k]
+        if y.min() == y.max():
+            slopes.append(1.0)
+            offsets.append(0.0)
+            continue
+        calibrator = _SigmoidCalibration().fit(decision_values[:, k], y)
+        # scikit-learn's sigmoid is 1 / (1 + exp(a·z + b)).
+        slopes.append(-float(calibrator.a_))
+        offsets.append(-float(calibrator.b_))
+    return np.asarray(slopes), np.asarray(offsets)
