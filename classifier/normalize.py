@@ -18,7 +18,8 @@ Rules, in order (each is one bit in ``NormalizedBatch.rules``; see ``RULES``):
                    line break) are kept. Remaining separator runs collapse to one space (or ``\\n`` for a
                    boundary); runs at the start or end of a post are removed.
 7. ``folding``     phrases from the folding table (``data/folding.tsv``, e.g. 薇信 → 微信, 下綫 is already 下线 by
-                   rule 4) are replaced by their canonical spelling. Every entry keeps its length.
+                   rule 4) are replaced by their canonical spelling. Every entry keeps its length. When a fold
+                   happened, rule 6 runs once more (c.销 → c销 → 传销 leaves a joinable separator).
 
 Every kept character keeps the index of the original code point it came from (``NormalizedBatch.origin``), and
 no rule changes lengths other than by dropping characters, so an n-gram at normalised positions [i, i+n) maps to
@@ -193,7 +194,9 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
     origin[codes == SEPARATOR] = -1
 
     codes, origin, doc = _handle_separators(codes, origin, doc, tables.char_class, rules)
-    _apply_folds(codes, doc, tables, rules)
+    if _apply_folds(codes, doc, tables, rules):
+        # A fold can turn ASCII into Chinese (c销 → 传销), making a separator run next to it joinable.
+        codes, origin, doc = _handle_separators(codes, origin, doc, tables.char_class, rules)
     starts = np.zeros(n + 1, dtype=np.int64)
     starts[1:] = np.flatnonzero(codes == SEPARATOR) + 1
     return NormalizedBatch(codes, origin, doc, starts, rules)
@@ -236,12 +239,15 @@ def _handle_separators(
     return codes[keep], origin[keep], doc[keep]
 
 
-def _apply_folds(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray) -> None:
-    """Replace folding-table variants in place, longest entries first (later groups see earlier folds)."""
+def _apply_folds(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray) -> bool:
+    """Replace folding-table variants in place, longest entries first; True if anything was replaced."""
+    folded = False
     for group in tables.folds.groups:
         for position, entry in tables.folds.find(codes, group):
             codes[position : position + group.length] = tables.fold_targets[entry]
             rules[doc[position]] |= RULE_BITS["folding"]
+            folded = True
+    return folded
 
 
 def normalize_text(text: str, tables: NormalizerTables) -> tuple[str, list[int]]:

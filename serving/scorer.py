@@ -23,7 +23,8 @@ from classifier.labels import ELEMENTS, HEADS
 from classifier.lists import PhraseList, apply_allow_list, find_deny_hits
 from classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
 from classifier.result import ElementResult, Evidence, InputError, RiskResult
-from classifier.risk import LEVELS, RiskLevel, Thresholds, risk_index, risk_levels
+from classifier.risk import LEVELS, Thresholds, risk_index, risk_levels
+from serving.words import word_boundaries
 
 MANIFEST_FORMAT = "mlmrisk-model"
 SUPPORTED_FORMAT_VERSIONS = (1,)
@@ -278,7 +279,7 @@ class Scorer:
         """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights."""
         sub = batch.select(rows)
         _, gram_weights, norms = self._run(sub, ("probabilities", "gram_weights", "norms"))
-        spans = extract_evidence(sub, [texts[j] for j in rows], gram_weights, norms)
+        spans = extract_evidence(sub, [texts[j] for j in rows], gram_weights, norms, snap=word_boundaries)
         for local, j in enumerate(rows):
             per_head = spans[local]
             main = list(per_head[0])

@@ -8,8 +8,8 @@ normalised code points with a 0 after every post; n-gram buckets are computed wi
 and scatter-added per post; the occurrence norm, the intercepts and the sigmoid calibration follow.
 
 Inputs: ``codes`` int64[T], ``doc_index`` int64[T], ``n_docs`` int64[1].
-Outputs: ``probabilities`` float32[N, H]; ``gram_weights`` float32[G, H] (per n-gram occurrence, before the
-norm, in the layout of ``classifier.features.Grams``) and ``norms`` float32[N], which serving asks for only when it
+Outputs: ``probabilities`` float64[N, H]; ``gram_weights`` float32[G, H] (per n-gram occurrence, before the
+norm, in the layout of ``classifier.features.Grams``) and ``norms`` float64[N], which serving asks for only when it
 builds evidence for flagged posts.
 """
 
@@ -44,7 +44,7 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope:
     idf_sq = np.zeros(N_BUCKETS + 1, dtype=np.float32)
     idf_sq[:N_BUCKETS] = (idf.astype(np.float64) ** 2).astype(np.float32)
     # logit = slope · (S / norm + intercept) + offset  =  slope · S / norm + (slope · intercept + offset)
-    total_offset = (slope * intercept + offset).astype(np.float32)
+    total_offset = (slope * intercept + offset).astype(np.float64)
 
     def const(name: str, value) -> onnx.TensorProto:
         return numpy_helper.from_array(np.asarray(value), name)
@@ -52,7 +52,7 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope:
     inits = [
         numpy_helper.from_array(weights, "weights"),
         numpy_helper.from_array(idf_sq, "idf_sq"),
-        const("slope", slope.astype(np.float32)),
+        const("slope", slope.astype(np.float64)),
         const("offset", total_offset),
         const("zero", np.array(0, dtype=np.int64)),
         const("A1", np.array(HASH_A1, dtype=np.int64)),
@@ -62,7 +62,7 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope:
         const("S2", np.array(HASH_SALTS[2], dtype=np.int64)),
         const("S3", np.array(HASH_SALTS[3], dtype=np.int64)),
         const("dummy", np.array(N_BUCKETS, dtype=np.int64)),
-        const("one_f", np.array(1.0, dtype=np.float32)),
+        const("one_f", np.array(1.0, dtype=np.float64)),
         const("n_heads", np.array([n_heads], dtype=np.int64)),
         const("axes0", np.array([0], dtype=np.int64)),
         const("axes1", np.array([1], dtype=np.int64)),
@@ -114,11 +114,14 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope:
         N("Concat", ["doc_index", "doc_2", "doc_3"], ["gram_doc"], axis=0),
         N("Unsqueeze", ["gram_doc", "axes1"], ["gram_doc_col"]),
         N("Gather", ["weights", "buckets"], ["gram_weights"], axis=0),
-        N("Gather", ["idf_sq", "buckets"], ["gram_sq"], axis=0),
+        N("Gather", ["idf_sq", "buckets"], ["gram_sq32"], axis=0),
+        # Weights are stored as float32 (model size); sums run in float64 so that long posts keep parity.
+        N("Cast", ["gram_weights"], ["gram_weights64"], to=TensorProto.DOUBLE),
+        N("Cast", ["gram_sq32"], ["gram_sq"], to=TensorProto.DOUBLE),
         N("Concat", ["n_docs", "n_heads"], ["sums_shape"], axis=0),
-        N("ConstantOfShape", ["sums_shape"], ["sums_zero"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.0])),
-        N("ConstantOfShape", ["n_docs"], ["sq_zero"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.0])),
-        N("ScatterND", ["sums_zero", "gram_doc_col", "gram_weights"], ["sums"], reduction="add"),
+        N("ConstantOfShape", ["sums_shape"], ["sums_zero"], value=helper.make_tensor("v", TensorProto.DOUBLE, [1], [0.0])),
+        N("ConstantOfShape", ["n_docs"], ["sq_zero"], value=helper.make_tensor("v", TensorProto.DOUBLE, [1], [0.0])),
+        N("ScatterND", ["sums_zero", "gram_doc_col", "gram_weights64"], ["sums"], reduction="add"),
         N("ScatterND", ["sq_zero", "gram_doc_col", "gram_sq"], ["sq"], reduction="add"),
         N("Sqrt", ["sq"], ["root"]),
         N("Max", ["root", "one_f"], ["norms"]),
@@ -137,9 +140,9 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope:
             helper.make_tensor_value_info("n_docs", TensorProto.INT64, [1]),
         ],
         [
-            helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", n_heads]),
+            helper.make_tensor_value_info("probabilities", TensorProto.DOUBLE, ["N", n_heads]),
             helper.make_tensor_value_info("gram_weights", TensorProto.FLOAT, ["G", n_heads]),
-            helper.make_tensor_value_info("norms", TensorProto.FLOAT, ["N"]),
+            helper.make_tensor_value_info("norms", TensorProto.DOUBLE, ["N"]),
         ],
         inits,
     )

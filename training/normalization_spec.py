@@ -102,6 +102,7 @@ def _unicode_tables() -> tuple[dict, list[list[int]]]:
             sources.append(cp)
             targets.append(ord(out))
             rules.append(bits)
+    sources, targets, rules = _to_fixpoint(sources, targets, rules)
     classes: list[list[int]] = []
     run_start, run_class = 0, _char_class(0)
     for cp in range(1, N_CODEPOINTS + 1):
@@ -111,6 +112,24 @@ def _unicode_tables() -> tuple[dict, list[list[int]]]:
                 classes.append([run_start, cp, run_class])
             run_start, run_class = cp, klass
     return {"source": sources, "target": targets, "rules": rules}, classes
+
+
+def _to_fixpoint(sources: list[int], targets: list[int], rules: list[int]) -> tuple[list, list, list]:
+    """Compose the map with itself until mapping twice equals mapping once (normalisation is idempotent).
+
+    OpenCC can map a character to one that is itself converted again, and NFKC output can be upper-case.
+    """
+    mapping = dict(zip(sources, zip(targets, rules)))
+    for source in list(mapping):
+        target, bits = mapping[source]
+        for _ in range(8):
+            if target == DROP or target not in mapping:
+                break
+            target, more = mapping[target]
+            bits |= more
+        mapping[source] = (target, bits)
+    ordered = sorted(mapping.items())
+    return [s for s, _ in ordered], [t for _, (t, _) in ordered], [b for _, (_, b) in ordered]
 
 
 def build_normalization_spec(folding_path: Path | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> dict:

@@ -44,7 +44,7 @@ class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
         else:
             self.normalizer_spec_ = dict(self.normalizer_spec)
         self.tables_ = NormalizerTables.from_spec(self.normalizer_spec_)
-        counts = self._counts(texts)
+        counts = self.count_grams(texts)
         presence = counts.copy()
         presence.data[:] = 1.0
         document_frequency = np.asarray(presence.sum(axis=0)).ravel()
@@ -55,7 +55,7 @@ class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         check_is_fitted(self, "idf_")
-        counts = self._counts(texts)
+        counts = self.count_grams(texts)
         return self.weight(counts)
 
     def weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
@@ -70,7 +70,7 @@ class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "tables_")
         return normalize_batch(list(texts), self.tables_)
 
-    def _counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def count_grams(self, texts: Sequence[str]) -> sp.csr_matrix:
         texts = list(texts)
         blocks = []
         for start in range(0, len(texts), self.batch_size):

@@ -1,0 +1,92 @@
+"""Normaliser: a table of evasions with the reason for each, and properties checked with hypothesis."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classifier.normalize import RULE_BITS, normalize_batch, normalize_text, rule_names
+
+CASES = [
+    # (text, normalised, rules that must fire, why)
+    ("發展下綫", "发展下线", {"traditional"}, "traditional → simplified, character by character"),
+    ("发.展 下|线", "发展下线", {"separators"}, "weak separators between Chinese characters are removed"),
+    ("发🔥展🔥下🔥线", "发展下线", {"separators"}, "emoji used as separators"),
+    ("发\u200b展\u200d下\ufeff线", "发展下线", {"invisible"}, "zero-width characters are dropped"),
+    ("ＡＢＣ１２３", "abc000", {"fullwidth"}, "full-width ASCII folds; digits become 0"),
+    ("加薇信", "加微信", {"folding"}, "folding table: homophone of 微信"),
+    ("加 薇 信", "加微信", {"separators", "folding"}, "separators are removed before folding"),
+    ("你好。 再见", "你好\n再见", set(), "a sentence boundary is kept as one line break"),
+    ("  前后空白  ", "前后空白", set(), "leading and trailing separators are trimmed"),
+    ("abc   def", "abc def", set(), "separator runs between non-Chinese words collapse to one space"),
+    ("", "", set(), "empty text stays empty"),
+]
+
+
+@pytest.mark.parametrize("text,expected,rules,why", CASES, ids=[c[3] for c in CASES])
+def test_normalisation_table(tables, text, expected, rules, why):
+    batch = normalize_batch([text], tables)
+    assert batch.text(0) == expected, why
+    assert rules <= set(rule_names(int(batch.rules[0]), reported_only=False)), why
+
+
+def test_digits_and_case_are_not_reported(tables):
+    batch = normalize_batch(["ABC 123"], tables)
+    bits = int(batch.rules[0])
+    assert bits & RULE_BITS["digits"] and bits & RULE_BITS["case"]
+    assert rule_names(bits) == []
+
+
+def test_truncation_is_recorded(tables):
+    text = "传" * (tables.max_chars + 10)
+    batch = normalize_batch([text], tables)
+    assert len(batch.text(0)) == tables.max_chars
+    assert "truncated" in rule_names(int(batch.rules[0]))
+
+
+def test_batch_equals_one_by_one(tables):
+    texts = ["發.展 下|线", "", "abc", "\x00内嵌NUL\x00", "加 薇 信 🔥", "普通的一句话。"]
+    batch = normalize_batch(texts, tables)
+    for i, text in enumerate(texts):
+        single, origin = normalize_text(text, tables)
+        assert batch.text(i) == single
+        assert batch.origin[batch.starts[i] : batch.starts[i + 1] - 1].tolist() == origin
+
+
+def test_select_keeps_posts(tables):
+    texts = ["第一条", "第二条帖子", "", "第四"]
+    batch = normalize_batch(texts, tables)
+    sub = batch.select([3, 1])
+    assert [sub.text(0), sub.text(1)] == [batch.text(3), batch.text(1)]
+
+
+_SAMPLE_CHARS = "发展下线團隊獎金加薇信威芯ＡＢＣabc０１２3 .|*·🔥😀\u200b\u200d\ufeff\u2060\n。！，、传销直推见点奖"
+texts_strategy = st.one_of(st.text(max_size=60), st.text(alphabet=_SAMPLE_CHARS, max_size=60))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(texts_strategy, min_size=1, max_size=6))
+def test_properties(tables, texts):
+    batch = normalize_batch(texts, tables)  # never raises
+    assert batch.n_docs == len(texts)
+    for i, text in enumerate(texts):
+        normalised = batch.text(i)
+        origin = batch.origin[batch.starts[i] : batch.starts[i + 1] - 1]
+        # offsets strictly increase and stay inside the original
+        assert all(0 <= o < len(text) for o in origin)
+        assert all(a < b for a, b in zip(origin, origin[1:]))
+        # idempotent
+        assert normalize_text(normalised, tables)[0] == normalised
+        # zero-width characters never survive; full-width ASCII never survives
+        assert not any(c in normalised for c in "\u200b\u200d\ufeff\u2060")
+        assert not any("\uff01" <= c <= "\uff5e" for c in normalised)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet="发展下线团队奖金会员收益分红直推层级代理传销", min_size=1, max_size=30))
+def test_traditional_and_simplified_agree(tables, text):
+    import opencc
+
+    traditional = opencc.OpenCC("s2t").convert(text)
+    assert normalize_text(traditional, tables)[0] == normalize_text(text, tables)[0]

@@ -1,0 +1,33 @@
+"""Risk bands: a table of probability/elements → level, each with its reason (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.risk import RiskLevel, Thresholds, risk_index, risk_level
+
+T = Thresholds(flag=0.6, watch=0.3)
+CASES = [
+    (0.1, {}, RiskLevel.NONE, "below the watch threshold"),
+    (0.4, {"lart": 0.99, "fee": 0.99}, RiskLevel.LOW, "elements alone never flag a post the MLM head does not"),
+    (0.7, {"fee": 0.6}, RiskLevel.MEDIUM, "flagged with one element"),
+    (0.7, {}, RiskLevel.MEDIUM, "flagged with no element"),
+    (0.7, {"fee": 0.95}, RiskLevel.HIGH, "one element at high confidence"),
+    (0.7, {"lart": 0.6, "team": 0.6}, RiskLevel.HIGH, "two elements"),
+    (0.95, {"lart": 0.6, "fee": 0.6, "team": 0.6}, RiskLevel.SEVERE, "three elements incl. team pay, confident"),
+    (0.8, {"lart": 0.6, "fee": 0.6, "team": 0.6}, RiskLevel.HIGH, "severe needs p ≥ 0.9"),
+    (0.95, {"lart": 0.6, "fee": 0.6, "ponzi": 0.6}, RiskLevel.SEVERE, "a money game counts as structure"),
+]
+
+
+@pytest.mark.parametrize("p,elements,level,why", CASES, ids=[c[3] for c in CASES])
+def test_levels(p, elements, level, why):
+    assert risk_level(p, elements, T) == level, why
+
+
+def test_index_and_validation():
+    assert list(risk_index([0.0, 0.494, 0.5, 1.0])) == [0, 49, 50, 100]
+    with pytest.raises(ValueError):
+        Thresholds(flag=0.2, watch=0.5)
+    with pytest.raises(ValueError):
+        Thresholds(flag=1.5)

@@ -1,0 +1,70 @@
+"""Shared fixtures.
+
+Data-dependent tests use the ``shared_data`` fixture: without ``../shared/data`` they are skipped, except under CI
+(``CI`` set), where a missing folder is a failure — CI always has it, so a skip there would hide a broken check.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("MLMRISK_SHARED_DATA", REPO.parent / "shared" / "data"))
+DEFAULT_MODEL = REPO / "models" / "default"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "labelled" / "chineseharm_dev.jsonl").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared data folder {SHARED_DATA} is missing under CI")
+        pytest.skip(f"shared data folder {SHARED_DATA} not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tables():
+    from training.normalization_spec import default_tables
+
+    return default_tables()
+
+
+@pytest.fixture(scope="session")
+def normalizer_spec():
+    from training.normalization_spec import build_normalization_spec
+
+    return build_normalization_spec()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, normalizer_spec):
+    """A small model fitted on synthetic posts, exported; returns (model_dir, vectorizer, heads)."""
+    from training.export import export_model
+    from training.heads import LinearHeads
+    from training.synthetic import generate
+    from training.vectorizer import HashedCharNgramVectorizer
+
+    posts = generate(3000, seed=3)
+    texts = [p.text for p in posts]
+    from classifier.labels import ELEMENTS
+
+    Y = np.array([[p.label] + [int(e in p.elements) for e in ELEMENTS] for p in posts])
+    vectorizer = HashedCharNgramVectorizer(normalizer_spec=normalizer_spec).fit(texts)
+    X = vectorizer.transform(texts)
+    heads = LinearHeads(C=4.0).fit(X, Y)
+    heads.calibrate(heads.decision_function(X), Y)
+    directory = tmp_path_factory.mktemp("tiny_model")
+    export_model(directory, vectorizer=vectorizer, heads=heads,
+                 manifest_fields={"model_version": "test", "thresholds": {"flag": 0.5, "watch": 0.25}})
+    return directory, vectorizer, heads
+
+
+@pytest.fixture(scope="session")
+def default_model() -> Path:
+    if not (DEFAULT_MODEL / "manifest.json").is_file():
+        pytest.fail(f"the shipped model {DEFAULT_MODEL} is missing; rebuild it with `mlmrisk train`")
+    return DEFAULT_MODEL

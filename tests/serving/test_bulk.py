@@ -1,0 +1,350 @@
+"""Bulk scoring end to end, against the real Scorer and the default model ($MLMRISK_MODEL or models/default).
+
+What must hold: output order = input order; one output row per input record (result or error row); 2 workers give
+the same output as 1; a run killed with SIGKILL at any moment resumes to exactly the output of an uninterrupted run;
+a work dir never looks like a finished output; job mismatches are refused.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from classifier.errors import InputFormatError, MlmriskError
+from serving import bulk
+from serving.bulk import JobStateError, score_file
+from serving.scorer import default_model_dir
+
+REPO = Path(__file__).resolve().parents[2]
+
+POSTS = [
+    "姐妹们，交1980成为会员，每拉一个人返600，你拉的人再拉人你还有200，团队做大了月入好几万",
+    "想赚米的加薇信，入门废只要399，拉仁头一个奖150，夏线再拉人你也有提成",
+    "投入5000元，每天静态收益1.5%，推荐好友还有动态奖金，上下线三代分红。",
+    "今天天气真好，带娃去公园放风筝了",
+    "这家店的红烧肉太好吃了，下次还来！",
+    "期末考试终于考完了，准备回家躺一个寒假",
+    "地铁又晚点了，上班要迟到了",
+    "招聘销售代表，底薪5000+提成，团队氛围好",
+    "公司公告：每10股派发现金红利3元（含税）",
+    "超市会员日全场九折，会员积分还能换鸡蛋",
+    "刚看完一部科幻电影，特效真的震撼，推荐大家去看",
+    "合法直销只有一层，不交入门费，不靠拉人头",
+]
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    path = default_model_dir()
+    if not (path / "manifest.json").is_file():
+        pytest.fail(f"the model {path} is missing; build it with `mlmrisk train` (or point $MLMRISK_MODEL at one)")
+    return path
+
+
+def jsonl_posts(n: int, *, bad_every: int = 0) -> bytes:
+    """n records; with ``bad_every`` every such line is malformed in a rotating way."""
+    bad = [b'{"id": "x", "text": ', b'{"id": "y", "text": null}', b'["array"]', b'{"id": "z"}',
+           b'{"id": "w", "text": 5}', b'{"id": "v", "text": "\xff"}']
+    lines = []
+    for i in range(n):
+        if bad_every and i % bad_every == bad_every - 1:
+            lines.append(bad[(i // bad_every) % len(bad)])
+        else:
+            lines.append(json.dumps({"id": f"p{i}", "text": f"{POSTS[i % len(POSTS)]} #{i}"},
+                                    ensure_ascii=False).encode())
+    return b"\n".join(lines) + b"\n"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# ------------------------------------------------------------------------------------------------ order and errors
+
+
+def test_every_record_yields_one_row_in_order(tmp_path: Path, model_dir: Path) -> None:
+    src = tmp_path / "posts.jsonl"
+    data = jsonl_posts(200, bad_every=9)
+    src.write_bytes(data.replace(b"\n", b"\n\n", 1))  # a blank line after line 1: not a record, still counted
+    out = tmp_path / "scored.jsonl"
+    rejects = tmp_path / "rejects.jsonl"
+    summary = score_file(src, out, model_dir=model_dir, chunk_size=16, rejects_path=rejects, progress=False)
+
+    rows = read_jsonl(out)
+    assert [r["line"] for r in rows] == [1] + list(range(3, 202))  # input order, one row per record
+    errors = [r for r in rows if "error" in r]
+    assert len(errors) == 22 == summary.bad == summary.rejected
+    assert summary.records == 200 == summary.written
+    assert summary.scored == 200 - 22
+    assert summary.flagged == sum(1 for r in rows if r.get("flagged"))
+    assert summary.bad_codes == {"invalid_json": 4, "missing_text": 8, "not_an_object": 4, "not_a_string": 3,
+                                 "invalid_utf8": 3}
+    assert all(r["id"] == f"p{r['line'] - 2}" for r in rows[1:] if "error" not in r)  # ids from the input
+    assert rows[0]["id"] == "p0"
+    first_bad = rows[8]  # input record 9 is malformed JSON on physical line 10
+    assert first_bad["line"] == 10 and first_bad["error"]["code"] == "invalid_json" and first_bad["id"] == 10
+    rejected = read_jsonl(rejects)
+    assert [r["line"] for r in rejected] == [r["line"] for r in errors]
+    assert rejected[0]["raw"] == '{"id": "x", "text": '
+    assert not (tmp_path / "scored.jsonl.partial").exists()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".csv.gz", ".jsonl.zst"])
+def test_output_formats_hold_the_same_rows(tmp_path: Path, model_dir: Path, suffix: str) -> None:
+    src = tmp_path / "posts.jsonl.gz"
+    src.write_bytes(gzip.compress(jsonl_posts(60, bad_every=7)))
+    reference = tmp_path / "ref.jsonl"
+    score_file(src, reference, model_dir=model_dir, chunk_size=8, progress=False)
+    expected = read_jsonl(reference)
+
+    out = tmp_path / f"scored{suffix}"
+    summary = score_file(src, out, model_dir=model_dir, chunk_size=8, progress=False)
+    assert summary.written == 60
+    if suffix == ".parquet":
+        rows = pq.read_table(out).to_pylist()
+    elif suffix.startswith(".csv"):
+        import csv
+        import io
+
+        raw = out.read_bytes()
+        text = (gzip.decompress(raw) if suffix.endswith(".gz") else raw).decode("utf-8")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    else:
+        rows = [json.loads(line) for line in
+                zstandard.ZstdDecompressor().stream_reader(out.read_bytes()).read().decode().splitlines()]
+        assert rows == expected
+        return
+    assert len(rows) == len(expected)
+    for row, exp in zip(rows, expected):
+        assert int(row["line"]) == exp["line"]
+        assert str(row["id"]) == str(exp["id"])
+        if "error" in exp:
+            assert row["error_code"] == exp["error"]["code"]
+            continue
+        assert float(row["probability"]) == pytest.approx(exp["probability"])
+        assert str(row["flagged"]).lower() == str(exp["flagged"]).lower()
+        present = [name for name, element in exp["elements"].items() if element["present"]]
+        assert row["elements"] == ",".join(present)
+        assert (json.loads(row["evidence"]) if row["evidence"] else []) == exp["evidence"]
+        assert not row["extra"]  # every key of the Scorer's records has a column
+
+
+def test_only_flagged_and_other_inputs(tmp_path: Path, model_dir: Path) -> None:
+    import pyarrow as pa
+
+    texts = [POSTS[i % len(POSTS)] for i in range(50)]
+    src = tmp_path / "posts.parquet"
+    pq.write_table(pa.table({"post_id": list(range(100, 150)), "body": texts}), src, row_group_size=12)
+    full = tmp_path / "all.jsonl"
+    score_file(src, full, model_dir=model_dir, text_field="body", id_field="post_id", chunk_size=5, progress=False)
+    rows = read_jsonl(full)
+    assert [r["id"] for r in rows] == list(range(100, 150))
+    hits = tmp_path / "hits.jsonl"
+    summary = score_file(src, hits, model_dir=model_dir, text_field="body", id_field="post_id", chunk_size=5,
+                         only_flagged=True, progress=False)
+    assert read_jsonl(hits) == [r for r in rows if r["flagged"]]
+    assert summary.written == summary.flagged == sum(r["flagged"] for r in rows)
+    assert summary.records == 50
+
+    txt = tmp_path / "posts.txt.zst"
+    txt.write_bytes(zstandard.ZstdCompressor().compress("\n".join(texts).encode()))
+    from_text = read_jsonl(Path(score_file(txt, tmp_path / "t.jsonl", model_dir=model_dir, progress=False).output))
+    assert [r["probability"] for r in from_text] == [r["probability"] for r in rows]
+    assert [r["id"] for r in from_text] == list(range(1, 51))  # plain text: ids are line numbers
+
+
+# ------------------------------------------------------------------------------------------------------- workers
+
+
+def test_two_workers_write_what_one_writes(tmp_path: Path, model_dir: Path) -> None:
+    src = tmp_path / "posts.jsonl.zst"
+    src.write_bytes(zstandard.ZstdCompressor().compress(jsonl_posts(300, bad_every=11)))
+    one = score_file(src, tmp_path / "one.jsonl", model_dir=model_dir, chunk_size=16, progress=False)
+    two = score_file(src, tmp_path / "two.jsonl", model_dir=model_dir, chunk_size=16, workers=2, progress=False)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert (one.records, one.bad, one.flagged, one.chunks) == (two.records, two.bad, two.flagged, two.chunks)
+    assert two.workers == 2
+
+
+# -------------------------------------------------------------------------------------------------- kill + resume
+
+
+RUNNER = """
+import sys
+from serving.bulk import score_file
+s = score_file(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]), chunk_size=16, resume=sys.argv[4] == "1",
+               rejects_path=sys.argv[5], progress=False)
+print(s.resumed_chunks, s.chunks, s.records, s.bad)
+"""
+
+
+def _start(src: Path, out: Path, workers: int, resume: bool, rejects: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.Popen([sys.executable, "-c", RUNNER, str(src), str(out), str(workers), "1" if resume else "0",
+                             str(rejects)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def _wait_for_markers(proc: subprocess.Popen, parts: Path, at_least: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if parts.exists() and len(list(parts.glob("*.done.json"))) >= at_least:
+            return
+        time.sleep(0.005)
+    assert proc.poll() is None, f"run ended before it could be killed: {proc.communicate()}"
+    raise AssertionError(f"no {at_least} finished chunks within the deadline")
+
+
+def _kill(proc: subprocess.Popen, whole_group: bool) -> None:
+    if whole_group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        os.kill(proc.pid, signal.SIGKILL)  # the workers are orphaned and must stop by themselves
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path, model_dir: Path) -> None:
+    """SIGKILL a real 2-worker run mid-way (the parent only), SIGKILL its resumption (every process), resume again."""
+    n = 1500
+    src = tmp_path / "posts.jsonl"
+    src.write_bytes(jsonl_posts(n, bad_every=97))
+    out = tmp_path / "scored.jsonl"
+    rejects = tmp_path / "rejects.jsonl"
+    parts = tmp_path / "scored.jsonl.partial" / "parts"
+    total_chunks = -(-n // 16)
+
+    first = _start(src, out, 2, False, rejects)
+    _wait_for_markers(first, parts, 3)
+    _kill(first, whole_group=False)
+    assert not out.exists() and not rejects.exists()  # a killed run never leaves something that looks finished
+
+    second = _start(src, out, 2, True, rejects)
+    _wait_for_markers(second, parts, len(list(parts.glob("*.done.json"))) + 3)
+    _kill(second, whole_group=True)
+    assert not out.exists() and not rejects.exists()
+    done_at_kill = len(list(parts.glob("*.done.json")))
+    assert 6 <= done_at_kill < total_chunks
+
+    third = _start(src, out, 2, True, rejects)
+    stdout, stderr = third.communicate(timeout=300)
+    assert third.returncode == 0, stderr.decode()
+    resumed_chunks, chunks, records, bad = map(int, stdout.split())
+    assert chunks == total_chunks and records == n and bad == n // 97
+    assert resumed_chunks >= done_at_kill
+    assert not (tmp_path / "scored.jsonl.partial").exists()
+
+    clean = tmp_path / "clean.jsonl"
+    score_file(src, clean, model_dir=model_dir, chunk_size=16, rejects_path=tmp_path / "clean_rejects.jsonl",
+               progress=False)
+    assert out.read_bytes() == clean.read_bytes()  # nothing missing, nothing duplicated, same order
+    assert rejects.read_bytes() == (tmp_path / "clean_rejects.jsonl").read_bytes()
+
+
+def _interrupt_after(monkeypatch: pytest.MonkeyPatch, n_chunks: int) -> None:
+    """Make an in-process run stop like Ctrl-C after ``n_chunks`` chunks (the scoring itself stays real)."""
+    real = bulk._process_chunk
+    calls = []
+
+    def process(*args, **kwargs):
+        if len(calls) == n_chunks:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "_process_chunk", process)
+
+
+def test_interrupted_run_refuses_restart_and_mismatched_resume(tmp_path: Path, model_dir: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "posts.jsonl"
+    src.write_bytes(jsonl_posts(100))
+    out = tmp_path / "scored.jsonl"
+    with monkeypatch.context() as m:
+        _interrupt_after(m, 2)
+        with pytest.raises(KeyboardInterrupt):
+            score_file(src, out, model_dir=model_dir, chunk_size=10, progress=False)
+    work = tmp_path / "scored.jsonl.partial"
+    assert work.is_dir() and not out.exists()
+
+    with pytest.raises(JobStateError, match="--resume"):  # without --resume the earlier work is not thrown away
+        score_file(src, out, model_dir=model_dir, chunk_size=10, progress=False)
+    with pytest.raises(JobStateError, match="chunk_size: 10 → 20"):
+        score_file(src, out, model_dir=model_dir, chunk_size=20, resume=True, progress=False)
+    with pytest.raises(JobStateError, match="text_field"):
+        score_file(src, out, model_dir=model_dir, chunk_size=10, text_field="body", resume=True, progress=False)
+    with open(src, "ab") as f:
+        f.write(b'{"text": "one more"}\n')
+    with pytest.raises(JobStateError, match="input.size"):
+        score_file(src, out, model_dir=model_dir, chunk_size=10, resume=True, progress=False)
+
+    src.write_bytes(jsonl_posts(100))
+    os.utime(src, ns=(json.loads((work / "job.json").read_text())["input"]["mtime_ns"],) * 2)
+    summary = score_file(src, out, model_dir=model_dir, chunk_size=10, resume=True, progress=False)
+    assert summary.resumed_chunks == 2 and summary.records == 100
+    clean = tmp_path / "clean.jsonl"
+    score_file(src, clean, model_dir=model_dir, chunk_size=10, progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------- stdin, stdout, usage
+
+
+def test_stdin_to_stdout(tmp_path: Path, model_dir: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    code = ("from serving.bulk import score_file; "
+            "score_file('-', '-', input_format='txt', progress=False, rejects_path='rej.jsonl')")
+    data = "\n".join(POSTS).encode() + b"\n\xff\n"
+    proc = subprocess.run([sys.executable, "-c", code], input=gzip.compress(data), capture_output=True, env=env,
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    rows = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [r["line"] for r in rows] == list(range(1, len(POSTS) + 2))
+    assert rows[-1]["error"]["code"] == "invalid_utf8"
+    assert len(read_jsonl(tmp_path / "rej.jsonl")) == 1
+    assert proc.stderr == b""  # no bar when stderr is not a terminal
+
+
+def test_usage_errors_come_before_any_work(tmp_path: Path, model_dir: Path) -> None:
+    src = tmp_path / "posts.csv"
+    src.write_text("id,body\n1,x\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    cases = [
+        (dict(input_path=tmp_path / "missing.jsonl"), InputFormatError, "does not exist"),
+        (dict(), InputFormatError, "text column 'text' not found"),
+        (dict(output_path=tmp_path / "out.xlsx", text_field="body"), InputFormatError, "output format"),
+        (dict(input_path="-", workers=2), InputFormatError, "one worker"),
+        (dict(input_path="-", resume=True), InputFormatError, "cannot resume"),
+        (dict(output_path="-", resume=True, text_field="body"), InputFormatError, "cannot resume"),
+        (dict(output_path=src, text_field="body", output_format="csv"), InputFormatError, "is the input"),
+        (dict(text_field="body", workers=0), InputFormatError, "positive"),
+        (dict(text_field="body", model_dir=tmp_path), MlmriskError, "manifest.json"),
+        (dict(text_field="body", deny=tmp_path / "nope.txt"), MlmriskError, "does not exist"),
+    ]
+    for overrides, error, message in cases:
+        kwargs = dict(input_path=src, output_path=out, model_dir=model_dir, progress=False) | overrides
+        with pytest.raises(error, match=message):
+            score_file(kwargs.pop("input_path"), kwargs.pop("output_path"), **kwargs)
+        assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists(), overrides
+
+
+def test_progress_bar_when_forced(tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    src = tmp_path / "posts.jsonl"
+    src.write_bytes(jsonl_posts(40))
+    summary = score_file(src, tmp_path / "o.jsonl", model_dir=model_dir, chunk_size=8, progress=True)
+    err = capsys.readouterr().err
+    assert "rec/s" in err and "flagged" in err and "B/s" in err and "100%" in err
+    text = summary.format()
+    assert "records read 40" in text and "flagged" in text
+    assert json.loads(json.dumps(summary.to_dict()))["records"] == 40
