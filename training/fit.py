@@ -50,7 +50,7 @@ class TrainConfig:
 
     shared_data: str | None = str(DEFAULT_SHARED_DATA)
     extra_data: list[dict] = field(default_factory=list)  # {"path", "text_field", "label_field", "elements_field"}
-    synthetic_n: int = 40_000
+    synthetic_n: int = 8_000
     synthetic_seed: int = 7
     synthetic_positive_fraction: float = 0.5
     n_folds: int = 5

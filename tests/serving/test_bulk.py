@@ -182,17 +182,18 @@ def test_two_workers_write_what_one_writes(tmp_path: Path, model_dir: Path) -> N
 RUNNER = """
 import sys
 from serving.bulk import score_file
-s = score_file(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]), chunk_size=16, resume=sys.argv[4] == "1",
+s = score_file(sys.argv[1], sys.argv[2], workers=2, chunk_size=int(sys.argv[3]), resume=sys.argv[4] == "1",
                rejects_path=sys.argv[5], progress=False)
 print(s.resumed_chunks, s.chunks, s.records, s.bad)
 """
 
 
-def _start(src: Path, out: Path, workers: int, resume: bool, rejects: Path) -> subprocess.Popen:
+def _start(src: Path, out: Path, chunk_size: int, resume: bool, rejects: Path) -> subprocess.Popen:
+    """A real 2-worker run in its own process group (so the test can kill all of it, or only the parent)."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.Popen([sys.executable, "-c", RUNNER, str(src), str(out), str(workers), "1" if resume else "0",
-                             str(rejects)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    return subprocess.Popen([sys.executable, "-c", RUNNER, str(src), str(out), str(chunk_size),
+                             "1" if resume else "0", str(rejects)], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
 
 
 def _wait_for_markers(proc: subprocess.Popen, parts: Path, at_least: int) -> None:
@@ -215,29 +216,46 @@ def _kill(proc: subprocess.Popen, whole_group: bool) -> None:
     proc.stderr.close()
 
 
+def _records_for_seconds(model_dir: Path, seconds: float) -> int:
+    """How many test records two workers score in about ``seconds`` with this model (never below 1,500).
+
+    Sized by measurement so the kills land mid-run whatever the scorer's speed, without making the test slow.
+    """
+    from serving.scorer import Scorer
+
+    scorer = Scorer.load(model_dir)
+    sample = [json.loads(line)["text"] for line in jsonl_posts(600).splitlines()]
+    scorer.score_batch(sample[:50])  # warm-up
+    start = time.perf_counter()
+    scorer.score_batch(sample).records()
+    rate = len(sample) / (time.perf_counter() - start)
+    return max(1500, int(rate * 2 * seconds))
+
+
 def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path, model_dir: Path) -> None:
     """SIGKILL a real 2-worker run mid-way (the parent only), SIGKILL its resumption (every process), resume again."""
-    n = 1500
+    n = _records_for_seconds(model_dir, 1.5)
+    chunk_size = max(16, n // 90)
     src = tmp_path / "posts.jsonl"
     src.write_bytes(jsonl_posts(n, bad_every=97))
     out = tmp_path / "scored.jsonl"
     rejects = tmp_path / "rejects.jsonl"
     parts = tmp_path / "scored.jsonl.partial" / "parts"
-    total_chunks = -(-n // 16)
+    total_chunks = -(-n // chunk_size)
 
-    first = _start(src, out, 2, False, rejects)
+    first = _start(src, out, chunk_size, False, rejects)
     _wait_for_markers(first, parts, 3)
     _kill(first, whole_group=False)
     assert not out.exists() and not rejects.exists()  # a killed run never leaves something that looks finished
 
-    second = _start(src, out, 2, True, rejects)
+    second = _start(src, out, chunk_size, True, rejects)
     _wait_for_markers(second, parts, len(list(parts.glob("*.done.json"))) + 3)
     _kill(second, whole_group=True)
     assert not out.exists() and not rejects.exists()
     done_at_kill = len(list(parts.glob("*.done.json")))
     assert 6 <= done_at_kill < total_chunks
 
-    third = _start(src, out, 2, True, rejects)
+    third = _start(src, out, chunk_size, True, rejects)
     stdout, stderr = third.communicate(timeout=300)
     assert third.returncode == 0, stderr.decode()
     resumed_chunks, chunks, records, bad = map(int, stdout.split())
@@ -246,7 +264,7 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path, model_d
     assert not (tmp_path / "scored.jsonl.partial").exists()
 
     clean = tmp_path / "clean.jsonl"
-    score_file(src, clean, model_dir=model_dir, chunk_size=16, rejects_path=tmp_path / "clean_rejects.jsonl",
+    score_file(src, clean, model_dir=model_dir, chunk_size=chunk_size, rejects_path=tmp_path / "clean_rejects.jsonl",
                progress=False)
     assert out.read_bytes() == clean.read_bytes()  # nothing missing, nothing duplicated, same order
     assert rejects.read_bytes() == (tmp_path / "clean_rejects.jsonl").read_bytes()

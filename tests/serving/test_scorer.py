@@ -1,0 +1,135 @@
+"""Scorer: bad input, evidence offsets, lists, model loading checks, and the no-scikit-learn rule."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from classifier.errors import ListFormatError, ModelLoadError
+from classifier.risk import RiskLevel
+from serving import Scorer
+
+BAD_INPUTS = [
+    (None, "missing_text", "null text"),
+    (42, "not_a_string", "a number"),
+    (["发展下线"], "not_a_string", "a list"),
+    (b"\xff\xfe\xfa", "invalid_utf8", "bytes that are not UTF-8"),
+]
+
+
+@pytest.mark.parametrize("value,code,why", BAD_INPUTS, ids=[c[2] for c in BAD_INPUTS])
+def test_bad_input_gets_an_error_result(tiny_model, value, code, why):
+    scorer = Scorer.load(tiny_model[0])
+    results = scorer.score(["正常的一句话", value, "另一句"])
+    assert len(results) == 3, "no record may be lost"
+    assert results[1].error is not None and results[1].error.code == code, why
+    assert results[0].error is None and results[2].error is None
+    assert results[1].to_dict() == {"error": {"code": code, "message": results[1].error.message}}
+
+
+def test_documented_results_for_odd_strings(tiny_model):
+    scorer = Scorer.load(tiny_model[0])
+    for text in ["", "   ", "\u200b\u200b", "\udcff孤立代理项", "x" * 100_000]:
+        result = scorer.score([text])[0]
+        assert result.error is None and 0.0 <= result.probability <= 1.0
+    assert "truncated" in scorer.score(["x" * 100_000])[0].normalization
+
+
+def test_bytes_are_decoded(tiny_model):
+    scorer = Scorer.load(tiny_model[0])
+    text = "静态收益加动态收益"
+    assert scorer.score([text.encode("utf-8")])[0].probability == pytest.approx(scorer.score([text])[0].probability)
+
+
+def test_score_rejects_a_bare_string(tiny_model):
+    with pytest.raises(TypeError):
+        Scorer.load(tiny_model[0]).score("一段文字")
+
+
+EVASIVE = [
+    "發.展.下.綫，直推十人拿見點獎，靜態收益加動態收益",
+    "交 会 费 入 会，发\u200b展\u200b下\u200b线，团队奖层层拿",
+    "加薇信了解：直推奖🔥见点奖🔥对碰奖，日化百分之二，复投收益",
+]
+
+
+def test_evidence_offsets_point_at_original_characters(tiny_model):
+    scorer = Scorer.load(tiny_model[0])
+    for text, result in zip(EVASIVE, scorer.score(EVASIVE)):
+        assert result.flagged, text
+        assert result.evidence, "every flagged post has evidence"
+        for evidence in result.evidence + tuple(e for el in result.elements.values() for e in el.evidence):
+            assert 0 <= evidence.start < evidence.end <= len(text)
+            assert text[evidence.start : evidence.end] == evidence.text
+        assert result.normalization, "normalisation rules that fired are reported"
+
+
+def test_score_iter_matches_score(tiny_model):
+    scorer = Scorer.load(tiny_model[0])
+    texts = EVASIVE * 5 + ["普通帖子"] * 7
+    streamed = [r.probability for r in scorer.score_iter(iter(texts), batch_size=4)]
+    assert streamed == [r.probability for r in scorer.score(texts)]
+
+
+def test_allow_list_neutralises_and_is_reported(tiny_model):
+    text = EVASIVE[0]
+    plain = Scorer.load(tiny_model[0]).score([text])[0]
+    allowed = Scorer.load(tiny_model[0], allow=["直推十人拿见点奖", "静态收益加动态收益"]).score([text])[0]
+    assert allowed.probability < plain.probability
+    assert any(name.startswith("allow:") for name in allowed.lists)
+
+
+def test_deny_list_catches_evasive_spellings(tiny_model):
+    scorer = Scorer.load(tiny_model[0], deny=["拉人头"])
+    for text in ["今天聊聊拉人头", "今天聊聊拉.人.頭", "今天聊聊拉\u200b人\u200b头"]:
+        result = scorer.score([text])[0]
+        assert result.flagged and result.level.rank >= RiskLevel.HIGH.rank, text
+        assert "deny:拉人头" in result.lists
+        deny = [e for e in result.evidence if e.source.startswith("deny_list")]
+        assert deny and text[deny[0].start : deny[0].end] == deny[0].text
+
+
+def test_list_files(tiny_model, tmp_path):
+    good = tmp_path / "deny.txt"
+    good.write_text("# comment\n发展下线\tmedium\n拉人头\n", encoding="utf-8")
+    scorer = Scorer.load(tiny_model[0], deny=good)
+    assert [e.level for e in scorer.deny.entries] == [RiskLevel.MEDIUM, RiskLevel.HIGH]
+    as_json = tmp_path / "deny.json"
+    as_json.write_text(json.dumps(["拉人头", {"phrase": "见点奖", "level": "severe"}], ensure_ascii=False))
+    assert len(Scorer.load(tiny_model[0], deny=as_json).deny.entries) == 2
+    bad = tmp_path / "bad.txt"
+    bad.write_text("发展下线\tterrible\n", encoding="utf-8")
+    with pytest.raises(ListFormatError, match="line 1"):
+        Scorer.load(tiny_model[0], deny=bad)
+
+
+def test_tampered_or_missing_model_is_refused(tiny_model, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model[0], copy)
+    with open(copy / "model.onnx", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelLoadError, match="SHA-256"):
+        Scorer.load(copy)
+    with pytest.raises(ModelLoadError, match="manifest"):
+        Scorer.load(tmp_path / "nowhere")
+
+
+def test_serving_never_imports_scikit_learn_or_unpickles(tiny_model):
+    code = textwrap.dedent(f"""
+        import pickle, sys
+        def refuse(*a, **k):
+            raise AssertionError("serving unpickled something")
+        pickle.load = pickle.loads = refuse
+        from serving import Scorer
+        scorer = Scorer.load({str(tiny_model[0])!r})
+        scorer.score(["发展下线拿团队奖", "你好"])
+        scorer.explain("静态收益加动态收益")
+        banned = [m for m in ("sklearn", "scipy", "onnx", "training", "joblib", "opencc", "datasets") if m in sys.modules]
+        assert not banned, banned
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
