@@ -101,7 +101,7 @@ def snap_to_words(start: int, end: int, boundaries: Sequence[int]) -> tuple[int,
     return start, end
 
 
-def top_features(batch: NormalizedBatch, text: str, gram_weights: np.ndarray, norms: np.ndarray,
+def top_features(batch: NormalizedBatch, gram_weights: np.ndarray, norms: np.ndarray,
                  top: int = 15) -> list[dict]:
     """The n-grams of post 0 with the largest absolute contribution to each head (for ``mlmrisk explain``)."""
     grams, _, contrib = _contributions(batch, gram_weights, norms)

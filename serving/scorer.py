@@ -18,7 +18,7 @@ import numpy as np
 import onnxruntime as ort
 
 from classifier.errors import ModelLoadError
-from classifier.evidence import extract_evidence
+from classifier.evidence import extract_evidence, top_features
 from classifier.labels import ELEMENTS, HEADS
 from classifier.lists import PhraseList, apply_allow_list, find_deny_hits
 from classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
@@ -29,7 +29,7 @@ from serving.words import word_boundaries
 MANIFEST_FORMAT = "mlmrisk-model"
 SUPPORTED_FORMAT_VERSIONS = (1,)
 DEFAULT_BATCH_SIZE = 1024
-_EXPECTED_INPUTS = {"codes": "tensor(int64)", "doc_index": "tensor(int64)", "n_docs": "tensor(int64)"}
+_EXPECTED_INPUTS = {"codes": "tensor(int64)", "starts": "tensor(int64)"}
 
 
 def default_model_dir() -> Path:
@@ -269,8 +269,7 @@ class Scorer:
                            risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds)
 
     def _run(self, batch: NormalizedBatch, outputs: Sequence[str] = ("probabilities",)) -> np.ndarray:
-        feeds = {"codes": batch.codes, "doc_index": batch.doc,
-                 "n_docs": np.array([batch.n_docs], dtype=np.int64)}
+        feeds = {"codes": batch.codes, "starts": batch.starts}
         result = self.session.run(list(outputs), feeds)
         return result[0].astype(np.float64) if len(outputs) == 1 else result
 
@@ -278,8 +277,8 @@ class Scorer:
                       deny_hits: dict, good: list[int], evidence: dict, element_evidence: dict) -> None:
         """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights."""
         sub = batch.select(rows)
-        _, gram_weights, norms = self._run(sub, ("probabilities", "gram_weights", "norms"))
-        spans = extract_evidence(sub, [texts[j] for j in rows], gram_weights, norms, snap=word_boundaries)
+        _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
+        spans = extract_evidence(sub, [texts[j] for j in rows], gram_rows[1:, 1:], norms, snap=word_boundaries)
         for local, j in enumerate(rows):
             per_head = spans[local]
             main = list(per_head[0])
@@ -298,8 +297,6 @@ class Scorer:
         batch = normalize_batch([text], self.tables)
         if self.allow is not None:
             batch, _ = apply_allow_list(batch, self.allow)
-        _, gram_weights, norms = self._run(batch, ("probabilities", "gram_weights", "norms"))
-        from classifier.evidence import top_features
-
+        _, gram_rows, norms = self._run(batch, ("probabilities", "gram_rows", "norms"))
         return {"result": result, "normalized": batch.text(0),
-                "features": top_features(batch, text, gram_weights, norms, top=top)}
+                "features": top_features(batch, gram_rows[1:, 1:], norms, top=top)}

@@ -54,7 +54,7 @@ class TrainConfig:
     synthetic_seed: int = 7
     synthetic_positive_fraction: float = 0.5
     n_folds: int = 5
-    C_grid: list[float] = field(default_factory=lambda: [1.0, 4.0, 16.0])
+    C_grid: list[float] = field(default_factory=lambda: [4.0, 16.0, 48.0])
     element_C: float = 4.0
     labelled_weight: float = 3.0
     max_benign_fpr: float = 0.002
@@ -140,7 +140,9 @@ def _fit_fold(counts: sp.csr_matrix, Y: np.ndarray, weights: np.ndarray, train_r
     X_predict = _weight(counts[predict_rows], idf)
     for j, head in enumerate(heads):
         model.set_params(C=C if head == 0 else element_C)
-        model.fit(X_train, Y[train_rows, head], sample_weight=weights[train_rows])
+        # Element heads learn P(element | promotion): fitted on the positive rows (see LinearHeads).
+        rows = slice(None) if head == 0 else Y[train_rows, 0] == 1
+        model.fit(X_train[rows], Y[train_rows, head][rows], sample_weight=weights[train_rows][rows])
         out[:, j] = model.decision_function(X_predict)[:, 0]
     return out
 
@@ -244,6 +246,9 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     log(f"element heads cross-validated ({time.time() - started:.0f}s)")
 
     slopes, offsets = fit_sigmoid_calibration(oof[train_rows], Y[train_rows])
+    positive_train = train_rows[Y[train_rows, 0] == 1]
+    element_slopes, element_offsets = fit_sigmoid_calibration(oof[positive_train, 1:], Y[positive_train, 1:])
+    slopes[1:], offsets[1:] = element_slopes, element_offsets
     oof_p = 1.0 / (1.0 + np.exp(-(oof * slopes + offsets)))
 
     # Threshold: labelled task (1/0; other rows -1) vs benign false-positive budget, out-of-fold.

@@ -23,6 +23,10 @@ from classifier.labels import HEADS
 class LinearHeads(ClassifierMixin, BaseEstimator):
     """One logistic regression per column of ``Y`` (column 0 = MLM, then the elements in ``HEADS`` order).
 
+    Element heads are fitted on the MLM-positive rows only (``Y[:, 0] == 1``): an element probability answers
+    "which legal form does this promotion take?", P(element | promotion). Fitted on every row, they mostly learned
+    "promotion or not" again and were too timid on real positives. Levels use elements of flagged posts only.
+
     Parameters
     ----------
     C : float
@@ -59,9 +63,11 @@ class LinearHeads(ClassifierMixin, BaseEstimator):
         self.columns_ = np.flatnonzero(document_frequency >= self.min_df)
         X_selected = X[:, self.columns_].tocsr()
         coefs, intercepts = [], []
+        positive = Y[:, 0] == 1
         for k in range(Y.shape[1]):
             C = self.C if k == 0 or self.element_C is None else self.element_C
-            y = Y[:, k]
+            rows = slice(None) if k == 0 or Y.shape[1] == 1 else positive
+            y = Y[rows, k]
             if y.min() == y.max():
                 # A head with one class only (tiny data sets): a constant, very confident score.
                 coefs.append(np.zeros(X.shape[1]))
@@ -71,7 +77,8 @@ class LinearHeads(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # Stopping at max_iter changes the 5th decimal of the scores, not the ranking.
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(X_selected, y, sample_weight=sample_weight)
+                weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
+                model.fit(X_selected[rows], y, sample_weight=weights)
             coef = np.zeros(X.shape[1])
             coef[self.columns_] = model.coef_.ravel()
             coefs.append(coef)

@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
 
 
 def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
