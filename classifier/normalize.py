@@ -205,37 +205,44 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
 def _handle_separators(
     codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, char_class: np.ndarray, rules: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Join Chinese characters split by weak separators; collapse or trim the other separator runs."""
-    m = codes.size
+    """Join Chinese characters split by weak separators; collapse or trim the other separator runs.
+
+    Works on the separator positions only (a fraction of the text): each run of separators is located between
+    the content characters around it with one ``searchsorted``.
+    """
     klass = char_class[codes]
     sepish = klass >= CLASS_WEAK
-    if not sepish.any():
+    seps = np.flatnonzero(sepish)
+    content = np.flatnonzero(~sepish)
+    if seps.size == 0:
         return codes, origin, doc
-    pos = np.arange(m, dtype=np.int64)
-    prev = np.maximum.accumulate(np.where(~sepish, pos, -1))
-    nxt = np.minimum.accumulate(np.where(~sepish, pos, m)[::-1])[::-1]
-    # A run of separators is identified by the content character before it (prev + 1 keeps the key >= 0).
-    run_key = prev + 1
-    inner = sepish & (klass != CLASS_POST_END)
-    strong_runs = np.bincount(run_key[sepish], weights=(klass[sepish] >= CLASS_STRONG), minlength=m + 1) > 0
-    has_prev = prev >= 0
-    has_next = nxt < m
-    prev_cls = klass[np.where(has_prev, prev, 0)]
-    next_cls = klass[np.where(has_next, nxt, 0)]
-    run_strong = strong_runs[run_key]
-    # Runs touching a post end (leading or trailing separators) always contain a POST_END or start at -1.
-    at_edge = ~has_prev | (has_prev & (doc[np.where(has_prev, prev, 0)] != doc))
-    joining = inner & ~run_strong & has_prev & has_next & (prev_cls == CLASS_CJK) & (next_cls == CLASS_CJK)
+    sep_class = klass[seps]
+    # Runs: maximal stretches of consecutive separator positions.
+    run_start = np.ones(seps.size, dtype=bool)
+    run_start[1:] = seps[1:] != seps[:-1] + 1
+    run_id = np.cumsum(run_start) - 1
+    strong = np.bincount(run_id, weights=sep_class >= CLASS_STRONG) > 0
+    j = np.searchsorted(content, seps)
+    has_prev = j > 0
+    has_next = j < content.size
+    prev = content[np.where(has_prev, j - 1, 0)] if content.size else np.zeros_like(seps)
+    nxt = content[np.where(has_next, j, 0)] if content.size else np.zeros_like(seps)
+    own_doc = doc[seps]
+    inner = sep_class != CLASS_POST_END
+    run_strong = strong[run_id]
+    leading = ~has_prev | (doc[prev] != own_doc)
+    trailing = ~has_next | (doc[nxt] != own_doc)
+    joining = (inner & ~run_strong & has_prev & has_next & (klass[prev] == CLASS_CJK)
+               & (klass[nxt] == CLASS_CJK) & ~leading & ~trailing)
     if joining.any():
-        np.bitwise_or.at(rules, doc[joining], RULE_BITS["separators"])
-    first_in_run = inner & np.concatenate(([True], ~sepish[:-1] | (klass[:-1] == CLASS_POST_END)))
-    # Trailing runs: the next non-separator is in another post (or absent).
-    trailing = inner & (~has_next | (doc[np.where(has_next, nxt, 0)] != doc))
-    drop = inner & (joining | at_edge | trailing | ~first_in_run)
+        np.bitwise_or.at(rules, own_doc[joining], RULE_BITS["separators"])
+    first_in_run = run_start | (klass[seps - 1] == CLASS_POST_END)
+    drop = inner & (joining | leading | trailing | ~first_in_run)
     collapse = inner & ~drop
     codes = codes.copy()
-    codes[collapse] = np.where(run_strong[collapse], NEWLINE, SPACE)
-    keep = ~drop
+    codes[seps[collapse]] = np.where(run_strong[collapse], NEWLINE, SPACE)
+    keep = np.ones(codes.size, dtype=bool)
+    keep[seps[drop]] = False
     return codes[keep], origin[keep], doc[keep]
 
 

@@ -34,9 +34,14 @@ class _LengthGroup:
 
 @dataclass(frozen=True)
 class PhraseMatcher:
-    """A set of phrases (code-point arrays) to find in normalised text, longest first."""
+    """A set of phrases (code-point arrays) to find in normalised text, longest first.
+
+    ``first`` marks every code point that starts some phrase: only positions holding such a character are
+    hashed, so matching costs little when (as usual) phrases are rare in the text.
+    """
 
     groups: tuple[_LengthGroup, ...]
+    first: np.ndarray  # bool[0x110000]
 
     @classmethod
     def build(cls, phrases: Sequence[Sequence[int]]) -> "PhraseMatcher":
@@ -46,24 +51,31 @@ class PhraseMatcher:
                 raise ValueError("an empty phrase cannot be matched")
             by_length.setdefault(len(phrase), []).append(index)
         groups = []
+        first = np.zeros(0x110000, dtype=bool)
+        for phrase in phrases:
+            first[phrase[0]] = True
         for length in sorted(by_length, reverse=True):
             indices = by_length[length]
             codes = np.array([list(phrases[i]) for i in indices], dtype=np.int64)
             keys = window_hash(codes)
             order = np.argsort(keys, kind="stable")
             groups.append(_LengthGroup(length, keys[order], codes[order], np.asarray(indices)[order]))
-        return cls(tuple(groups))
+        return cls(tuple(groups), first)
 
     def find(self, codes: np.ndarray, group: _LengthGroup) -> list[tuple[int, int]]:
         """(position, phrase index) of every exact match of the group's phrases in ``codes``."""
         if codes.size < group.length:
             return []
-        windows = np.lib.stride_tricks.sliding_window_view(codes, group.length)
+        starts = np.flatnonzero(self.first[codes[: codes.size - group.length + 1]])
+        if starts.size == 0:
+            return []
+        windows = codes[starts[:, None] + np.arange(group.length)]
         hashes = window_hash(windows)
         matches = []
-        for position in np.flatnonzero(np.isin(hashes, group.keys)):
-            lo = np.searchsorted(group.keys, hashes[position], side="left")
-            hi = np.searchsorted(group.keys, hashes[position], side="right")
+        for position in starts[np.isin(hashes, group.keys)]:
+            h = window_hash(codes[None, position : position + group.length])[0]
+            lo = np.searchsorted(group.keys, h, side="left")
+            hi = np.searchsorted(group.keys, h, side="right")
             for k in range(lo, hi):
                 if np.array_equal(codes[position : position + group.length], group.phrases[k]):
                     matches.append((int(position), int(group.entries[k])))

@@ -2,7 +2,7 @@
 
 Writes synthetic POSITIVES (pyramid-scheme / 传销 promotion) and synthetic HARD NEGATIVES (legal 直销, 招商加盟,
 single-level referral, job ads, anti-MLM warnings and news, finance, e-commerce, task scams, loans, game ads,
-everyday posts) with ONE machinery: the same channels, length modes, joiners, emoji, contact hints, money formats,
+everyday posts, 社区团购 / 私域 marketing; one-line chat messages in both classes) with ONE machinery: the same channels, length modes, joiners, emoji, contact hints, money formats,
 slang and evasive spellings.  Only the legal content differs, so writing style cannot separate the classes.
 
 Templates are skeletons of segments written in a tiny slot language (see ``_parse``):
@@ -1512,7 +1512,7 @@ P("fee_job", [
     "{任务|要做的}就是{拉人|招人}：{拉|招}{一个|1个}{amt_s}，{n_s}个{升|当}团队长{拿|吃}伞下{pct}",
 ]}, topics=["兼职", "团队"], contact=0.6)
 P("fee_job", [
-    "!{$brand}{推广员|推广大使|会员}{招募|开放}{中|}，{people}{都能做|可以来}",
+    "!{$brand}{推广员|推广大使|会员}{招募|开放}{中|}，{who}{、{who}|}{都能做|也能做|可以来}",
     "!{F_club}",
     "!{LT_vip}",
     "{money_talk}",
@@ -1553,7 +1553,7 @@ P("ad_app", [
         "{一代|直属}{粉丝|下级}{pct}，{二代|间接}{粉丝|下级}{pct_s}，{终身有效|永久绑定}",
     ],
     "L_lock": [
-        "{分享|推}{你的|}{邀请码|海报}{锁|绑}{一个|1个}粉{奖|给}{amt_xs}",
+        "{分享|推广}{你的|}{邀请码|海报}{锁|绑}{一个|1个}粉{奖|给}{amt_xs}",
         "{邀请|拉}{好友|新人}{注册|下载}{即|就}{锁粉|绑定}，{每人|一人}{奖|返}{amt_xs}",
     ],
 }, topics=["锁粉", "分润"], contact=0.5)

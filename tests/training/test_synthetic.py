@@ -37,6 +37,13 @@ CUES = {
         r"静态|养老金|领|收款|回款|出金|提|派息|稳赚|保本|赚|到账|值钱|结算|兑换|就有|周期|拿回"
     ),
 }
+# Online-MLM vocabulary the generator must write in BOTH classes (positives promote with it; negatives use it in
+# warnings, news, legal jobs, 团购, single-level referral and daily life), so no single word decides the label.
+SHARED_VOCABULARY = (
+    "招到一个人 推荐一人奖 人头 管道 锁粉 分润 裂变 下级 伞下 团队长 大团长 会费 押金 开通会员 VIP 认购 新盘 新车 上车 发车 "
+    "锁仓 随进随出 稳如磐石 零撸 白嫖 空投 挖矿 矿机 日化 周期 出局 复利 全程免费 看广告 签到 挂机 私域 运营师 服务商 "
+    "合伙人 诚意金 复购 日结 一单一结 兼职 陪玩 代练 团长 直销 央行授权"
+).split()
 CONTACT = re.compile(r"加V|➕|私我|私信|扫码|邀请码|http|QQ|扣扣|微信|vx|V：|主页|滴滴|热线|电话|回复|扣1")
 EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
@@ -175,15 +182,21 @@ def test_group_identifies_one_template(posts):
 
 def test_template_inventory():
     pos, neg = templates(1), templates(0)
-    assert len(pos) >= 40 and len(neg) >= 40
+    assert len(pos) >= 70 and len(neg) >= 95
     assert len({t.group for t in templates()}) == len(templates())
     assert {t.scheme for t in pos} >= {
         "ponzi_mutual", "ad_app", "weishang", "rebate_mall", "digital_asset", "charity_front", "health_levels",
-        "hangup", "fee_job", "circle_app", "state_front",
+        "hangup", "fee_job", "circle_app", "state_front", "chat_short",
     }
     assert {t.scheme for t in neg} >= {
         "direct_selling", "franchise", "referral_single", "job_ad", "anti_mlm", "finance", "ecommerce", "task_scam",
-        "loan", "game_ad", "everyday",
+        "loan", "game_ad", "everyday", "marketing", "chat_short",
+    }
+    # one-line chat messages: the same number of templates and the same settings in both classes
+    short = {label: [t for t in templates(label) if t.scheme == "chat_short"] for label in (0, 1)}
+    assert len(short[0]) == len(short[1]) >= 6
+    assert {(t.short, t.channels, t.contact_p, t.tail) for t in short[0] + short[1]} == {
+        (short[1][0].short, short[1][0].channels, short[1][0].contact_p, short[1][0].tail)
     }
 
 
@@ -225,6 +238,23 @@ def test_lengths_short_to_long(plain_posts):
         assert min(others) <= 15 and sum(n <= 30 for n in others) > 100
     articles = [p.text for p in plain_posts if p.channel == "公众号"]
     assert all(t.count("\n") >= 3 for t in articles)  # multi-paragraph
+
+
+def test_short_chat_messages(plain_posts):
+    """Many real posts are one-line chat messages: both classes have them, mostly 10-60 characters, often with a
+    contact hint."""
+    for label in (0, 1):
+        items = [p for p in plain_posts if p.scheme == "chat_short" and p.label == label]
+        assert len(items) > 150, label
+        assert sum(10 <= len(p.text) <= 60 for p in items) / len(items) > 0.85, label
+        assert sum(bool(CONTACT.search(p.text)) for p in items) / len(items) > 0.25, label
+        assert all(p.channel not in ("公众号", "电商") for p in items)
+
+
+def test_online_vocabulary_occurs_in_both_classes(plain_posts):
+    for word in SHARED_VOCABULARY:
+        counts = [sum(word in p.text for p in plain_posts if p.label == label) for label in (0, 1)]
+        assert min(counts) >= 3, (word, counts)
 
 
 def test_style_is_similar_across_classes(posts):
