@@ -449,7 +449,7 @@ def _assemble(parts: Path, k_total: int, markers: list[dict[str, Any]], spec: Ou
 
 
 def _assemble_rejects(parts: Path, k_total: int, markers: list[dict[str, Any]], rejects: Path) -> None:
-    tmp = rejects.with_name(f".{rejects.name}.{os.getpid()}.tmp")
+    tmp = rejects.with_name(f".{rejects.name}.tmp")  # fixed name: a resumed run overwrites a killed run's tmp
     with open(tmp, "wb") as f:
         for k in range(k_total):
             if markers[k]["rejected"]:

@@ -48,12 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("input", help="input file, or - for stdin")
     score.add_argument("-o", "--output", required=True, help="output file (.jsonl, .csv, .parquet), or - for stdout")
     score.add_argument("--model", type=Path, help="model directory (default: the shipped models/default)")
-    score.add_argument("--input-format", choices=["jsonl", "csv", "parquet", "txt"], help="default: from the suffix")
+    score.add_argument("--input-format", choices=["jsonl", "csv", "tsv", "parquet", "txt"], help="default: from the suffix")
     score.add_argument("--output-format", choices=["jsonl", "csv", "parquet"], help="default: from the suffix")
     score.add_argument("--text-field", default="text", help="field holding the post text (default: text)")
     score.add_argument("--id-field", help="field holding the record id (default: id if present, else the record number)")
     score.add_argument("--workers", type=int, default=1, help="processes, one per core (default: 1)")
-    score.add_argument("--only-flagged", action="store_true", help="write only flagged posts (and error records)")
+    score.add_argument("--only-flagged", action="store_true", help="write only flagged posts (bad records still go to the summary and --rejects)")
     score.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
     score.add_argument("--rejects", type=Path, help="also write bad records here (JSONL)")
     score.add_argument("--chunk-size", type=int, default=8192, help="records per work unit / checkpoint")
@@ -210,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mlmrisk {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `mlmrisk score … -o - | head`: the reader went away; not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

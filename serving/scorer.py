@@ -114,12 +114,45 @@ class ScoredBatch:
             )
         return out
 
-    def records(self, ids: Sequence[object] | None = None) -> list[dict]:
-        """One JSON-ready dict per input, in order; ``id`` first when ids are given."""
+    def records(self, ids: Sequence[object] | None = None, rows: Sequence[int] | None = None) -> list[dict]:
+        """One JSON-ready dict per input (or per index in ``rows``), in order; ``id`` first when ids are given.
+
+        The same dicts as ``RiskResult.to_dict()``, built straight from the arrays: bulk jobs write millions of
+        them, and going through result objects cost more than scoring.
+        """
+        element_threshold = self.thresholds.element
+        probability = np.round(self.probability, 6).tolist()
+        elements = np.round(self.element_probability, 6).tolist()
+        present = (self.element_probability >= element_threshold).tolist()
+        risk = self.risk.tolist()
+        level = self.level.tolist()
+        flagged = self.flagged.tolist()
+        rules = self.rules.tolist()
+        names = [level_.value for level_ in LEVELS]
+        rule_cache: dict[int, list[str]] = {}
         records = []
-        for i, result in enumerate(self.results()):
+        for i in range(len(self.texts)) if rows is None else rows:
             record = {"id": ids[i]} if ids is not None else {}
-            record.update(result.to_dict())
+            error = self.errors[i]
+            if error is not None:
+                record["error"] = error.to_dict()
+                records.append(record)
+                continue
+            element_evidence = self.element_evidence.get(i, {})
+            bits = rules[i]
+            if bits not in rule_cache:
+                rule_cache[bits] = rule_names(bits)
+            record.update({
+                "probability": probability[i], "risk": risk[i], "level": names[level[i]], "flagged": flagged[i],
+                "elements": {
+                    name: {"probability": elements[i][k], "present": present[i][k],
+                           "evidence": [e.to_dict() for e in element_evidence.get(name, ())]}
+                    for k, name in enumerate(ELEMENTS)
+                },
+                "evidence": [e.to_dict() for e in self.evidence.get(i, ())],
+                "normalization": list(rule_cache[bits]),
+                "lists": list(self.lists.get(i, ())),
+            })
             records.append(record)
         return records
 

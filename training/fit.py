@@ -56,9 +56,9 @@ class TrainConfig:
     n_folds: int = 5
     C_grid: list[float] = field(default_factory=lambda: [4.0, 16.0, 48.0])
     element_C: float = 4.0
-    labelled_weight: float = 3.0
+    labelled_weight: float = 10.0
     max_benign_fpr: float = 0.002
-    min_precision: float = 0.75
+    min_precision: float = 0.70
     watch_ratio: float = 0.5
     max_chars: int = DEFAULT_MAX_CHARS
     evasion_seed: int = 11

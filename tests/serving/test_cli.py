@@ -58,3 +58,11 @@ def test_errors_are_one_line_with_exit_1(tmp_path):
     assert done.stderr.strip().count("\n") == 0 and "error" in done.stderr
     done = run("info", "--model", str(tmp_path))
     assert done.returncode == 1 and "manifest" in done.stderr
+
+
+def test_evaluate_on_a_user_file(default_model):
+    done = run("evaluate", "--no-shared", "--data", "data/challenge_set.jsonl", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    section = report["sections"]["user:challenge_set.jsonl"]
+    assert section["model"]["n"] == section["keywords_broad"]["n"] > 100

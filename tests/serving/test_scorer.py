@@ -133,3 +133,13 @@ def test_serving_never_imports_scikit_learn_or_unpickles(tiny_model):
         assert not banned, banned
     """)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_fast_records_equal_result_dicts(tiny_model):
+    scorer = Scorer.load(tiny_model[0], deny=["拉人头"], allow=["招商银行"])
+    texts = EVASIVE + ["普通帖子", None, 3, "招商银行提醒您", "今天聊聊拉人头"]
+    batch = scorer.score_batch(texts)
+    ids = list(range(len(texts)))
+    expected = [{"id": i, **r.to_dict()} for i, r in zip(ids, batch.results())]
+    assert batch.records(ids) == expected
+    assert batch.records(ids, rows=[1, 4]) == [expected[1], expected[4]]
