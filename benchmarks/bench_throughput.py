@@ -28,7 +28,6 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -117,7 +116,7 @@ def child_sklearn(path: str, limit: int, model: str, batch: int) -> dict:
     vectorizer.idf_ = idf.astype(np.float32)
     heads = LinearHeads()
     with np.errstate(divide="ignore", invalid="ignore"):
-        heads.coef_ = np.where(idf > 0, table[:, 1:] / idf[:, None], 0.0).T
+        heads.coef_ = np.where(idf[:, None] > 0, table[:, 1:] / idf[:, None], 0.0).T
     heads.intercept_ = np.zeros(heads.coef_.shape[0])
     heads.calibration_slope_ = weights["slope"]
     heads.calibration_offset_ = weights["offset"]
@@ -191,7 +190,7 @@ def run_cli(path: str, out: Path, workers: int, model: str) -> dict:
         raise SystemExit(f"mlmrisk score failed: {done.stderr}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     summary = json.loads(done.stderr.strip().splitlines()[-1])
-    return {"seconds": seconds, "posts": summary.get("read"), "summary": summary,
+    return {"seconds": seconds, "posts": summary.get("records"), "summary": summary,
             "peak_rss_mb_max_process": max(before, after) / 1024, "output": str(target)}
 
 
@@ -221,7 +220,6 @@ def score_only_model(model: str, out: Path) -> str:
 
 
 def child_graph(onnx_path: str, path: str, limit: int, model: str, batch: int) -> dict:
-    import numpy as np
     import onnxruntime as ort
 
     from classifier.normalize import NormalizerTables, normalize_batch
@@ -248,10 +246,16 @@ def main() -> None:
     parser.add_argument("--in-memory", type=int, default=200_000, help="posts for the in-process measurements")
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    parser.add_argument("--reuse-archives", action="store_true", help="keep archives an earlier run built in --out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    print("building archives …", file=sys.stderr)
-    files = build_archives(args.shared_data, args.out, args.posts, args.long_posts)
+    manifest = args.out / "archives.json"
+    if args.reuse_archives and manifest.is_file():
+        files = json.loads(manifest.read_text())
+    else:
+        print("building archives …", file=sys.stderr)
+        files = build_archives(args.shared_data, args.out, args.posts, args.long_posts)
+        manifest.write_text(json.dumps(files))
     results: dict = {"files": files, "cpu_count": os.cpu_count(), "runs": {}}
     score_only = score_only_model(args.model, args.out)
     for name, info in files.items():
@@ -275,6 +279,8 @@ def main() -> None:
             run[f"cli_{workers}w"] = run_cli(info["path"], args.out, workers, args.model)
         if name == "short":
             run["latency"] = run_child("latency", info["path"], 2000, args.model, 1)
+        print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "summary"} for k, v in run.items()}),
+              file=sys.stderr)
         for measurement in run.values():
             if "seconds" in measurement and measurement.get("posts"):
                 measurement["posts_per_s"] = round(measurement["posts"] / measurement["seconds"])

@@ -26,6 +26,7 @@ MIN_RELATIVE_WEIGHT = 0.15
 #: a word boundary further than this many characters away does not widen a span.
 MAX_SNAP = 4
 
+#: ``snap(text)`` returns word boundaries of ``text``; it is only called on a small window around each span.
 WordBoundaries = Callable[[str], Sequence[int]]
 
 
@@ -37,8 +38,13 @@ def _contributions(batch: NormalizedBatch, gram_weights: np.ndarray, norms: np.n
 
 
 def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights: np.ndarray, norms: np.ndarray,
-                     snap: WordBoundaries | None = None) -> list[list[tuple[Evidence, ...]]]:
-    """Per post, per head (``HEADS`` order), the evidence spans in the original text."""
+                     snap: WordBoundaries | None = None,
+                     heads: Sequence[Sequence[int]] | None = None) -> list[list[tuple[Evidence, ...]]]:
+    """Per post, per head (``HEADS`` order), the evidence spans in the original text.
+
+    ``heads[d]`` limits post ``d`` to the heads whose evidence will be shown (others get ``()``): evidence is
+    the costly part of scoring a flagged post.
+    """
     grams, doc, contrib = _contributions(batch, gram_weights, norms)
     order = np.argsort(doc, kind="stable")
     bounds = np.searchsorted(doc[order], np.arange(batch.n_docs + 1))
@@ -46,9 +52,12 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
     for d in range(batch.n_docs):
         rows = order[bounds[d] : bounds[d + 1]]
         rows = rows[grams.valid[rows]]
-        boundaries = sorted(set(snap(texts[d]))) if snap is not None and rows.size else None
+        wanted = set(range(gram_weights.shape[1])) if heads is None else set(heads[d])
         per_head = []
         for k in range(gram_weights.shape[1]):
+            if k not in wanted:
+                per_head.append(())
+                continue
             weights = contrib[rows, k]
             positive = rows[weights > 0]
             if positive.size == 0:
@@ -57,7 +66,7 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
             top = positive[np.argsort(-contrib[positive, k], kind="stable")[:TOP_GRAMS]]
             spans = _merge(grams.position[top] - batch.starts[d], grams.length[top], contrib[top, k])
             source = "model" if k == 0 else f"model:{HEADS[k]}"
-            per_head.append(_to_evidence(batch, d, texts[d], spans, source, boundaries))
+            per_head.append(_to_evidence(batch, d, texts[d], spans, source, snap))
         out.append(per_head)
     return out
 
@@ -75,17 +84,23 @@ def _merge(starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray) -> list
     merged.sort(key=lambda s: -s[2])
     if not merged:
         return []
+    # A lone character says little to a reviewer; keep it only when nothing longer carries weight.
+    longer = [m for m in merged if m[1] - m[0] > 1]
+    merged = longer or merged
     strongest = merged[0][2]
     return [(s, e, w) for s, e, w in merged[:MAX_SPANS] if w >= MIN_RELATIVE_WEIGHT * strongest]
 
 
 def _to_evidence(batch: NormalizedBatch, d: int, text: str, spans, source: str,
-                 boundaries: list[int] | None) -> tuple[Evidence, ...]:
+                 snap: WordBoundaries | None) -> tuple[Evidence, ...]:
     evidence = []
     for start, end, weight in spans:
         lo, hi = batch.original_span(d, start, end)
-        if boundaries is not None:
-            lo, hi = snap_to_words(lo, hi, boundaries)
+        if snap is not None:
+            # Segment only a window around the span: the span can grow by at most MAX_SNAP on each side.
+            left = max(0, lo - 2 * MAX_SNAP)
+            window = text[left : hi + 2 * MAX_SNAP]
+            lo, hi = snap_to_words(lo, hi, [left + b for b in snap(window)])
         evidence.append(Evidence(lo, hi, text[lo:hi], weight, source))
     return tuple(evidence)
 

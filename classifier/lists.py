@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from classifier.errors import ListFormatError
 from classifier.normalize import SEPARATOR, NormalizedBatch, NormalizerTables, normalize_batch
 from classifier.phrases import PhraseMatcher
@@ -144,10 +142,3 @@ def find_deny_hits(batch: NormalizedBatch, deny: PhraseList) -> dict[int, list[D
         item = deny.entries[entry]
         hits.setdefault(doc, []).append(DenyHit(item.phrase, item.level, start, end))
     return hits
-
-
-def allowed_mask(batch: NormalizedBatch) -> np.ndarray:
-    """Positions blanked by an allow list (inside a post, a separator that is not its end)."""
-    ends = np.zeros(batch.codes.size, dtype=bool)
-    ends[batch.starts[1:] - 1] = True
-    return (batch.codes == SEPARATOR) & ~ends

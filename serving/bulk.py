@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier import errors as _errors
-from classifier.errors import InputFormatError, ListFormatError, MlmriskError, ModelLoadError
+from classifier.errors import InputFormatError, ListFormatError, MlmriskError
 from serving import writers
 from serving.readers import Chunk, ChunkReader, InputSpec, check_fields, detect_input
 from serving.writers import OutputSpec, detect_output, encode_jsonl, encode_part, fsync_dir, write_atomic
@@ -275,37 +275,25 @@ def _worker_process(cfg: _WorkerConfig, w: int, messages: Any, parent_pid: int) 
 # ------------------------------------------------------------------------------------------------------ parent side
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _model_fingerprint(model_dir: str | os.PathLike[str] | None) -> tuple[str, str]:
     """(model dir, SHA-256 of its manifest). The manifest holds the ONNX file's SHA-256, thresholds and tables."""
-    from serving.scorer import default_model_dir
+    from serving.scorer import find_manifest, sha256_file
 
-    path = Path(model_dir) if model_dir is not None else default_model_dir()
-    manifest = path / "manifest.json"
-    if not manifest.is_file():
-        raise ModelLoadError(
-            f"no manifest.json in {path}: expected a model directory written by `mlmrisk train` "
-            "(model.onnx + manifest.json); pass --model DIR or rebuild with `mlmrisk train`"
-        )
-    return str(path.resolve()), _sha256_file(manifest)
+    path, manifest = find_manifest(model_dir)
+    return str(path.resolve()), sha256_file(manifest)
 
 
 def _list_fingerprint(value: Any, kind: str) -> tuple[Any, str | None]:
     """(value to hand workers, fingerprint for job.json) of an allow/deny list: a path or a sequence of phrases."""
+    from serving.scorer import sha256_file
+
     if value is None:
         return None, None
     if isinstance(value, (str, os.PathLike)):
         path = Path(value)
         if not path.is_file():
             raise ListFormatError(f"{kind} list {path} does not exist")
-        return str(path.resolve()), "file:" + _sha256_file(path)
+        return str(path.resolve()), "file:" + sha256_file(path)
     if isinstance(value, Sequence):
         items = list(value)
         return items, "items:" + hashlib.sha256(repr(items).encode("utf-8", "surrogatepass")).hexdigest()

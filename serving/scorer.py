@@ -29,6 +29,11 @@ from serving.words import word_boundaries
 MANIFEST_FORMAT = "mlmrisk-model"
 SUPPORTED_FORMAT_VERSIONS = (1,)
 DEFAULT_BATCH_SIZE = 1024
+#: Characters per graph run. The graph holds a few float64 rows per n-gram, so memory grows with the characters
+#: of a batch, not its post count: 8,192 long articles in one run took 3 GB. Batches are split to stay near 100 MB.
+MAX_RUN_CHARS = 1 << 18
+#: Flagged posts explained per graph run (their per-n-gram rows are kept for evidence).
+EXPLAIN_BATCH = 64
 _EXPECTED_INPUTS = {"codes": "tensor(int64)", "starts": "tensor(int64)"}
 
 
@@ -40,12 +45,25 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / "default"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (model files are tens of MB)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def find_manifest(model_dir: str | os.PathLike | None) -> tuple[Path, Path]:
+    """(model directory, its manifest.json path); a clear error when the directory holds no model."""
+    directory = Path(model_dir) if model_dir is not None else default_model_dir()
+    manifest = directory / "manifest.json"
+    if not manifest.is_file():
+        raise ModelLoadError(
+            f"no manifest.json in {directory}: expected a model directory written by `mlmrisk train` "
+            "(model.onnx + manifest.json); pass --model DIR or rebuild with `mlmrisk train`"
+        )
+    return directory, manifest
 
 
 def coerce_text(value: object) -> str | InputError:
@@ -157,6 +175,20 @@ class ScoredBatch:
         return records
 
 
+def _join(parts: list[ScoredBatch], cuts: list[int]) -> ScoredBatch:
+    """One ScoredBatch from consecutive parts (``cuts[i]`` is where part ``i`` starts)."""
+    def shifted(name: str) -> dict:
+        return {cut + i: v for part, cut in zip(parts, cuts) for i, v in getattr(part, name).items()}
+
+    return ScoredBatch(
+        [t for p in parts for t in p.texts], [e for p in parts for e in p.errors],
+        np.concatenate([p.probability for p in parts]), np.concatenate([p.element_probability for p in parts]),
+        np.concatenate([p.risk for p in parts]), np.concatenate([p.level for p in parts]),
+        np.concatenate([p.flagged for p in parts]), np.concatenate([p.rules for p in parts]),
+        shifted("evidence"), shifted("element_evidence"), shifted("lists"), parts[0].thresholds,
+    )
+
+
 class Scorer:
     """Scores Chinese posts for pyramid-scheme promotion risk.
 
@@ -183,13 +215,7 @@ class Scorer:
         ``allow``/``deny``: a path to a list file (plain text or JSON, see ``classifier.lists``), a list of
         phrases, or a ``PhraseList``. ``verify`` checks the ONNX file's SHA-256 against the manifest.
         """
-        model_dir = Path(path) if path is not None else default_model_dir()
-        manifest_path = model_dir / "manifest.json"
-        if not manifest_path.is_file():
-            raise ModelLoadError(
-                f"no manifest.json in {model_dir}: expected a model directory written by `mlmrisk train` "
-                "(model.onnx + manifest.json); pass --model DIR or rebuild with `mlmrisk train`"
-            )
+        model_dir, manifest_path = find_manifest(path)
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -205,7 +231,7 @@ class Scorer:
         if not onnx_path.is_file():
             raise ModelLoadError(f"{onnx_path} is missing; the model directory is incomplete")
         if verify:
-            actual = _sha256(onnx_path)
+            actual = sha256_file(onnx_path)
             if actual != manifest["onnx"]["sha256"]:
                 raise ModelLoadError(
                     f"{onnx_path} has SHA-256 {actual} but the manifest records {manifest['onnx']['sha256']}: "
@@ -256,7 +282,24 @@ class Scorer:
             yield from self.score_batch(batch).results()
 
     def score_batch(self, texts: Sequence[object]) -> ScoredBatch:
-        """Score a batch into arrays; evidence is computed for flagged posts only."""
+        """Score a batch into arrays; evidence is computed for flagged posts only.
+
+        Large batches are scored in runs of at most ``MAX_RUN_CHARS`` characters (bounded memory) and joined.
+        """
+        lengths = [len(t) if isinstance(t, str) else 0 for t in texts]
+        cuts, total = [0], 0
+        for i, length in enumerate(lengths):
+            total += min(length, self.tables.max_chars) + 1
+            if total > MAX_RUN_CHARS and i > cuts[-1]:
+                cuts.append(i)
+                total = min(length, self.tables.max_chars) + 1
+        if len(cuts) == 1:
+            return self._score_run(texts)
+        cuts.append(len(texts))
+        parts = [self._score_run(texts[a:b]) for a, b in zip(cuts, cuts[1:])]
+        return _join(parts, cuts)
+
+    def _score_run(self, texts: Sequence[object]) -> ScoredBatch:
         n = len(texts)
         coerced = [coerce_text(t) for t in texts]
         errors = [c if isinstance(c, InputError) else None for c in coerced]
@@ -275,8 +318,9 @@ class Scorer:
             batch = normalize_batch(good_texts, self.tables)
             allowed: dict[int, list[str]] = {}
             if self.allow is not None:
-                batch, allowed = apply_allow_list(batch, self.allow)
-            probs = self._run(batch)
+                batch, probs, allowed = self._allow(batch)
+            else:
+                probs = self._run(batch)
             index = np.asarray(good)
             probability[index] = probs[:, 0]
             elements[index] = probs[:, 1:]
@@ -301,6 +345,29 @@ class Scorer:
         return ScoredBatch([c if isinstance(c, str) else None for c in coerced], errors, probability, elements,
                            risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds)
 
+    def _allow(self, batch: NormalizedBatch) -> tuple[NormalizedBatch, np.ndarray, dict[int, list[str]]]:
+        """Apply the allow list: blank allowed spans, but never let that RAISE a post's score.
+
+        Blanking removes an allowed phrase's n-grams whatever their sign; where the phrase carried negative
+        weight (招商银行 reads as bank SMS to the model) blanking it would push the post up. Such posts keep their
+        original codes and score, and the entry is not reported as applied.
+        """
+        blanked, allowed = apply_allow_list(batch, self.allow)
+        probs = self._run(blanked)
+        if not allowed:
+            return blanked, probs, allowed
+        rows = np.asarray(sorted(allowed))
+        original = self._run(batch.select(rows))
+        restore = rows[original[:, 0] < probs[rows, 0]]
+        if restore.size:
+            probs[restore] = original[original[:, 0] < probs[rows, 0]]
+            keep_original = np.isin(batch.doc, restore)
+            codes = np.where(keep_original, batch.codes, blanked.codes)
+            blanked = NormalizedBatch(codes, batch.origin, batch.doc, batch.starts, batch.rules)
+            for j in restore.tolist():
+                del allowed[j]
+        return blanked, probs, allowed
+
     def _run(self, batch: NormalizedBatch, outputs: Sequence[str] = ("probabilities",)) -> np.ndarray:
         feeds = {"codes": batch.codes, "starts": batch.starts}
         result = self.session.run(list(outputs), feeds)
@@ -309,9 +376,15 @@ class Scorer:
     def _explain_rows(self, batch: NormalizedBatch, texts: list[str], rows: np.ndarray, probs: np.ndarray,
                       deny_hits: dict, good: list[int], evidence: dict, element_evidence: dict) -> None:
         """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights."""
-        sub = batch.select(rows)
-        _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
-        spans = extract_evidence(sub, [texts[j] for j in rows], gram_rows[1:, 1:], norms, snap=word_boundaries)
+        spans = []
+        for start in range(0, len(rows), EXPLAIN_BATCH):
+            part = rows[start : start + EXPLAIN_BATCH]
+            sub = batch.select(part)
+            _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
+            shown = [[0] + [k + 1 for k in range(len(ELEMENTS)) if probs[j, k + 1] >= self.thresholds.element]
+                     for j in part]
+            spans += extract_evidence(sub, [texts[j] for j in part], gram_rows[1:, 1:], norms,
+                                      snap=word_boundaries, heads=shown)
         for local, j in enumerate(rows):
             per_head = spans[local]
             main = list(per_head[0])
@@ -329,7 +402,7 @@ class Scorer:
         result = self.score([text])[0]
         batch = normalize_batch([text], self.tables)
         if self.allow is not None:
-            batch, _ = apply_allow_list(batch, self.allow)
+            batch, _, _ = self._allow(batch)
         _, gram_rows, norms = self._run(batch, ("probabilities", "gram_rows", "norms"))
         return {"result": result, "normalized": batch.text(0),
                 "features": top_features(batch, gram_rows[1:, 1:], norms, top=top)}

@@ -17,7 +17,6 @@ for only when it builds evidence for flagged posts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +27,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, NGRAM_ORDERS
 from classifier.labels import HEADS
+from serving.scorer import sha256_file
 
 OPSET = 18
 INT64_MAX = np.iinfo(np.int64).max
@@ -171,14 +171,6 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope:
         entry.key, entry.value = key, str(value)
     onnx.checker.check_model(model)
     return model
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping, model_card: str | None = None) -> dict:

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 
 from classifier.features import smoothed_idf
-from classifier.labels import ELEMENTS, HEADS
+from classifier.labels import HEADS
 from classifier.normalize import NormalizerTables
 from classifier.risk import Thresholds
 from training.data import DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora

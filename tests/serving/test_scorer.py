@@ -84,9 +84,17 @@ def test_allow_list_neutralises_and_is_reported(tiny_model):
     assert any(name.startswith("allow:") for name in allowed.lists)
 
 
+def test_allow_list_never_raises_a_score(tiny_model):
+    plain = Scorer.load(tiny_model[0])
+    allowed = Scorer.load(tiny_model[0], allow=["今天", "普通", "发展下线"])
+    texts = ["今天天气很好，普通的一天", "发展下线拿团队奖", "普通帖子：静态收益"]
+    for before, after in zip(plain.score_batch(texts).probability, allowed.score_batch(texts).probability):
+        assert after <= before + 1e-12
+
+
 def test_deny_list_catches_evasive_spellings(tiny_model):
     scorer = Scorer.load(tiny_model[0], deny=["拉人头"])
-    for text in ["今天聊聊拉人头", "今天聊聊拉.人.頭", "今天聊聊拉\u200b人\u200b头"]:
+    for text in ["今天聊聊拉人头", "今天聊聊拉.人.頭", "今天聊聊拉\u200b人\u200b头", "今天聊聊啦人头"]:
         result = scorer.score([text])[0]
         assert result.flagged and result.level.rank >= RiskLevel.HIGH.rank, text
         assert "deny:拉人头" in result.lists
@@ -143,3 +151,15 @@ def test_fast_records_equal_result_dicts(tiny_model):
     expected = [{"id": i, **r.to_dict()} for i, r in zip(ids, batch.results())]
     assert batch.records(ids) == expected
     assert batch.records(ids, rows=[1, 4]) == [expected[1], expected[4]]
+
+
+def test_large_batches_are_split_without_changing_results(tiny_model, monkeypatch):
+    import serving.scorer as module
+
+    scorer = Scorer.load(tiny_model[0], deny=["拉人头"])
+    texts = EVASIVE * 4 + ["普通帖子", None, "今天聊聊拉人头", "长" * 300]
+    whole = scorer.score_batch(texts).records(list(range(len(texts))))
+    monkeypatch.setattr(module, "MAX_RUN_CHARS", 64)
+    monkeypatch.setattr(module, "EXPLAIN_BATCH", 2)
+    split = scorer.score_batch(texts)
+    assert split.records(list(range(len(texts)))) == whole
