@@ -53,21 +53,54 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
         rows = order[bounds[d] : bounds[d + 1]]
         rows = rows[grams.valid[rows]]
         wanted = set(range(gram_weights.shape[1])) if heads is None else set(heads[d])
-        per_head = []
+        raw: list[list[tuple[int, int, float]]] = []
         for k in range(gram_weights.shape[1]):
-            if k not in wanted:
-                per_head.append(())
-                continue
-            weights = contrib[rows, k]
-            positive = rows[weights > 0]
+            positive = rows[contrib[rows, k] > 0] if k in wanted else rows[:0]
             if positive.size == 0:
-                per_head.append(())
+                raw.append([])
                 continue
             top = positive[np.argsort(-contrib[positive, k], kind="stable")[:TOP_GRAMS]]
             spans = _merge(grams.position[top] - batch.starts[d], grams.length[top], contrib[top, k])
+            raw.append([(*batch.original_span(d, start, end), weight) for start, end, weight in spans])
+        snapped = _snap_all(texts[d], [span for spans in raw for span in spans], snap)
+        per_head = []
+        for k, spans in enumerate(raw):
             source = "model" if k == 0 else f"model:{HEADS[k]}"
-            per_head.append(_to_evidence(batch, d, texts[d], spans, source, snap))
+            per_head.append(tuple(Evidence(lo, hi, texts[d][lo:hi], weight, source)
+                                  for (lo, hi), (_, _, weight) in zip((snapped[(a, b)] for a, b, _ in spans), spans)))
         out.append(per_head)
+    return out
+
+
+def _snap_all(text: str, spans: Sequence[tuple[int, int, float]], snap: WordBoundaries | None) -> dict:
+    """Snapped (start, end) of every span, segmenting each cluster of nearby spans once.
+
+    The word segmenter is the costly part of evidence, so it runs on the union of the windows around the spans
+    (a span can grow by at most MAX_SNAP each side), one call per cluster of overlapping windows.
+    """
+    keys = sorted({(lo, hi) for lo, hi, _ in spans})
+    if snap is None:
+        return {key: key for key in keys}
+    out: dict = {}
+    cluster: list[tuple[int, int]] = []
+    window_lo = window_hi = 0
+
+    def flush() -> None:
+        boundaries = [window_lo + b for b in snap(text[window_lo:window_hi])]
+        for lo, hi in cluster:
+            out[(lo, hi)] = snap_to_words(lo, hi, boundaries)
+
+    for lo, hi in keys:
+        left, right = max(0, lo - 2 * MAX_SNAP), min(len(text), hi + 2 * MAX_SNAP)
+        if cluster and left <= window_hi:
+            window_hi = max(window_hi, right)
+        else:
+            if cluster:
+                flush()
+            cluster, window_lo, window_hi = [], left, right
+        cluster.append((lo, hi))
+    if cluster:
+        flush()
     return out
 
 
@@ -89,20 +122,6 @@ def _merge(starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray) -> list
     merged = longer or merged
     strongest = merged[0][2]
     return [(s, e, w) for s, e, w in merged[:MAX_SPANS] if w >= MIN_RELATIVE_WEIGHT * strongest]
-
-
-def _to_evidence(batch: NormalizedBatch, d: int, text: str, spans, source: str,
-                 snap: WordBoundaries | None) -> tuple[Evidence, ...]:
-    evidence = []
-    for start, end, weight in spans:
-        lo, hi = batch.original_span(d, start, end)
-        if snap is not None:
-            # Segment only a window around the span: the span can grow by at most MAX_SNAP on each side.
-            left = max(0, lo - 2 * MAX_SNAP)
-            window = text[left : hi + 2 * MAX_SNAP]
-            lo, hi = snap_to_words(lo, hi, [left + b for b in snap(window)])
-        evidence.append(Evidence(lo, hi, text[lo:hi], weight, source))
-    return tuple(evidence)
 
 
 def snap_to_words(start: int, end: int, boundaries: Sequence[int]) -> tuple[int, int]:
