@@ -230,11 +230,14 @@ def child_graph(onnx_path: str, path: str, limit: int, model: str, batch: int) -
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
-    batches = [normalize_batch(texts[i : i + batch], tables) for i in range(0, len(texts), batch)]
     start = time.perf_counter()
+    batches = [normalize_batch(texts[i : i + batch], tables) for i in range(0, len(texts), batch)]
+    normalised = time.perf_counter()
     for b in batches:
         session.run(["probabilities"], {"codes": b.codes, "starts": b.starts})
-    return {"seconds": time.perf_counter() - start, "posts": len(texts)}
+    end = time.perf_counter()
+    # "seconds" is the graph alone; "pipeline_seconds" adds normalisation (what every scored post pays).
+    return {"seconds": end - normalised, "pipeline_seconds": end - start, "posts": len(texts)}
 
 
 def main() -> None:
@@ -291,7 +294,10 @@ def main() -> None:
             "cli_1w_over_keywords": round(run["cli_1w"]["posts_per_s"] / kw, 3),
             "scorer_over_sklearn": round(run["scorer"]["posts_per_s"] / run["sklearn"]["posts_per_s"], 2),
             "scorer_over_keywords": round(run["scorer"]["posts_per_s"] / kw, 3),
-            "element_heads_cost": round(1 - run["graph_full"]["posts_per_s"] / run["graph_score_only"]["posts_per_s"], 3),
+            "element_heads_cost_graph": round(1 - run["graph_full"]["posts_per_s"] / run["graph_score_only"]["posts_per_s"], 3),
+            "element_heads_cost_pipeline": round(1 - run["graph_score_only"]["pipeline_seconds"]
+                                                 / run["graph_full"]["pipeline_seconds"], 3),
+            "flagged_share": round(run["scorer"]["flagged"] / run["scorer"]["posts"], 4),
             "cli_2w_over_1w": round(run["cli_2w"]["posts_per_s"] / run["cli_1w"]["posts_per_s"], 2),
         }
         results["runs"][name] = run
