@@ -556,28 +556,6 @@ def _csv_layout(header: list[str], text_field: str, id_field: str | None, path: 
                       id_field is not None)
 
 
-class _Replay(io.RawIOBase):
-    """A raw stream that returns ``prefix`` then the rest of ``stream`` (the CSV header was read to sniff columns)."""
-
-    def __init__(self, prefix: bytes, stream: _Decompressed) -> None:
-        self._prefix = prefix
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._prefix:
-            n = min(len(view), len(self._prefix))
-            view[:n] = self._prefix[:n]
-            self._prefix = self._prefix[n:]
-            return n
-        data = self._stream.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-
 def _iter_csv_chunks(
     stream: _Decompressed, spec: InputSpec, chunk_size: int, want: Callable[[int], bool], head: bytes,
     layout_box: list[_CsvLayout], text_field: str, id_field: str | None,
@@ -585,7 +563,7 @@ def _iter_csv_chunks(
     delimiter = "\t" if spec.format == "tsv" else ","
     header, prefix = _csv_header(stream, delimiter, head)
     layout_box.append(_csv_layout(header, text_field, id_field, spec.path))
-    text = io.TextIOWrapper(io.BufferedReader(_Replay(prefix, stream), BLOCK_SIZE), encoding="utf-8-sig",
+    text = io.TextIOWrapper(io.BufferedReader(_CountingSource(stream, prefix), BLOCK_SIZE), encoding="utf-8-sig",
                             errors="surrogateescape", newline="")
     reader = csv.reader(text, delimiter=delimiter)
     old_limit = csv.field_size_limit(MAX_FIELD_CHARS)
