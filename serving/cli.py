@@ -146,7 +146,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _training_modules() -> None:
+    """Fail with the install command, not a traceback, when the training extras are missing."""
+    try:
+        import onnx  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise MlmriskError(f"{exc.name} is not installed: training and evaluation need the extras, "
+                           "`pip install -e '.[train]'`") from None
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    _training_modules()
     from serving.scorer import default_model_dir
     from training.fit import TrainConfig, train
 
@@ -171,6 +182,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    _training_modules()
     from training.data import DEFAULT_SHARED_DATA
     from training.evaluate import evaluate_model
 
