@@ -9,6 +9,7 @@ reviewer sees 发展下线 rather than 展下.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -126,10 +127,10 @@ def _merge(starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray) -> list
 
 def snap_to_words(start: int, end: int, boundaries: Sequence[int]) -> tuple[int, int]:
     """Widen ``[start, end)`` to the nearest word boundaries, by at most ``MAX_SNAP`` characters each side."""
-    i = int(np.searchsorted(boundaries, start, side="right")) - 1
+    i = bisect.bisect_right(boundaries, start) - 1
     if i >= 0 and start - boundaries[i] <= MAX_SNAP:
         start = boundaries[i]
-    j = int(np.searchsorted(boundaries, end, side="left"))
+    j = bisect.bisect_left(boundaries, end)
     if j < len(boundaries) and boundaries[j] - end <= MAX_SNAP:
         end = boundaries[j]
     return start, end
