@@ -31,14 +31,13 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
-from classifier.features import smoothed_idf
 from classifier.labels import HEADS
 from classifier.normalize import NormalizerTables
 from classifier.risk import Thresholds
 from training.data import DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora
 from training.heads import LinearHeads, fit_sigmoid_calibration
 from training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
-from training.vectorizer import HashedCharNgramVectorizer
+from training.vectorizer import HashedCharNgramVectorizer, idf_from_counts, tfidf_weight
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 MODEL_VERSION = "1.0.0"
@@ -115,29 +114,14 @@ def _evasive_rewrites(corpus: Corpus, seed: int) -> tuple[list[str], np.ndarray,
     return texts, np.asarray(rows, dtype=np.int64), kinds
 
 
-def _idf(counts: sp.csr_matrix) -> np.ndarray:
-    presence = counts.copy()
-    presence.data[:] = 1.0
-    df = np.asarray(presence.sum(axis=0)).ravel()
-    idf = smoothed_idf(df, counts.shape[0]).astype(np.float32)
-    idf[df == 0] = 0.0
-    return idf
-
-
-def _weight(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    vectorizer = HashedCharNgramVectorizer()
-    vectorizer.idf_ = idf
-    return vectorizer.weight(counts)
-
-
 def _fit_fold(counts: sp.csr_matrix, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
               predict_rows: np.ndarray, heads: Sequence[int], C: float, element_C: float) -> np.ndarray:
     """Decision values of ``predict_rows`` for the given heads, from a model fitted on ``train_rows``."""
-    idf = _idf(counts[train_rows])
+    idf = idf_from_counts(counts[train_rows])
     model = LinearHeads(C=C, element_C=element_C)
     out = np.zeros((predict_rows.size, len(heads)))
-    X_train = _weight(counts[train_rows], idf)
-    X_predict = _weight(counts[predict_rows], idf)
+    X_train = tfidf_weight(counts[train_rows], idf)
+    X_predict = tfidf_weight(counts[predict_rows], idf)
     for j, head in enumerate(heads):
         model.set_params(C=C if head == 0 else element_C)
         # Element heads learn P(element | promotion): fitted on the positive rows (see LinearHeads).
@@ -270,7 +254,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     log(f"flag threshold {flag} (nested per fold: {sorted(set(np.round(nested_threshold[in_train], 2)))})")
 
     # Final model on every training row.
-    vectorizer.idf_ = _idf(counts[train_rows])
+    vectorizer.idf_ = idf_from_counts(counts[train_rows])
     vectorizer.n_documents_ = train_rows.size
     heads = LinearHeads(C=best_C, element_C=config.element_C)
     X_train = vectorizer.weight(counts[train_rows])

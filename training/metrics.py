@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,5 +91,7 @@ class KeywordFilter:
         return np.fromiter((next(automaton.iter(t), None) is not None for t in texts), dtype=bool, count=len(texts))
 
 
-def keyword_baselines() -> list[KeywordFilter]:
-    return [KeywordFilter.from_file(name) for name in KEYWORD_LISTS]
+@functools.lru_cache(maxsize=1)
+def keyword_baselines() -> tuple[KeywordFilter, ...]:
+    """Both baselines, built once per process (a report applies them to every section)."""
+    return tuple(KeywordFilter.from_file(name) for name in KEYWORD_LISTS)

@@ -18,6 +18,23 @@ from classifier.features import N_BUCKETS, hash_grams, smoothed_idf
 from classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch
 
 
+def idf_from_counts(counts: sp.csr_matrix) -> np.ndarray:
+    """Smoothed idf per bucket from a [posts, buckets] count matrix; buckets no post has get 0 (no weight)."""
+    document_frequency = np.diff(counts.tocsc().indptr) if counts.nnz else np.zeros(counts.shape[1])
+    idf = smoothed_idf(document_frequency, counts.shape[0]).astype(np.float32)
+    idf[document_frequency == 0] = 0.0
+    return idf
+
+
+def tfidf_weight(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """x = tf · idf / max(1, sqrt(Σ tf · idf²)) — the formula of ``classifier.features``."""
+    idf = np.asarray(idf, dtype=np.float64)
+    weighted = counts @ sp.diags(idf)
+    squared = np.asarray((counts @ sp.diags(idf * idf)).sum(axis=1)).ravel()
+    norm = np.maximum(np.sqrt(squared), 1.0)
+    return sp.diags(1.0 / norm) @ weighted
+
+
 class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
     """Normalise texts, hash their char 1–3-grams and weight them by TF-IDF (formula in ``classifier.features``).
 
@@ -45,12 +62,8 @@ class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
             self.normalizer_spec_ = dict(self.normalizer_spec)
         self.tables_ = NormalizerTables.from_spec(self.normalizer_spec_)
         counts = self.count_grams(texts)
-        presence = counts.copy()
-        presence.data[:] = 1.0
-        document_frequency = np.asarray(presence.sum(axis=0)).ravel()
         self.n_documents_ = counts.shape[0]
-        self.idf_ = smoothed_idf(document_frequency, self.n_documents_).astype(np.float32)
-        self.idf_[document_frequency == 0] = 0.0  # unseen buckets carry no weight at all
+        self.idf_ = idf_from_counts(counts)
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -60,11 +73,8 @@ class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
 
     def weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """TF-IDF weights with the occurrence norm, from raw bucket counts."""
-        idf = self.idf_.astype(np.float64)
-        weighted = counts @ sp.diags(idf)
-        squared = np.asarray((counts @ sp.diags(idf * idf)).sum(axis=1)).ravel()
-        norm = np.maximum(np.sqrt(squared), 1.0)
-        return sp.diags(1.0 / norm) @ weighted
+        check_is_fitted(self, "idf_")
+        return tfidf_weight(counts, self.idf_)
 
     def normalize(self, texts: Sequence[str]) -> NormalizedBatch:
         check_is_fitted(self, "tables_")
