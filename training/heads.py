@@ -38,7 +38,7 @@ class LinearHeads(ClassifierMixin, BaseEstimator):
     max_iter : int
         Solver iterations per head.
     min_df : int
-        Only buckets present in at least this many training posts get a weight (others stay 0). Rare n-grams
+        Only buckets present in at least this many of a head's training posts get a weight (others stay 0). Rare n-grams
         cannot generalise, and dropping them cuts the solver's working set roughly in half (sparse products over
         a million random columns are memory-bound here).
     """
@@ -59,14 +59,12 @@ class LinearHeads(ClassifierMixin, BaseEstimator):
             Y = Y[:, None]
         if Y.shape[1] > len(HEADS):
             raise ValueError(f"Y has {Y.shape[1]} columns; at most {len(HEADS)} heads ({', '.join(HEADS)})")
-        document_frequency = np.asarray((X != 0).sum(axis=0)).ravel()
-        self.columns_ = np.flatnonzero(document_frequency >= self.min_df)
-        X_selected = X[:, self.columns_].tocsr()
+        X = X.tocsr()
         coefs, intercepts = [], []
-        positive = Y[:, 0] == 1
+        positive = np.flatnonzero(Y[:, 0] == 1)
         for k in range(Y.shape[1]):
             C = self.C if k == 0 or self.element_C is None else self.element_C
-            rows = slice(None) if k == 0 or Y.shape[1] == 1 else positive
+            rows = np.arange(Y.shape[0]) if k == 0 or Y.shape[1] == 1 else positive
             y = Y[rows, k]
             if y.min() == y.max():
                 # A head with one class only (tiny data sets): a constant, very confident score.
@@ -78,9 +76,14 @@ class LinearHeads(ClassifierMixin, BaseEstimator):
                 # Stopping at max_iter changes the 5th decimal of the scores, not the ranking.
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
-                model.fit(X_selected[rows], y, sample_weight=weights)
+                # min_df counts the rows this head learns from, so a head fitted alone (as in
+                # cross-validation) and a head fitted here select the same buckets.
+                X_rows = X[rows]
+                X_rows.eliminate_zeros()
+                columns = np.flatnonzero(np.diff(X_rows.tocsc().indptr) >= self.min_df)
+                model.fit(X_rows[:, columns], y, sample_weight=weights)
             coef = np.zeros(X.shape[1])
-            coef[self.columns_] = model.coef_.ravel()
+            coef[columns] = model.coef_.ravel()
             coefs.append(coef)
             intercepts.append(float(model.intercept_[0]))
         self.coef_ = np.vstack(coefs)
