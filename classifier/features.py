@@ -49,32 +49,48 @@ class Grams:
     valid: np.ndarray  # bool[G]
 
 
-def hash_grams(codes: np.ndarray) -> Grams:
-    """All n-gram occurrences of a flat normalised code array (see the module docstring for the formula)."""
-    codes = np.asarray(codes, dtype=np.int64)
+def gram_layout(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(position, length, valid) of every n-gram occurrence, in the layout of :class:`Grams`, without hashing.
+
+    Evidence needs where each occurrence sits, not its bucket (the graph already returned its weights).
+    """
+    codes = np.asarray(codes)
     t = codes.size
     is_char = codes != SEPARATOR
-    buckets, positions, lengths, valids = [], [], [], []
-    rolling = (codes * HASH_A1) % N_BUCKETS
+    positions, lengths, valids = [], [], []
     valid = is_char
     for order in NGRAM_ORDERS:
         count = t - order + 1
         if count <= 0:
             break
         if order > 1:
-            rolling = (rolling[:count] * HASH_A2 + codes[order - 1 :]) % N_BUCKETS
             valid = valid[:count] & is_char[order - 1 :]
-        bucket = (rolling + HASH_SALTS[order]) % N_BUCKETS
-        buckets.append(np.where(valid, bucket, N_BUCKETS))
         positions.append(np.arange(count, dtype=np.int64))
         lengths.append(np.full(count, order, dtype=np.int64))
         valids.append(valid)
+    if not positions:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=bool)
+    return np.concatenate(positions), np.concatenate(lengths), np.concatenate(valids)
+
+
+def hash_grams(codes: np.ndarray) -> Grams:
+    """All n-gram occurrences of a flat normalised code array (see the module docstring for the formula)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    position, length, valid = gram_layout(codes)
+    buckets = []
+    rolling = (codes * HASH_A1) % N_BUCKETS
+    for order in NGRAM_ORDERS:
+        count = codes.size - order + 1
+        if count <= 0:
+            break
+        if order > 1:
+            rolling = (rolling[:count] * HASH_A2 + codes[order - 1 :]) % N_BUCKETS
+        buckets.append((rolling + HASH_SALTS[order]) % N_BUCKETS)
     if not buckets:
         empty = np.zeros(0, dtype=np.int64)
         return Grams(empty, empty, empty, np.zeros(0, dtype=bool))
-    return Grams(
-        np.concatenate(buckets), np.concatenate(positions), np.concatenate(lengths), np.concatenate(valids)
-    )
+    return Grams(np.where(valid, np.concatenate(buckets), N_BUCKETS), position, length, valid)
 
 
 def smoothed_idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:

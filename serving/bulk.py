@@ -69,7 +69,7 @@ from classifier import errors as _errors
 from classifier.errors import InputFormatError, ListFormatError, MlmriskError
 from serving import writers
 from serving.readers import Chunk, ChunkReader, InputSpec, check_fields, detect_input
-from serving.writers import OutputSpec, detect_output, encode_jsonl, encode_part, fsync_dir, write_atomic
+from serving.writers import OutputSpec, detect_output, encode_jsonl, fsync_dir, write_atomic
 
 JOB_FORMAT = "mlmrisk-bulk-job"
 JOB_VERSION = 1
@@ -179,52 +179,80 @@ def done_chunks(parts_dir: str | os.PathLike[str]) -> set[int]:
 
 
 def _process_chunk(cfg: _WorkerConfig, scorer: Any, reader: ChunkReader, chunk: Chunk) -> dict[str, Any]:
-    """Parse, score and write one chunk; returns its marker (the counts the summary adds up)."""
+    """Parse, score and write one chunk; returns its marker (the counts the summary adds up).
+
+    CSV and Parquet parts are built as columns straight from the scorer's arrays (``writers.batch_columns``);
+    JSONL parts from one dict per record. Every input record becomes exactly one output row (a result or an
+    error row) unless ``--only-flagged`` drops it; every bad record also goes to the rejects side file.
+    """
     records = reader.parse(chunk)
-    texts = [t for _, _, t in records if type(t) is str]
-    ids = [rid for _, rid, t in records if type(t) is str]
-    # records(ids) builds each row dict once; "line" is appended to it rather than copying it into a new dict
-    scored = scorer.score_batch(texts).records(ids) if texts else []
-    out: list[dict] = []
-    rejects: list[dict] = []
-    bad_codes: dict[str, int] = {}
-    n_scored = n_flagged = 0
+    good = [i for i, (_, _, t) in enumerate(records) if type(t) is str]
+    scored = scorer.score_batch([records[i][2] for i in good]) if good else None
     only_flagged = cfg.only_flagged
+    tabular = cfg.output_format != "jsonl"
+    bad_codes: dict[str, int] = {}
+    rejects: list[dict] = []
+    # rows of the output, in input order: ("s", j) = scored row j, ("e", k) = error row k
+    rows: list[tuple[str, int]] = []
+    error_rows: list[dict] = []
+    n_scored = n_flagged = 0
+    flagged = scored.flagged.tolist() if scored is not None else []
+    errors = scored.errors if scored is not None else []
     j = 0
     for line, rid, value in records:
         if type(value) is str:
-            result = scored[j]
-            j += 1
-            error = result.get("error")
+            error = errors[j]
             if error is None:
                 n_scored += 1
-                flagged = result.get("flagged")
-                if flagged:
-                    n_flagged += 1
-                if only_flagged and not flagged:
-                    continue
-                result["line"] = line
-                out.append(result)
+                n_flagged += flagged[j]
+                if not only_flagged or flagged[j]:
+                    rows.append(("s", j))
+                j += 1
                 continue
-            raw: str | None = value
+            error, raw = error.to_dict(), value
+            j += 1
         else:
-            error = {"code": value.code, "message": value.message}
-            raw = value.raw
+            error, raw = {"code": value.code, "message": value.message}, value.raw
         bad_codes[error["code"]] = bad_codes.get(error["code"], 0) + 1
         rejects.append({"line": line, "id": rid, "error": error, "raw": raw})
         if not only_flagged:
-            out.append({"id": rid, "error": error, "line": line})
+            rows.append(("e", len(error_rows)))
+            error_rows.append({"id": rid, "error": error, "line": line})
+    payload: bytes | None = None
+    if rows:
+        good_lines = [records[i][0] for i in good]
+        good_ids = [records[i][1] for i in good]
+        if tabular:
+            for_csv = cfg.output_format == "csv"
+            columns = (writers.batch_columns(scored, good_ids, good_lines, for_csv=for_csv)
+                       if scored is not None else [[] for _ in writers.TABULAR_COLUMNS])
+            if error_rows or len(rows) != len(good):
+                columns = writers.concat_columns([columns, writers.tabular_columns(error_rows, for_csv=for_csv)])
+                columns = writers.take_columns(columns, [j if kind == "s" else len(good) + j for kind, j in rows])
+            payload = (writers.encode_csv_columns(columns) if for_csv else writers.encode_arrow_columns(columns))
+        else:
+            keep = [j for kind, j in rows if kind == "s"]
+            results = iter(scored.records(good_ids, rows=keep)) if scored is not None else iter(())
+            out = []
+            for kind, j in rows:
+                if kind == "s":
+                    result = next(results)
+                    result["line"] = good_lines[j]
+                    out.append(result)
+                else:
+                    out.append(error_rows[j])
+            payload = writers.encode_jsonl(out)
+    n_written = len(rows)
     base = Path(cfg.parts_dir) / _part_name(chunk.index)
-    if out:
-        write_atomic(str(base) + writers.PART_SUFFIX[cfg.output_format], encode_part(out, cfg.output_format),
-                     fsync=cfg.fsync)
+    if payload is not None:
+        write_atomic(str(base) + writers.PART_SUFFIX[cfg.output_format], payload, fsync=cfg.fsync)
     if rejects:
         write_atomic(str(base) + _REJECTS, encode_jsonl(rejects), fsync=cfg.fsync)
-    if cfg.fsync and (out or rejects):
+    if cfg.fsync and (payload is not None or rejects):
         fsync_dir(cfg.parts_dir)  # the part renames are durable before the marker says the chunk is done
     marker = {
         "chunk": chunk.index, "first_line": chunk.first_line, "records": len(records), "scored": n_scored,
-        "bad": len(rejects), "flagged": n_flagged, "written": len(out), "rejected": len(rejects),
+        "bad": len(rejects), "flagged": n_flagged, "written": n_written, "rejected": len(rejects),
         "bad_codes": bad_codes, "progress": [chunk.progress_start, chunk.progress_end],
     }
     write_atomic(str(base) + _MARKER, json.dumps(marker).encode(), fsync=cfg.fsync)

@@ -24,7 +24,7 @@ from classifier.lists import PhraseList, apply_allow_list, find_deny_hits
 from classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
 from classifier.result import ElementResult, Evidence, InputError, RiskResult
 from classifier.risk import LEVELS, Thresholds, risk_index, risk_levels
-from serving.words import word_boundaries
+from classifier.word_snap import SnapLexicon
 
 MANIFEST_FORMAT = "mlmrisk-model"
 SUPPORTED_FORMAT_VERSIONS = (1,)
@@ -32,8 +32,9 @@ DEFAULT_BATCH_SIZE = 1024
 #: Characters per graph run. The graph holds a few float64 rows per n-gram, so memory grows with the characters
 #: of a batch, not its post count: 8,192 long articles in one run took 3 GB. Batches are split to stay near 100 MB.
 MAX_RUN_CHARS = 1 << 18
-#: Flagged posts explained per graph run (their per-n-gram rows are kept for evidence).
-EXPLAIN_BATCH = 64
+#: Characters of flagged posts explained per graph run (their per-n-gram rows are kept for evidence, ~100 bytes
+#: per character), so evidence memory stays bounded however many posts of a batch are flagged.
+EXPLAIN_RUN_CHARS = 1 << 16
 _EXPECTED_INPUTS = {"codes": "tensor(int64)", "starts": "tensor(int64)"}
 
 
@@ -198,7 +199,8 @@ class Scorer:
     """
 
     def __init__(self, model_dir: Path, manifest: dict, session: ort.InferenceSession, tables: NormalizerTables,
-                 thresholds: Thresholds, allow: PhraseList | None = None, deny: PhraseList | None = None):
+                 thresholds: Thresholds, allow: PhraseList | None = None, deny: PhraseList | None = None,
+                 lexicon: SnapLexicon | None = None):
         self.model_dir = model_dir
         self.manifest = manifest
         self.session = session
@@ -206,6 +208,7 @@ class Scorer:
         self.thresholds = thresholds
         self.allow = allow
         self.deny = deny
+        self.lexicon = lexicon
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -253,7 +256,10 @@ class Scorer:
         thresholds = Thresholds(**manifest["thresholds"])
         allow_list = PhraseList.coerce(allow, tables, kind="allow")
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
-        return cls(model_dir, manifest, session, tables, thresholds, allow_list, deny_list)
+        # Models written before the snap word list existed still load; their evidence is simply not widened.
+        words = manifest.get("evidence", {}).get("snap_words")
+        lexicon = SnapLexicon.from_words(words) if words else None
+        return cls(model_dir, manifest, session, tables, thresholds, allow_list, deny_list, lexicon)
 
     @property
     def model_id(self) -> str:
@@ -376,15 +382,21 @@ class Scorer:
     def _explain_rows(self, batch: NormalizedBatch, texts: list[str], rows: np.ndarray, probs: np.ndarray,
                       deny_hits: dict, good: list[int], evidence: dict, element_evidence: dict) -> None:
         """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights."""
-        spans = []
-        for start in range(0, len(rows), EXPLAIN_BATCH):
-            part = rows[start : start + EXPLAIN_BATCH]
+        spans: list = []
+        lengths = (batch.starts[rows + 1] - batch.starts[rows]).tolist()
+        first, total = 0, 0
+        for i, length in enumerate(lengths + [None]):
+            if i < len(lengths) and (total + length <= EXPLAIN_RUN_CHARS or i == first):
+                total += length
+                continue
+            part = rows[first:i]
             sub = batch.select(part)
             _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
             shown = [[0] + [k + 1 for k in range(len(ELEMENTS)) if probs[j, k + 1] >= self.thresholds.element]
                      for j in part]
             spans += extract_evidence(sub, [texts[j] for j in part], gram_rows[1:, 1:], norms,
-                                      snap=word_boundaries, heads=shown)
+                                      lexicon=self.lexicon, heads=shown)
+            first, total = i, (length or 0)
         for local, j in enumerate(rows):
             per_head = spans[local]
             main = list(per_head[0])

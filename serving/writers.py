@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import orjson
 
 from classifier.errors import InputFormatError
@@ -265,6 +266,72 @@ def tabular_columns(records: Sequence[dict], *, for_csv: bool = False) -> list[l
             lists_col, err_code, err_msg, extra_col]
 
 
+def batch_columns(batch: Any, ids: Sequence[Any], lines: Sequence[Any], *, for_csv: bool = False) -> list[list[Any]]:
+    """The rows of a ``ScoredBatch`` as columns of :data:`TABULAR_COLUMNS`, straight from its arrays.
+
+    Equal to ``tabular_columns`` of ``batch.records(ids)`` with ``line`` added (a test holds them together), but
+    without a nested dict per record: on short posts the dicts cost more than scoring them did. Only flagged
+    posts (the ones with evidence) touch Python objects per row.
+    """
+    from classifier.normalize import rule_names
+    from classifier.risk import LEVELS
+
+    n = len(batch)
+    ok = np.array([e is None for e in batch.errors], dtype=bool) if n else np.zeros(0, dtype=bool)
+    all_ok = bool(ok.all())
+
+    def masked(values: list[Any]) -> list[Any]:
+        return values if all_ok else [v if good else None for v, good in zip(values, ok.tolist())]
+
+    true, false = ("true", "false") if for_csv else (True, False)
+    flagged = [true if f else false for f in batch.flagged.tolist()]
+    probability = masked(np.round(batch.probability, 6).tolist())
+    risk = masked(batch.risk.tolist())
+    names = np.array([level.value for level in LEVELS] + [None], dtype=object)
+    level = names[np.where(batch.level < 0, len(LEVELS), batch.level)].tolist()
+    present = batch.element_probability >= batch.thresholds.element
+    codes = present.astype(np.int64) @ (1 << np.arange(len(ELEMENTS)))
+    joined = np.array([",".join(e for k, e in enumerate(ELEMENTS) if code >> k & 1)
+                       for code in range(1 << len(ELEMENTS))], dtype=object)
+    present_col = masked(joined[codes].tolist())
+    el_probs = [masked(col) for col in np.round(batch.element_probability, 6).T.tolist()]
+    unique_rules, inverse = np.unique(batch.rules, return_inverse=True)
+    rule_text = np.array([",".join(rule_names(int(bits))) for bits in unique_rules], dtype=object)
+    norm = masked(rule_text[inverse.reshape(-1)].tolist()) if n else []
+    evidence_col: list[Any] = [None] * n
+    el_evidence_col: list[Any] = [None] * n
+    for i, spans in batch.evidence.items():
+        if spans:
+            evidence_col[i] = _dumps_text([e.to_dict() for e in spans])
+    for i, per_element in batch.element_evidence.items():
+        shown = {name: [e.to_dict() for e in spans] for name, spans in per_element.items() if spans}
+        if shown:
+            el_evidence_col[i] = _dumps_text(shown)
+    lists_col: list[Any] = [""] * n
+    for i, entries in batch.lists.items():
+        lists_col[i] = ",".join(entries)
+    err_code: list[Any] = [None] * n
+    err_msg: list[Any] = [None] * n
+    if not all_ok:
+        lists_col = masked(lists_col)
+        for i, error in enumerate(batch.errors):
+            if error is not None:
+                err_code[i], err_msg[i] = error.code, error.message
+    id_col = [_safe_text(_id_text(v)) for v in ids]
+    return [id_col, list(lines), flagged, probability, risk, level, present_col, *el_probs, evidence_col,
+            el_evidence_col, norm, lists_col, err_code, err_msg, [None] * n]
+
+
+def take_columns(columns: list[list[Any]], rows: Sequence[int]) -> list[list[Any]]:
+    """Columns restricted to (and reordered by) ``rows``."""
+    return [[col[i] for i in rows] for col in columns]
+
+
+def concat_columns(parts: Sequence[list[list[Any]]]) -> list[list[Any]]:
+    """Columns of several row blocks, one after the other."""
+    return [[v for part in parts for v in part[c]] for c in range(len(TABULAR_COLUMNS))]
+
+
 def flatten(record: dict) -> tuple:
     """One record as a row of :data:`TABULAR_COLUMNS` (for inspection and tests; bulk paths use columns)."""
     return tuple(col[0] for col in tabular_columns([record]))
@@ -272,30 +339,44 @@ def flatten(record: dict) -> tuple:
 
 def encode_csv(records: Sequence[dict], *, header: bool = False) -> bytes:
     """Records as CSV rows (UTF-8, ``\\n`` line ends, minimal quoting); the header only when asked."""
+    return encode_csv_columns(tabular_columns(records, for_csv=True) if records else None, header=header)
+
+
+def encode_csv_columns(columns: list[list[Any]] | None, *, header: bool = False) -> bytes:
+    """Columns of :data:`TABULAR_COLUMNS` (built with ``for_csv=True``) as CSV rows."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     if header:
         writer.writerow(TABULAR_COLUMNS)
-    if records:
-        writer.writerows(zip(*tabular_columns(records, for_csv=True)))
+    if columns:
+        writer.writerows(zip(*columns))
     return buf.getvalue().encode("utf-8")
 
 
 def records_to_table(records: Sequence[dict]) -> Any:
     """Records as an Arrow table of the fixed tabular schema."""
+    return columns_to_table(tabular_columns(records))
+
+
+def columns_to_table(columns: list[list[Any]]) -> Any:
+    """Columns of :data:`TABULAR_COLUMNS` as an Arrow table of the fixed tabular schema."""
     import pyarrow as pa
 
     schema = _tabular_schema()
-    columns = tabular_columns(records)
     arrays = [pa.array(values, type=f.type) for f, values in zip(schema, columns)]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def encode_arrow(records: Sequence[dict]) -> bytes:
     """Records as an Arrow IPC stream (a Parquet part)."""
+    return encode_arrow_columns(tabular_columns(records))
+
+
+def encode_arrow_columns(columns: list[list[Any]]) -> bytes:
+    """Columns of :data:`TABULAR_COLUMNS` as an Arrow IPC stream (a Parquet part)."""
     import pyarrow as pa
 
-    table = records_to_table(records)
+    table = columns_to_table(columns)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)

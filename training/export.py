@@ -28,6 +28,7 @@ from onnx import TensorProto, helper, numpy_helper
 from classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, NGRAM_ORDERS
 from classifier.labels import HEADS
 from serving.scorer import sha256_file
+from training.snap_lexicon import build_snap_lexicon
 
 OPSET = 18
 INT64_MAX = np.iinfo(np.int64).max
@@ -193,6 +194,7 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
         "features": {"n_buckets": N_BUCKETS, "ngram_orders": list(NGRAM_ORDERS), "hash_a1": HASH_A1,
                      "hash_a2": HASH_A2, "hash_salts": {str(k): v for k, v in HASH_SALTS.items()}},
         "normalizer": vectorizer.normalizer_spec_,
+        "evidence": {"snap_words": build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :], vectorizer.tables_)},
     }
     with open(directory / "manifest.json", "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, ensure_ascii=False, indent=1)

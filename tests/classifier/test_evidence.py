@@ -1,0 +1,101 @@
+"""Evidence: whole-batch span selection equals the per-post rule, and spans snap to whole words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from classifier.evidence import MAX_SPANS, MIN_RELATIVE_WEIGHT, TOP_GRAMS, extract_evidence, select_spans
+from classifier.normalize import normalize_batch
+from classifier.word_snap import MAX_SNAP, SnapLexicon
+
+
+def reference_spans(start, end, weight):
+    """The rule for ONE post, written the plain way (sort, merge touching spans, filter)."""
+    top = sorted(range(len(weight)), key=lambda i: -weight[i])[:TOP_GRAMS]
+    top.sort(key=lambda i: start[i])
+    merged = []
+    for i in top:
+        if merged and start[i] <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end[i])
+            merged[-1][2] += weight[i]
+        else:
+            merged.append([start[i], end[i], weight[i]])
+    merged.sort(key=lambda s: -s[2])
+    longer = [m for m in merged if m[1] - m[0] > 1]
+    merged = longer or merged
+    if not merged:
+        return []
+    return [(s, e, w) for s, e, w in merged[:MAX_SPANS] if w >= MIN_RELATIVE_WEIGHT * merged[0][2]]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_batched_span_selection_equals_the_per_post_rule(seed):
+    rng = np.random.default_rng(seed)
+    n_docs = int(rng.integers(1, 12))
+    docs, starts, ends, weights = [], [], [], []
+    for d in range(n_docs):
+        k = int(rng.integers(0, 40))
+        s = rng.integers(0, 60, k)
+        docs += [d] * k
+        starts += s.tolist()
+        ends += (s + rng.integers(1, 4, k)).tolist()
+        # distinct weights: ties are ordered by layout in both versions, but distinct ones test the rule itself
+        weights += (rng.permutation(k) + rng.random(k) * 0.5 + 0.01).tolist()
+    got_doc, got_start, got_end, got_weight = select_spans(
+        np.array(docs, dtype=np.int64), np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
+        np.array(weights), n_docs)
+    for d in range(n_docs):
+        rows = [i for i, x in enumerate(docs) if x == d]
+        expected = reference_spans([starts[i] for i in rows], [ends[i] for i in rows], [weights[i] for i in rows])
+        mine = got_doc == d
+        assert list(zip(got_start[mine].tolist(), got_end[mine].tolist())) == [(s, e) for s, e, _ in expected]
+        assert got_weight[mine] == pytest.approx([w for _, _, w in expected])
+
+
+def test_select_spans_on_nothing():
+    empty = np.zeros(0, dtype=np.int64)
+    doc, start, end, weight = select_spans(empty, empty, empty, np.zeros(0), 3)
+    assert doc.size == start.size == end.size == weight.size == 0
+
+
+LEXICON = SnapLexicon.from_words(["发展", "下线", "收益", "静态", "中华人民共和国", "x"])
+
+
+@pytest.mark.parametrize("text,span,expected", [
+    ("发展下线", (1, 3), (0, 4)),          # 展下 cuts both words → 发展下线
+    ("发展下线", (0, 4), (0, 4)),          # already whole
+    ("静态收益", (1, 2), (0, 2)),          # 态 → 静态
+    ("天气很好", (1, 3), (1, 3)),          # no listed word: unchanged
+    ("快来发展", (3, 4), (2, 4)),
+])
+def test_snap_widens_to_listed_words(text, span, expected):
+    assert LEXICON.snap(text, *span) == expected
+
+
+def test_snap_is_bounded_and_ignores_long_or_short_entries():
+    assert "中华人民共和国" not in LEXICON.words and "x" not in LEXICON.words
+    lexicon = SnapLexicon.from_words(["甲乙丙丁"])
+    assert lexicon.snap("甲乙丙丁", 3, 4) == (4 - 1 - MAX_SNAP, 4)
+
+
+def test_evidence_snaps_on_normalised_text_and_points_at_the_original(tables):
+    """發.展下綫 (traditional + separator) snaps like 发展下线, and the span covers the original characters."""
+    texts = ["今天發.展下綫有奖", "发展下线有奖"]
+    batch = normalize_batch(texts, tables)
+    assert batch.text(0) == "今天发展下线有奖"
+    n_grams = 3 * batch.codes.size - 3
+    weights = np.zeros((n_grams, 1))
+    # one strong bigram, 展下, in each post (order-2 block starts at T; 展 is normalised position 3 and 1)
+    t = batch.codes.size
+    weights[t + batch.starts[0] + 3, 0] = 2.0
+    weights[t + batch.starts[1] + 1, 0] = 2.0
+    norms = np.ones(2)
+    plain = extract_evidence(batch, texts, weights, norms)
+    assert [e.text for e in plain[0][0]] == ["展下"] and [e.text for e in plain[1][0]] == ["展下"]
+    snapped = extract_evidence(batch, texts, weights, norms, lexicon=LEXICON)
+    assert [e.text for e in snapped[0][0]] == ["發.展下綫"]
+    assert [e.text for e in snapped[1][0]] == ["发展下线"]
+    for text, per_head in zip(texts, snapped):
+        for e in per_head[0]:
+            assert text[e.start : e.end] == e.text
