@@ -29,13 +29,6 @@ MAX_SPANS = 5
 MIN_RELATIVE_WEIGHT = 0.15
 
 
-def _contributions(batch: NormalizedBatch, gram_weights: np.ndarray, norms: np.ndarray):
-    position, length, valid = gram_layout(batch.codes)
-    doc = batch.doc[position] if position.size else position
-    contrib = gram_weights / norms[doc][:, None]
-    return position, length, valid, doc, contrib
-
-
 def _first_of_group(keys: np.ndarray) -> np.ndarray:
     """For a sorted key array, the index of the first element with the same key, per element."""
     return np.searchsorted(keys, keys, side="left")
@@ -45,7 +38,7 @@ def select_spans(doc: np.ndarray, start: np.ndarray, end: np.ndarray, weight: np
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Spans of every post from its candidate n-grams (doc, local start, end, weight), all posts at once.
 
-    Per post: keep the ``TOP_GRAMS`` heaviest n-grams, merge overlapping or touching ones (weights add), drop
+    ``doc`` is any group key below ``n_docs`` (a post, or a (head, post) pair). Per group: keep the ``TOP_GRAMS`` heaviest n-grams, merge overlapping or touching ones (weights add), drop
     single characters when a longer span carries weight, keep the ``MAX_SPANS`` heaviest spans that reach
     ``MIN_RELATIVE_WEIGHT`` of the strongest. Returns (doc, start, end, weight) sorted by doc, then weight
     descending; ties keep n-gram order, so results do not depend on the batch a post was scored in.
@@ -95,44 +88,50 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
     out: list[list[tuple[Evidence, ...]]] = [[() for _ in range(n_heads)] for _ in range(n_docs)]
     if n_docs == 0:
         return out
-    position, length, valid, doc, contrib = _contributions(batch, gram_weights, norms)
+    position, length, valid = gram_layout(batch.codes)
+    doc = batch.doc[position] if position.size else position
     wanted = np.ones((n_docs, n_heads), dtype=bool)
     if heads is not None:
         wanted[:] = False
         for d, shown in enumerate(heads):
             wanted[d, list(shown)] = True
-    local_start = position - batch.starts[doc] if position.size else position
+    # every (n-gram, head) pair that pushes a shown head up; all heads go through ONE span selection, grouped by
+    # (head, post): on one post, five small selections cost more in numpy call overhead than the work itself
+    g, k = np.nonzero((gram_weights > 0) & valid[:, None] & wanted[doc])
+    if g.size == 0:
+        return out
+    d = doc[g]
+    weight = gram_weights[g, k] / norms[d]
+    local_start = position[g] - batch.starts[d]
+    group = k * n_docs + d
+    span_group, span_start, span_end, span_weight = select_spans(
+        group, local_start, local_start + length[g], weight, n_heads * n_docs)
     normalized: dict[int, str] = {}
     snapped: dict[tuple[int, int, int], tuple[int, int]] = {}  # heads of one post often share spans
-    for k in range(n_heads):
-        column = contrib[:, k]
-        candidates = np.flatnonzero(valid & (column > 0) & wanted[doc, k])
-        if candidates.size == 0:
-            continue
-        span_doc, span_start, span_end, span_weight = select_spans(
-            doc[candidates], local_start[candidates], local_start[candidates] + length[candidates],
-            column[candidates], n_docs)
-        source = "model" if k == 0 else f"model:{HEADS[k]}"
-        per_doc: dict[int, list[Evidence]] = {}
-        for d, a, b, w in zip(span_doc.tolist(), span_start.tolist(), span_end.tolist(), span_weight.tolist()):
-            if lexicon is not None:
-                key = (d, a, b)
-                if key not in snapped:
-                    if d not in normalized:
-                        normalized[d] = batch.text(d)
-                    snapped[key] = lexicon.snap(normalized[d], a, b)
-                a, b = snapped[key]
-            lo, hi = batch.original_span(d, a, b)
-            per_doc.setdefault(d, []).append(Evidence(lo, hi, texts[d][lo:hi], w, source))
-        for d, spans in per_doc.items():
-            out[d][k] = tuple(spans)
+    collected: dict[int, list[Evidence]] = {}
+    for key, a, b, w in zip(span_group.tolist(), span_start.tolist(), span_end.tolist(), span_weight.tolist()):
+        head, post = divmod(key, n_docs)
+        if lexicon is not None:
+            cache_key = (post, a, b)
+            if cache_key not in snapped:
+                if post not in normalized:
+                    normalized[post] = batch.text(post)
+                snapped[cache_key] = lexicon.snap(normalized[post], a, b)
+            a, b = snapped[cache_key]
+        lo, hi = batch.original_span(post, a, b)
+        source = "model" if head == 0 else f"model:{HEADS[head]}"
+        collected.setdefault(key, []).append(Evidence(lo, hi, texts[post][lo:hi], w, source))
+    for key, spans in collected.items():
+        head, post = divmod(key, n_docs)
+        out[post][head] = tuple(spans)
     return out
 
 
 def top_features(batch: NormalizedBatch, gram_weights: np.ndarray, norms: np.ndarray,
                  top: int = 15) -> list[dict]:
     """The n-grams of post 0 with the largest absolute contribution to each head (for ``mlmrisk explain``)."""
-    position, length, valid, _, contrib = _contributions(batch, gram_weights, norms)
+    position, length, valid = gram_layout(batch.codes)
+    contrib = gram_weights / norms[batch.doc[position]][:, None] if position.size else gram_weights
     normalized = batch.text(0)
     totals: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}

@@ -249,11 +249,17 @@ def _handle_separators(
 def _apply_folds(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray) -> bool:
     """Replace folding-table variants in place, longest entries first; True if anything was replaced."""
     folded = False
+    candidates = tables.folds.candidates(codes)  # one scan for all lengths; most posts have no candidate
     for group in tables.folds.groups:
-        for position, entry in tables.folds.find(codes, group):
+        if candidates.size == 0:
+            break
+        matches = tables.folds.find(codes, group, candidates)
+        for position, entry in matches:
             codes[position : position + group.length] = tables.fold_targets[entry]
             rules[doc[position]] |= RULE_BITS["folding"]
             folded = True
+        if matches:  # a replacement may create or remove phrase-starting characters
+            candidates = tables.folds.candidates(codes)
     return folded
 
 

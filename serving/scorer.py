@@ -35,6 +35,8 @@ MAX_RUN_CHARS = 1 << 18
 #: Characters of flagged posts explained per graph run (their per-n-gram rows are kept for evidence, ~100 bytes
 #: per character), so evidence memory stays bounded however many posts of a batch are flagged.
 EXPLAIN_RUN_CHARS = 1 << 16
+#: Batches of at most this many posts ask the graph for the per-n-gram rows in their first run.
+SINGLE_RUN_POSTS = 4
 _EXPECTED_INPUTS = {"codes": "tensor(int64)", "starts": "tensor(int64)"}
 
 
@@ -320,11 +322,17 @@ class Scorer:
         evidence: dict[int, tuple[Evidence, ...]] = {}
         element_evidence: dict[int, dict[str, tuple[Evidence, ...]]] = {}
         lists: dict[int, tuple[str, ...]] = {}
+        reused: list[np.ndarray] | None = None
         if good_texts:
             batch = normalize_batch(good_texts, self.tables)
             allowed: dict[int, list[str]] = {}
             if self.allow is not None:
                 batch, probs, allowed = self._allow(batch)
+            elif len(good_texts) <= SINGLE_RUN_POSTS:
+                # one graph run for small batches (interactive calls): the per-n-gram rows come out with the
+                # scores, so a flagged post needs no second run for its evidence
+                probs, *reused = self._run(batch, ("probabilities", "gram_rows", "norms"))
+                probs = probs.astype(np.float64)
             else:
                 probs = self._run(batch)
             index = np.asarray(good)
@@ -347,7 +355,8 @@ class Scorer:
                 lists[good[j]] = lists.get(good[j], ()) + tuple(f"deny:{h.entry}" for h in hits)
             hit_rows = np.flatnonzero(sub_flagged)
             if hit_rows.size:
-                self._explain_rows(batch, good_texts, hit_rows, probs, deny_hits, good, evidence, element_evidence)
+                self._explain_rows(batch, good_texts, hit_rows, probs, deny_hits, good, evidence, element_evidence,
+                                   reused)
         return ScoredBatch([c if isinstance(c, str) else None for c in coerced], errors, probability, elements,
                            risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds)
 
@@ -380,8 +389,12 @@ class Scorer:
         return result[0].astype(np.float64) if len(outputs) == 1 else result
 
     def _explain_rows(self, batch: NormalizedBatch, texts: list[str], rows: np.ndarray, probs: np.ndarray,
-                      deny_hits: dict, good: list[int], evidence: dict, element_evidence: dict) -> None:
-        """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights."""
+                      deny_hits: dict, good: list[int], evidence: dict, element_evidence: dict,
+                      reused: list[np.ndarray] | None = None) -> None:
+        """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights.
+
+        ``reused``: the (gram_rows, norms) of a run over the whole ``batch``, used when every post is flagged.
+        """
         spans: list = []
         lengths = (batch.starts[rows + 1] - batch.starts[rows]).tolist()
         first, total = 0, 0
@@ -390,8 +403,11 @@ class Scorer:
                 total += length
                 continue
             part = rows[first:i]
-            sub = batch.select(part)
-            _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
+            if reused is not None and part.size == batch.n_docs:
+                sub, (gram_rows, norms) = batch, reused
+            else:
+                sub = batch.select(part)
+                _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
             shown = [[0] + [k + 1 for k in range(len(ELEMENTS)) if probs[j, k + 1] >= self.thresholds.element]
                      for j in part]
             spans += extract_evidence(sub, [texts[j] for j in part], gram_rows[1:, 1:], norms,

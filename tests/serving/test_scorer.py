@@ -178,3 +178,13 @@ def test_columns_from_arrays_equal_columns_from_records(tiny_model, for_csv):
     lines = list(range(10, 10 + len(texts)))
     records = [{**r, "line": line} for r, line in zip(batch.records(ids), lines)]
     assert batch_columns(batch, ids, lines, for_csv=for_csv) == tabular_columns(records, for_csv=for_csv)
+
+
+def test_one_text_alone_equals_the_same_text_in_a_batch(tiny_model):
+    """Small batches take one graph run (evidence from the same run); results must not depend on that."""
+    scorer = Scorer.load(tiny_model[0])
+    texts = EVASIVE + ["普通帖子", "今天天气很好"] * 3
+    together = [r.to_dict() for r in scorer.score(texts)]
+    alone = [scorer.score([t])[0].to_dict() for t in texts]
+    assert alone == together
+    assert any(r["flagged"] for r in alone) and any(r["evidence"] for r in alone)
