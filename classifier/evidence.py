@@ -27,6 +27,8 @@ TOP_GRAMS = 12
 MAX_SPANS = 5
 #: spans weaker than this fraction of the strongest one are dropped.
 MIN_RELATIVE_WEIGHT = 0.15
+#: candidate n-grams lighter than this fraction of their post's heaviest are skipped when enough heavier ones exist.
+PREFILTER = 0.1
 
 
 def _first_of_group(keys: np.ndarray) -> np.ndarray:
@@ -43,6 +45,16 @@ def select_spans(doc: np.ndarray, start: np.ndarray, end: np.ndarray, weight: np
     ``MIN_RELATIVE_WEIGHT`` of the strongest. Returns (doc, start, end, weight) sorted by doc, then weight
     descending; ties keep n-gram order, so results do not depend on the batch a post was scored in.
     """
+    # Exact prefilter before the sort: a long article has thousands of positive n-grams per head and only its
+    # TOP_GRAMS heaviest matter. Dropping weights below PREFILTER × the group's maximum cannot remove one of
+    # those unless fewer than TOP_GRAMS survive in that group, and such groups keep all their candidates.
+    if doc.size > TOP_GRAMS:
+        group_max = np.zeros(n_docs)
+        np.maximum.at(group_max, doc, weight)
+        strong = weight >= PREFILTER * group_max[doc]
+        short = np.bincount(doc[strong], minlength=n_docs) < TOP_GRAMS
+        keep = strong | short[doc]
+        doc, start, end, weight = doc[keep], start[keep], end[keep], weight[keep]
     # top n-grams per post (lexsort is stable: equal weights keep the n-gram layout order)
     order = np.lexsort((-weight, doc))
     doc, start, end, weight = doc[order], start[order], end[order], weight[order]

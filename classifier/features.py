@@ -74,6 +74,24 @@ def gram_layout(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(positions), np.concatenate(lengths), np.concatenate(valids)
 
 
+def gram_rows_of(positions: np.ndarray, total: int) -> np.ndarray:
+    """Rows of a batch's n-gram layout (:class:`Grams`) that a sub-batch made of code ``positions`` would have.
+
+    The batch has ``total`` codes; the sub-batch is ``positions`` (whole posts with their end separators, as
+    ``NormalizedBatch.select`` builds it). Lets evidence reuse the per-n-gram rows of the batch's own graph run
+    instead of running the graph again on the flagged posts.
+    """
+    size = positions.size
+    pieces, offset = [], 0
+    for order in NGRAM_ORDERS:
+        count = size - order + 1
+        if count <= 0:
+            break
+        pieces.append(offset + positions[:count])
+        offset += total - order + 1
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+
+
 def hash_grams(codes: np.ndarray) -> Grams:
     """All n-gram occurrences of a flat normalised code array (see the module docstring for the formula)."""
     codes = np.asarray(codes, dtype=np.int64)

@@ -143,13 +143,22 @@ class NormalizedBatch:
     def select(self, rows: Sequence[int]) -> "NormalizedBatch":
         """A batch of only the given posts (in the given order), e.g. the flagged ones that need evidence."""
         rows = np.asarray(rows, dtype=np.int64)
-        pieces = [np.arange(self.starts[r], self.starts[r + 1]) for r in rows]
-        take = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        take = self.positions(rows)
         lengths = self.starts[rows + 1] - self.starts[rows]
         starts = np.zeros(rows.size + 1, dtype=np.int64)
         starts[1:] = np.cumsum(lengths)
         doc = np.repeat(np.arange(rows.size, dtype=np.int64), lengths)
         return NormalizedBatch(self.codes[take], self.origin[take], doc, starts, self.rules[rows])
+
+    def positions(self, rows: Sequence[int]) -> np.ndarray:
+        """Flat code positions of the given posts (each with its end separator), in the given order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        if lengths.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        # arange per post without a Python loop: global index minus the post's offset in the output, plus its start
+        offsets = np.cumsum(lengths) - lengths
+        return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(self.starts[rows] - offsets, lengths)
 
     def original_span(self, i: int, start: int, end: int) -> tuple[int, int]:
         """Original ``[start, end)`` of post ``i`` covered by its normalised positions ``[start, end)``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, hash_grams, smoothed_idf
 from classifier.normalize import normalize_batch
@@ -46,3 +47,17 @@ def test_buckets_in_range_for_any_code_point():
 def test_idf_matches_scikit_learn_formula():
     df = np.array([0, 1, 5, 10])
     assert np.allclose(smoothed_idf(df, 10), np.log(11 / (1 + df)) + 1)
+
+
+@pytest.mark.parametrize("rows", [[0], [3], [5], [0, 3, 5], [1, 2], [2], [5, 0], [0, 1, 2, 3, 4, 5]])
+def test_gram_rows_of_a_sub_batch_index_the_batch_layout(tables, rows):
+    """Evidence reuses the batch's per-n-gram rows for its flagged posts: the index must hit the same n-grams."""
+    from classifier.features import gram_rows_of, hash_grams
+    from classifier.normalize import normalize_batch
+
+    batch = normalize_batch(["发展下线", "a", "", "静态收益加动态收益", "你好吗", "x"], tables)
+    whole = hash_grams(batch.codes)
+    sub = hash_grams(batch.select(rows).codes)
+    index = gram_rows_of(batch.positions(rows), batch.codes.size)
+    assert np.array_equal(whole.valid[index], sub.valid)
+    assert np.array_equal(whole.bucket[index], sub.bucket)
