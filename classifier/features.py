@@ -79,7 +79,8 @@ def gram_rows_of(positions: np.ndarray, total: int) -> np.ndarray:
 
     The batch has ``total`` codes; the sub-batch is ``positions`` (whole posts with their end separators, as
     ``NormalizedBatch.select`` builds it). Lets evidence reuse the per-n-gram rows of the batch's own graph run
-    instead of running the graph again on the flagged posts.
+    instead of running the graph again on the flagged posts. Grams absent from the batch layout (they start at
+    its last separator, so they cross a post end and are invalid in the sub-batch too) get -1.
     """
     size = positions.size
     pieces, offset = [], 0
@@ -87,7 +88,9 @@ def gram_rows_of(positions: np.ndarray, total: int) -> np.ndarray:
         count = size - order + 1
         if count <= 0:
             break
-        pieces.append(offset + positions[:count])
+        block = positions[:count]
+        # a gram starting at the batch's last separator(s) does not exist there; it crosses a post end anyway
+        pieces.append(np.where(block <= total - order, offset + block, -1))
         offset += total - order + 1
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
 

@@ -404,6 +404,7 @@ class Scorer:
             sub = batch.select(part)
             if reused is not None:
                 rows_of_sub = gram_rows_of(batch.positions(part), batch.codes.size)
+                # index -1 (a gram that only the sub-batch has, crossing a post end) + 1 = the zero row
                 gram_rows, norms = reused[0][np.concatenate(([0], rows_of_sub + 1))], reused[1][part]
             else:
                 _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
