@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -176,22 +175,56 @@ def run_child(kind: str, path: str, limit: int, model: str, batch: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_cli(path: str, out: Path, workers: int, model: str) -> dict:
-    """``mlmrisk score`` end to end, timed from outside; peak RSS over the process tree from getrusage."""
-    target = out / f"scored_{Path(path).stem}_{workers}w.parquet"
+#: Runs a command and prints the largest peak RSS among its process tree (getrusage of waited-for descendants).
+#: A fresh wrapper per run: the benchmark's own RUSAGE_CHILDREN would also remember earlier, bigger children.
+_RSS_WRAPPER = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+                "sys.exit(done.returncode)")
+
+
+def run_cli(path: str, out: Path, workers: int, model: str, target: Path | None = None) -> dict:
+    """``mlmrisk score`` end to end, timed from outside; peak RSS of the largest process of its tree."""
+    target = target or out / f"scored_{Path(path).stem}_{workers}w.parquet"
     if target.exists():
         target.unlink()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "serving.cli", "score", path, "-o", str(target), "--workers",
-                           str(workers), "--model", model, "--no-progress"], capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, sys.executable, "-m", "serving.cli", "score", path,
+                           "-o", str(target), "--workers", str(workers), "--model", model, "--no-progress"],
+                          capture_output=True, text=True, cwd=REPO)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 3):
         raise SystemExit(f"mlmrisk score failed: {done.stderr}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    summary = json.loads(done.stderr.strip().splitlines()[-1])
+    lines = done.stderr.strip().splitlines()
+    summary = json.loads(lines[-2])
     return {"seconds": seconds, "posts": summary.get("records"), "summary": summary,
-            "peak_rss_mb_max_process": max(before, after) / 1024, "output": str(target)}
+            "peak_rss_mb_max_process": int(lines[-1]) / 1024, "output": str(target)}
+
+
+def big_run(files: dict, out: Path, gigabytes: float, model: str) -> dict:
+    """Score a file of ``gigabytes`` GB (the short and long archives, alternating) with 2 workers.
+
+    Checks bounded memory on a file far larger than one chunk and that every input line yields one output row.
+    """
+    import pyarrow.parquet as pq
+
+    big = out / "big.jsonl"
+    target_bytes = int(gigabytes * 1e9)
+    lines = 0
+    if not big.is_file() or big.stat().st_size < target_bytes:
+        with open(big, "wb") as sink:
+            while sink.tell() < target_bytes:
+                for name in ("short", "long"):
+                    with open(files[name]["path"], "rb") as source:
+                        for line in source:
+                            sink.write(line)
+    with open(big, "rb") as handle:
+        lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
+    run = run_cli(str(big), out, 2, model, target=out / "scored_big.parquet")
+    rows = pq.ParquetFile(run["output"]).metadata.num_rows
+    run.update({"bytes": big.stat().st_size, "input_lines": lines, "output_rows": rows,
+                "complete": rows == lines == run["summary"]["records"]})
+    Path(run["output"]).unlink()
+    return run
 
 
 def score_only_model(model: str, out: Path) -> str:
@@ -250,6 +283,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
     parser.add_argument("--reuse-archives", action="store_true", help="keep archives an earlier run built in --out")
+    parser.add_argument("--big-gb", type=float, default=0.0,
+                        help="also score a file of this many GB with 2 workers (peak RSS on a file far larger "
+                             "than memory chunks; the bar is 5 GB)")
+    parser.add_argument("--only-big", action="store_true", help="skip the throughput runs (with --big-gb)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     manifest = args.out / "archives.json"
@@ -260,6 +297,16 @@ def main() -> None:
         files = build_archives(args.shared_data, args.out, args.posts, args.long_posts)
         manifest.write_text(json.dumps(files))
     results: dict = {"files": files, "cpu_count": os.cpu_count(), "runs": {}}
+    if args.big_gb:
+        print(f"big file: {args.big_gb} GB, mlmrisk score --workers 2 …", file=sys.stderr)
+        results["big"] = big_run(files, args.out, args.big_gb, args.model)
+        big = results["big"]
+        print(f"big file {big['bytes'] / 1e9:.2f} GB, {big['input_lines']} lines: peak RSS "
+              f"{big['peak_rss_mb_max_process']:.0f} MB (largest process), {big['posts'] / big['seconds']:.0f} "
+              f"posts/s, complete: {big['complete']}")
+        if args.only_big:
+            (args.out / "results_big.json").write_text(json.dumps(results, indent=1) + "\n")
+            return
     score_only = score_only_model(args.model, args.out)
     for name, info in files.items():
         n_mem = min(args.in_memory, info["posts"]) if name == "short" else min(args.in_memory // 10, info["posts"])
