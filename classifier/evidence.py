@@ -29,6 +29,8 @@ MAX_SPANS = 5
 MIN_RELATIVE_WEIGHT = 0.15
 #: candidate n-grams lighter than this fraction of their post's heaviest are skipped when enough heavier ones exist.
 PREFILTER = 0.1
+#: below this many candidates the prefilter costs more (in numpy calls) than the sort it saves.
+PREFILTER_MIN_CANDIDATES = 4096
 
 
 def _first_of_group(keys: np.ndarray) -> np.ndarray:
@@ -48,7 +50,7 @@ def select_spans(doc: np.ndarray, start: np.ndarray, end: np.ndarray, weight: np
     # Exact prefilter before the sort: a long article has thousands of positive n-grams per head and only its
     # TOP_GRAMS heaviest matter. Dropping weights below PREFILTER × the group's maximum cannot remove one of
     # those unless fewer than TOP_GRAMS survive in that group, and such groups keep all their candidates.
-    if doc.size > TOP_GRAMS:
+    if doc.size > PREFILTER_MIN_CANDIDATES:
         group_max = np.zeros(n_docs)
         np.maximum.at(group_max, doc, weight)
         strong = weight >= PREFILTER * group_max[doc]

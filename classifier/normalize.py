@@ -86,6 +86,8 @@ class NormalizerTables:
     fold_targets: tuple[np.ndarray, ...]
     max_chars: int
     spec_sha256: str = field(default="")
+    #: per folding entry: does it change the class of a character (c销 → 传销 turns ASCII into Chinese)?
+    fold_reclasses: tuple[bool, ...] = field(default=())
 
     @classmethod
     def from_spec(cls, spec: Mapping) -> "NormalizerTables":
@@ -113,7 +115,9 @@ class NormalizerTables:
         folds = PhraseMatcher.build([[ord(c) for c in v] for v, _ in spec["folds"]])
         targets = tuple(np.array([ord(c) for c in c_], dtype=np.int64) for _, c_ in spec["folds"])
         digest = hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-        return cls(char_map, char_rule, char_class, folds, targets, int(spec["max_chars"]), digest)
+        reclasses = tuple(bool((char_class[[ord(c) for c in v]] != char_class[[ord(c) for c in c_]]).any())
+                          for v, c_ in spec["folds"])
+        return cls(char_map, char_rule, char_class, folds, targets, int(spec["max_chars"]), digest, reclasses)
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,9 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
 
     codes, origin, doc = _handle_separators(codes, origin, doc, tables.char_class, rules)
     if _apply_folds(codes, doc, tables, rules):
-        # A fold can turn ASCII into Chinese (c销 → 传销), making a separator run next to it joinable.
+        # A fold can turn ASCII into Chinese (c销 → 传销), making a separator run next to it joinable. Only such
+        # folds need the second pass: with every class unchanged, the pass would change nothing (its output is
+        # already a fixed point), and it is the most expensive step of normalisation.
         codes, origin, doc = _handle_separators(codes, origin, doc, tables.char_class, rules)
     starts = np.zeros(n + 1, dtype=np.int64)
     starts[1:] = np.flatnonzero(codes == SEPARATOR) + 1
@@ -256,8 +262,11 @@ def _handle_separators(
 
 
 def _apply_folds(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray) -> bool:
-    """Replace folding-table variants in place, longest entries first; True if anything was replaced."""
-    folded = False
+    """Replace folding-table variants in place, longest entries first.
+
+    Returns True if a replacement changed the class of a character (then separators must be handled again).
+    """
+    reclassed = False
     candidates = tables.folds.candidates(codes)  # one scan for all lengths; most posts have no candidate
     for group in tables.folds.groups:
         if candidates.size == 0:
@@ -266,10 +275,10 @@ def _apply_folds(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, r
         for position, entry in matches:
             codes[position : position + group.length] = tables.fold_targets[entry]
             rules[doc[position]] |= RULE_BITS["folding"]
-            folded = True
+            reclassed = reclassed or tables.fold_reclasses[entry]
         if matches:  # a replacement may create or remove phrase-starting characters
             candidates = tables.folds.candidates(codes)
-    return folded
+    return reclassed
 
 
 def normalize_text(text: str, tables: NormalizerTables) -> tuple[str, list[int]]:

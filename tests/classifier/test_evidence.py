@@ -29,8 +29,13 @@ def reference_spans(start, end, weight):
     return [(s, e, w) for s, e, w in merged[:MAX_SPANS] if w >= MIN_RELATIVE_WEIGHT * merged[0][2]]
 
 
+@pytest.mark.parametrize("prefilter_from", [0, 10**9])
 @pytest.mark.parametrize("seed", range(20))
-def test_batched_span_selection_equals_the_per_post_rule(seed):
+def test_batched_span_selection_equals_the_per_post_rule(seed, prefilter_from, monkeypatch):
+    """With and without the prefilter of light n-grams (it must never change the result)."""
+    import classifier.evidence as module
+
+    monkeypatch.setattr(module, "PREFILTER_MIN_CANDIDATES", prefilter_from)
     rng = np.random.default_rng(seed)
     n_docs = int(rng.integers(1, 12))
     docs, starts, ends, weights = [], [], [], []
