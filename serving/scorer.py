@@ -199,6 +199,9 @@ class Scorer:
     >>> from serving import Scorer
     >>> scorer = Scorer.load()                                    # doctest: +SKIP
     >>> scorer.score(["静态收益加动态收益，直推十人拿见点奖"])[0].level   # doctest: +SKIP
+
+    ``manifest`` is the model's manifest as loaded, except that ``evidence.snap_words`` holds the number of words
+    (the words themselves are in ``lexicon``).
     """
 
     def __init__(self, model_dir: Path, manifest: dict, session: ort.InferenceSession, tables: NormalizerTables,
@@ -262,6 +265,8 @@ class Scorer:
         # Models written before the snap word list existed still load; their evidence is simply not widened.
         words = manifest.get("evidence", {}).get("snap_words")
         lexicon = SnapLexicon.from_words(words) if words else None
+        if words:  # the list lives on in the lexicon; a 120k-item list kept here only adds to every GC pass
+            manifest = {**manifest, "evidence": {**manifest["evidence"], "snap_words": len(words)}}
         return cls(model_dir, manifest, session, tables, thresholds, allow_list, deny_list, lexicon)
 
     @property
