@@ -188,3 +188,18 @@ def test_one_text_alone_equals_the_same_text_in_a_batch(tiny_model):
     alone = [scorer.score([t])[0].to_dict() for t in texts]
     assert alone == together
     assert any(r["flagged"] for r in alone) and any(r["evidence"] for r in alone)
+
+
+def test_model_without_snap_words_still_scores_with_unwidened_evidence(tiny_model, tmp_path):
+    """Manifests written before the evidence word list existed load; their spans are simply not widened."""
+    target = tmp_path / "old_model"
+    shutil.copytree(tiny_model[0], target)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["evidence"]
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    old, new = Scorer.load(target), Scorer.load(tiny_model[0])
+    assert old.lexicon is None and new.lexicon is not None
+    for text, before, after in zip(EVASIVE, old.score(EVASIVE), new.score(EVASIVE)):
+        assert before.probability == after.probability and before.evidence
+        for e in before.evidence:
+            assert text[e.start : e.end] == e.text
