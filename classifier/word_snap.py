@@ -25,10 +25,14 @@ class SnapLexicon:
     """A set of normalised words (2–``MAX_WORD`` characters) that spans must not cut."""
 
     words: frozenset[str]
+    #: every pair of adjacent characters inside some word: an edge can only cut a word if the two characters
+    #: around it form such a pair, so one lookup settles most edges (no word straddles them)
+    pairs: frozenset[str] = frozenset()
 
     @classmethod
     def from_words(cls, words: Iterable[str]) -> "SnapLexicon":
-        return cls(frozenset(w for w in words if isinstance(w, str) and 2 <= len(w) <= MAX_WORD))
+        kept = frozenset(w for w in words if isinstance(w, str) and 2 <= len(w) <= MAX_WORD)
+        return cls(kept, frozenset(w[i : i + 2] for w in kept for i in range(len(w) - 1)))
 
     def __len__(self) -> int:
         return len(self.words)
@@ -41,7 +45,8 @@ class SnapLexicon:
         """
         words = self.words
         new_start = start
-        for k in range(1, min(MAX_SNAP, start) + 1):
+        straddled = start > 0 and text[start - 1 : start + 1] in self.pairs
+        for k in range(1, min(MAX_SNAP, start) + 1 if straddled else 1):
             lo = start - k
             for length in range(k + 1, MAX_WORD + 1):
                 if lo + length > len(text):
@@ -50,7 +55,8 @@ class SnapLexicon:
                     new_start = lo
                     break
         new_end = end
-        for k in range(1, min(MAX_SNAP, len(text) - end) + 1):
+        straddled = end < len(text) and text[end - 1 : end + 1] in self.pairs
+        for k in range(1, min(MAX_SNAP, len(text) - end) + 1 if straddled else 1):
             hi = end + k
             for length in range(k + 1, MAX_WORD + 1):
                 if hi - length < 0:
