@@ -408,12 +408,15 @@ class Scorer:
                 total += length
                 continue
             part = rows[first:i]
-            sub = batch.select(part)
-            if reused is not None:
+            if reused is not None and part.size == batch.n_docs:  # every post flagged (e.g. one interactive text)
+                sub, (gram_rows, norms) = batch, reused
+            elif reused is not None:
+                sub = batch.select(part)
                 rows_of_sub = gram_rows_of(batch.positions(part), batch.codes.size)
                 # index -1 (a gram that only the sub-batch has, crossing a post end) + 1 = the zero row
                 gram_rows, norms = reused[0][np.concatenate(([0], rows_of_sub + 1))], reused[1][part]
             else:
+                sub = batch.select(part)
                 _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
             shown = [[0] + [k + 1 for k in range(len(ELEMENTS)) if probs[j, k + 1] >= self.thresholds.element]
                      for j in part]
