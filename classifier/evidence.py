@@ -125,13 +125,12 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
     collected: dict[int, list[Evidence]] = {}
     for key, a, b, w in zip(span_group.tolist(), span_start.tolist(), span_end.tolist(), span_weight.tolist()):
         head, post = divmod(key, n_docs)
-        if lexicon is not None:
-            cache_key = (post, a, b)
-            if cache_key not in snapped:
-                if post not in normalized:
-                    normalized[post] = batch.text(post)
-                snapped[cache_key] = lexicon.snap(normalized[post], a, b)
-            a, b = snapped[cache_key]
+        cache_key = (post, a, b)
+        if cache_key not in snapped:
+            if post not in normalized:
+                normalized[post] = batch.text(post)
+            snapped[cache_key] = _tidy(normalized[post], a, b, lexicon)
+        a, b = snapped[cache_key]
         lo, hi = batch.original_span(post, a, b)
         source = "model" if head == 0 else f"model:{HEADS[head]}"
         collected.setdefault(key, []).append(Evidence(lo, hi, texts[post][lo:hi], w, source))
@@ -139,6 +138,18 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
         head, post = divmod(key, n_docs)
         out[post][head] = tuple(spans)
     return out
+
+
+def _tidy(text: str, start: int, end: int, lexicon: SnapLexicon | None) -> tuple[int, int]:
+    """Widen a span to whole words, then drop separators at its edges (punctuation and spaces normalise to
+    whitespace; an n-gram like "，团" is evidence for the model but a reviewer wants to see 团队, not ，团队)."""
+    if lexicon is not None:
+        start, end = lexicon.snap(text, start, end)
+    while end - start > 1 and text[start].isspace():
+        start += 1
+    while end - start > 1 and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def top_features(batch: NormalizedBatch, gram_weights: np.ndarray, norms: np.ndarray,

@@ -104,3 +104,15 @@ def test_evidence_snaps_on_normalised_text_and_points_at_the_original(tables):
     for text, per_head in zip(texts, snapped):
         for e in per_head[0]:
             assert text[e.start : e.end] == e.text
+
+
+def test_spans_do_not_start_or_end_on_punctuation(tables):
+    texts = ["你还有200，团队做大"]
+    batch = normalize_batch(texts, tables)
+    assert batch.text(0) == "你还有000 团队做大"  # the comma after a digit normalises to a space
+    t = batch.codes.size
+    weights = np.zeros((3 * t - 3, 1))
+    weights[t + 6, 0] = 2.0  # the bigram " 团"
+    weights[t + 7, 0] = 1.0  # "团队"
+    spans = extract_evidence(batch, texts, weights, np.ones(1))[0][0]
+    assert [e.text for e in spans] == ["团队"]
