@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,3 +91,22 @@ def test_traditional_and_simplified_agree(tables, text):
 
     traditional = opencc.OpenCC("s2t").convert(text)
     assert normalize_text(traditional, tables)[0] == normalize_text(text, tables)[0]
+
+
+def test_phrase_matching_paths_agree(tables, monkeypatch):
+    """Folding matches by dict lookup (few candidates) and by hashed windows (many) must give the same text."""
+    import classifier.phrases as phrases
+    from training.folding import load_folding_table
+
+    rng = np.random.default_rng(0)
+    variants = [e.variant for e in load_folding_table()]
+    filler = list("发展下线团队奖金会员收益，。 abc123微信威信")
+    texts = ["".join(rng.choice(variants) if rng.random() < 0.3 else rng.choice(filler) for _ in range(40))
+             for _ in range(200)]
+    results = []
+    for few in (0, 10**9):
+        monkeypatch.setattr(phrases, "FEW_CANDIDATES", few)
+        batch = normalize_batch(texts, tables)
+        results.append((batch.codes.tolist(), batch.origin.tolist(), batch.rules.tolist()))
+    assert results[0] == results[1]
+    assert "folding" in {r for bits in results[0][2] for r in rule_names(bits)}
