@@ -122,18 +122,24 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
         group, local_start, local_start + length[g], weight, n_heads * n_docs)
     normalized: dict[int, str] = {}
     snapped: dict[tuple[int, int, int], tuple[int, int]] = {}  # heads of one post often share spans
-    collected: dict[int, list[Evidence]] = {}
-    for key, a, b, w in zip(span_group.tolist(), span_start.tolist(), span_end.tolist(), span_weight.tolist()):
-        head, post = divmod(key, n_docs)
+    keys, posts, starts, ends = span_group.tolist(), (span_group % n_docs).tolist(), [], []
+    for post, a, b in zip(posts, span_start.tolist(), span_end.tolist()):
         cache_key = (post, a, b)
         if cache_key not in snapped:
             if post not in normalized:
                 normalized[post] = batch.text(post)
             snapped[cache_key] = _tidy(normalized[post], a, b, lexicon)
         a, b = snapped[cache_key]
-        lo, hi = batch.original_span(post, a, b)
-        source = "model" if head == 0 else f"model:{HEADS[head]}"
-        collected.setdefault(key, []).append(Evidence(lo, hi, texts[post][lo:hi], w, source))
+        starts.append(a)
+        ends.append(b)
+    # normalised → original offsets for all spans at once (see NormalizedBatch.original_span)
+    base = batch.starts[span_group % n_docs]
+    lows = batch.origin[base + np.asarray(starts, dtype=np.int64)].tolist()
+    highs = (batch.origin[base + np.asarray(ends, dtype=np.int64) - 1] + 1).tolist()
+    sources = ["model"] + [f"model:{head}" for head in HEADS[1:]]
+    collected: dict[int, list[Evidence]] = {}
+    for key, post, lo, hi, w in zip(keys, posts, lows, highs, span_weight.tolist()):
+        collected.setdefault(key, []).append(Evidence(lo, hi, texts[post][lo:hi], w, sources[key // n_docs]))
     for key, spans in collected.items():
         head, post = divmod(key, n_docs)
         out[post][head] = tuple(spans)
