@@ -2,6 +2,7 @@
 
     python benchmarks/bench_throughput.py                      # builds the archives, measures, prints, writes JSON
     python benchmarks/bench_throughput.py --posts 1000000 --long-posts 100000 --out benchmarks/out
+    python benchmarks/bench_throughput.py --reuse-archives --big-gb 5 --only-big   # memory on a 5 GB file
 
 What it measures, on the same texts and files:
 1. ``mlmrisk score`` end to end (JSONL file in → Parquet file out), 1 and 2 workers, as a subprocess;
@@ -10,8 +11,10 @@ What it measures, on the same texts and files:
    exactly from the ONNX file's weights);
 4. a pyahocorasick automaton over the project's broad keyword list reporting all hits (what platforms run today);
 5. the score-only graph (MLM head only) against the full graph (MLM + four element heads);
-6. peak RSS of each (every measurement runs in its own process) and single-text latency p50/p99 of
-   ``Scorer.score`` over 2,000 calls.
+6. peak RSS of each (every measurement runs in its own process; for ``mlmrisk score`` the largest process of its
+   tree) and single-text latency p50/p99 of ``Scorer.score`` over 2,000 calls;
+7. with ``--big-gb N``: ``mlmrisk score`` with 2 workers on an N GB file (the archives, alternating), its peak RSS
+   and whether every input line gave exactly one output row.
 
 It reports posts/s, MB/s and ratios measured in this run (absolute times depend on the machine). Archives are
 built from ``../shared/data`` and the synthetic generator: short posts (platform posts, SMS, titles, reviews cut to
