@@ -122,7 +122,8 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
         group, local_start, local_start + length[g], weight, n_heads * n_docs)
     normalized: dict[int, str] = {}
     snapped: dict[tuple[int, int, int], tuple[int, int]] = {}  # heads of one post often share spans
-    keys, posts, starts, ends = span_group.tolist(), (span_group % n_docs).tolist(), [], []
+    span_post = span_group % n_docs
+    keys, posts, starts, ends = span_group.tolist(), span_post.tolist(), [], []
     for post, a, b in zip(posts, span_start.tolist(), span_end.tolist()):
         cache_key = (post, a, b)
         if cache_key not in snapped:
@@ -132,13 +133,10 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
         a, b = snapped[cache_key]
         starts.append(a)
         ends.append(b)
-    # normalised → original offsets for all spans at once (see NormalizedBatch.original_span)
-    base = batch.starts[span_group % n_docs]
-    lows = batch.origin[base + np.asarray(starts, dtype=np.int64)].tolist()
-    highs = (batch.origin[base + np.asarray(ends, dtype=np.int64) - 1] + 1).tolist()
+    lows, highs = batch.original_spans(span_post, starts, ends)  # normalised → original, all spans at once
     sources = ["model"] + [f"model:{head}" for head in HEADS[1:]]
     collected: dict[int, list[Evidence]] = {}
-    for key, post, lo, hi, w in zip(keys, posts, lows, highs, span_weight.tolist()):
+    for key, post, lo, hi, w in zip(keys, posts, lows.tolist(), highs.tolist(), span_weight.tolist()):
         collected.setdefault(key, []).append(Evidence(lo, hi, texts[post][lo:hi], w, sources[key // n_docs]))
     for key, spans in collected.items():
         head, post = divmod(key, n_docs)

@@ -164,10 +164,12 @@ class NormalizedBatch:
         offsets = np.cumsum(lengths) - lengths
         return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(self.starts[rows] - offsets, lengths)
 
-    def original_span(self, i: int, start: int, end: int) -> tuple[int, int]:
-        """Original ``[start, end)`` of post ``i`` covered by its normalised positions ``[start, end)``."""
-        base = self.starts[i]
-        return int(self.origin[base + start]), int(self.origin[base + end - 1]) + 1
+    def original_spans(self, posts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Original ``[start, end)`` offsets of spans given as normalised ``[starts, ends)`` of ``posts`` (arrays)."""
+        base = self.starts[np.asarray(posts, dtype=np.int64)]
+        lows = self.origin[base + np.asarray(starts, dtype=np.int64)]
+        highs = self.origin[base + np.asarray(ends, dtype=np.int64) - 1] + 1
+        return lows, highs
 
 
 def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> NormalizedBatch:

@@ -201,16 +201,15 @@ def _process_chunk(cfg: _WorkerConfig, scorer: Any, reader: ChunkReader, chunk: 
     j = 0
     for line, rid, value in records:
         if type(value) is str:
-            error = errors[j]
+            k, j = j, j + 1  # k: this record's row in the scored batch
+            error = errors[k]
             if error is None:
                 n_scored += 1
-                n_flagged += flagged[j]
-                if not only_flagged or flagged[j]:
-                    rows.append(("s", j))
-                j += 1
+                n_flagged += flagged[k]
+                if not only_flagged or flagged[k]:
+                    rows.append(("s", k))
                 continue
             error, raw = error.to_dict(), value
-            j += 1
         else:
             error, raw = {"code": value.code, "message": value.message}, value.raw
         bad_codes[error["code"]] = bad_codes.get(error["code"], 0) + 1

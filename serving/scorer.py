@@ -35,9 +35,6 @@ DEFAULT_BATCH_SIZE = 1024
 #: intermediates stay near 25 MB (a bulk worker peaked at ~300 MB in all, against ~400 MB at 2^18) and
 #: throughput is the same or better (smaller runs stay in cache).
 MAX_RUN_CHARS = 1 << 16
-#: Characters of flagged posts explained per graph run (their per-n-gram rows are kept for evidence, ~100 bytes
-#: per character), so evidence memory stays bounded however many posts of a batch are flagged.
-EXPLAIN_RUN_CHARS = 1 << 16
 _EXPECTED_INPUTS = {"codes": "tensor(int64)", "starts": "tensor(int64)"}
 
 
@@ -400,29 +397,21 @@ class Scorer:
         ``reused``: the (gram_rows, norms) of the graph run over the whole ``batch``; without it (allow lists change
         the codes) the flagged posts are run again.
         """
-        spans: list = []
-        lengths = (batch.starts[rows + 1] - batch.starts[rows]).tolist()
-        first, total = 0, 0
-        for i, length in enumerate(lengths + [None]):
-            if i < len(lengths) and (total + length <= EXPLAIN_RUN_CHARS or i == first):
-                total += length
-                continue
-            part = rows[first:i]
-            if reused is not None and part.size == batch.n_docs:  # every post flagged (e.g. one interactive text)
-                sub, (gram_rows, norms) = batch, reused
-            elif reused is not None:
-                sub = batch.select(part)
-                rows_of_sub = gram_rows_of(batch.positions(part), batch.codes.size)
-                # index -1 (a gram that only the sub-batch has, crossing a post end) + 1 = the zero row
-                gram_rows, norms = reused[0][np.concatenate(([0], rows_of_sub + 1))], reused[1][part]
-            else:
-                sub = batch.select(part)
-                _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
-            shown = [[0] + [k + 1 for k in range(len(ELEMENTS)) if probs[j, k + 1] >= self.thresholds.element]
-                     for j in part]
-            spans += extract_evidence(sub, [texts[j] for j in part], gram_rows[1:, 1:], norms,
-                                      lexicon=self.lexicon, heads=shown)
-            first, total = i, (length or 0)
+        # Evidence works on the flagged posts of one run, so its memory is bounded by MAX_RUN_CHARS as well.
+        if reused is not None and rows.size == batch.n_docs:  # every post flagged (e.g. one interactive text)
+            sub, (gram_rows, norms) = batch, reused
+        elif reused is not None:
+            sub = batch.select(rows)
+            rows_of_sub = gram_rows_of(batch.positions(rows), batch.codes.size)
+            # index -1 (a gram that only the sub-batch has, crossing a post end) + 1 = the zero row
+            gram_rows, norms = reused[0][np.concatenate(([0], rows_of_sub + 1))], reused[1][rows]
+        else:
+            sub = batch.select(rows)
+            _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
+        shown = [[0] + [k + 1 for k in range(len(ELEMENTS)) if probs[j, k + 1] >= self.thresholds.element]
+                 for j in rows]
+        spans = extract_evidence(sub, [texts[j] for j in rows], gram_rows[1:, 1:], norms,
+                                 lexicon=self.lexicon, heads=shown)
         for local, j in enumerate(rows):
             per_head = spans[local]
             main = list(per_head[0])

@@ -161,7 +161,6 @@ def test_large_batches_are_split_without_changing_results(tiny_model, monkeypatc
     texts = EVASIVE * 4 + ["普通帖子", None, "今天聊聊拉人头", "长" * 300]
     whole = scorer.score_batch(texts).records(list(range(len(texts))))
     monkeypatch.setattr(module, "MAX_RUN_CHARS", 64)
-    monkeypatch.setattr(module, "EXPLAIN_RUN_CHARS", 40)
     split = scorer.score_batch(texts)
     assert split.records(list(range(len(texts)))) == whole
 
