@@ -58,7 +58,7 @@ def _texts(shared: Path, names, keep) -> list[str]:
 
 def build_archives(shared: Path, out: Path, n_short: int, n_long: int, seed: int = 0) -> dict:
     """Write short.jsonl and long.jsonl (cycled real + synthetic texts); returns their paths and sizes."""
-    from training.synthetic import generate
+    from mlmrisk.training.synthetic import generate
 
     rng = random.Random(seed)
     synthetic = [p.text for p in generate(20000, seed=seed)]
@@ -86,7 +86,7 @@ def _load_texts(path: str, limit: int) -> list[str]:
 
 
 def child_scorer(path: str, limit: int, model: str, batch: int) -> dict:
-    from serving import Scorer
+    from mlmrisk.serving import Scorer
 
     texts = _load_texts(path, limit)
     scorer = Scorer.load(model)
@@ -103,9 +103,9 @@ def child_sklearn(path: str, limit: int, model: str, batch: int) -> dict:
     import onnx
     from onnx import numpy_helper
 
-    from classifier.normalize import NormalizerTables
-    from training.heads import LinearHeads
-    from training.vectorizer import HashedCharNgramVectorizer
+    from mlmrisk.classifier.normalize import NormalizerTables
+    from mlmrisk.training.heads import LinearHeads
+    from mlmrisk.training.vectorizer import HashedCharNgramVectorizer
 
     texts = _load_texts(path, limit)
     manifest = json.loads((Path(model) / "manifest.json").read_text(encoding="utf-8"))
@@ -132,7 +132,7 @@ def child_sklearn(path: str, limit: int, model: str, batch: int) -> dict:
 
 
 def child_keywords(path: str, limit: int, model: str, batch: int) -> dict:
-    from training.metrics import KEYWORD_LISTS, read_keywords
+    from mlmrisk.training.metrics import KEYWORD_LISTS, read_keywords
 
     import ahocorasick
 
@@ -152,7 +152,7 @@ def child_keywords(path: str, limit: int, model: str, batch: int) -> dict:
 def child_latency(path: str, limit: int, model: str, batch: int) -> dict:
     import numpy as np
 
-    from serving import Scorer
+    from mlmrisk.serving import Scorer
 
     texts = _load_texts(path, 2000)
     scorer = Scorer.load(model)
@@ -191,7 +191,7 @@ def run_cli(path: str, out: Path, workers: int, model: str, target: Path | None 
     if target.exists():
         target.unlink()
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, sys.executable, "-m", "serving.cli", "score", path,
+    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, sys.executable, "-m", "mlmrisk", "score", path,
                            "-o", str(target), "--workers", str(workers), "--model", model, "--no-progress"],
                           capture_output=True, text=True, cwd=REPO)
     seconds = time.perf_counter() - start
@@ -258,7 +258,7 @@ def score_only_model(model: str, out: Path) -> str:
 def child_graph(onnx_path: str, path: str, limit: int, model: str, batch: int) -> dict:
     import onnxruntime as ort
 
-    from classifier.normalize import NormalizerTables, normalize_batch
+    from mlmrisk.classifier.normalize import NormalizerTables, normalize_batch
 
     texts = _load_texts(path, limit)
     manifest = json.loads((Path(model) / "manifest.json").read_text(encoding="utf-8"))

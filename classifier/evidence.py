@@ -16,11 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from classifier.features import gram_layout
-from classifier.labels import HEADS
-from classifier.normalize import NormalizedBatch
-from classifier.result import Evidence
-from classifier.word_snap import SnapLexicon
+from mlmrisk.classifier.features import gram_layout
+from mlmrisk.classifier.labels import HEADS
+from mlmrisk.classifier.normalize import NormalizedBatch
+from mlmrisk.classifier.result import Evidence
+from mlmrisk.classifier.word_snap import SnapLexicon
 
 #: n-gram occurrences considered per post and head before merging, and spans kept after merging.
 TOP_GRAMS = 12

@@ -16,7 +16,7 @@ The feature vector of a post d is
 
 The norm is taken over n-gram *occurrences* (Σ tf·idf², not Σ (tf·idf)²) because it is a plain sum over the
 grams of a post, which the ONNX graph computes in one scatter-add without knowing which grams are unique
-(DESIGN.md §2). A linear head then scores s_d = (Σ_occurrences idf_h·β_h) / norm_d + b. The ONNX builder
+(docs/design_facts.md §2). A linear head then scores s_d = (Σ_occurrences idf_h·β_h) / norm_d + b. The ONNX builder
 (``training/export.py``) reads these constants; serving never re-derives them.
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.normalize import SEPARATOR
+from mlmrisk.classifier.normalize import SEPARATOR
 
 N_BUCKETS = 1_048_573  # prime just below 2^20
 HASH_A1 = 1_000_003

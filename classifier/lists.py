@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifier.errors import ListFormatError
-from classifier.normalize import SEPARATOR, NormalizedBatch, NormalizerTables, normalize_batch
-from classifier.phrases import PhraseMatcher
-from classifier.risk import RiskLevel
+from mlmrisk.classifier.errors import ListFormatError
+from mlmrisk.classifier.normalize import SEPARATOR, NormalizedBatch, NormalizerTables, normalize_batch
+from mlmrisk.classifier.phrases import PhraseMatcher
+from mlmrisk.classifier.risk import RiskLevel
 
 DEFAULT_DENY_LEVEL = RiskLevel.HIGH
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from classifier.phrases import PhraseMatcher
+from mlmrisk.classifier.phrases import PhraseMatcher
 
 N_CODEPOINTS = 0x110000
 SEPARATOR = 0  #: code placed after every post in the flat array

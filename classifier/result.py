@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from classifier.risk import RiskLevel
+from mlmrisk.classifier.risk import RiskLevel
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The monitoring risk index and its bands, mapped to the regulators' disposal tiers (DESIGN.md §4).
+"""The monitoring risk index and its bands, mapped to the regulators' disposal tiers (docs/design_facts.md §4).
 
 risk index = round(100 · p), p the calibrated probability that a post promotes a pyramid scheme.
 
@@ -21,7 +21,7 @@ from enum import Enum
 
 import numpy as np
 
-from classifier.labels import ELEMENTS
+from mlmrisk.classifier.labels import ELEMENTS
 
 
 class RiskLevel(str, Enum):

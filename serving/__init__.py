@@ -1,5 +1,5 @@
 """Serving: score posts from an ONNX model directory. Imports neither scikit-learn nor pickle."""
 
-from serving.scorer import Scorer, ScoredBatch
+from mlmrisk.serving.scorer import Scorer, ScoredBatch
 
 __all__ = ["Scorer", "ScoredBatch"]

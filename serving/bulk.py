@@ -6,7 +6,7 @@ maps exceptions to exit codes). How it works, and why:
 - **Chunks.** The input is cut into fixed chunks of ``chunk_size`` records (``serving.readers``). Chunk ``k`` belongs
   to worker ``k % W``. Every worker opens and reads the whole input itself and parses and scores only its own
   chunks: decompressing and splitting lines is cheap, while shipping strings through pipes capped two-process
-  scaling at 1.3–1.7× (DESIGN.md §2). Workers are ``spawn`` processes that each load their own ``Scorer`` once
+  scaling at 1.3–1.7× (docs/design_facts.md §2). Workers are ``spawn`` processes that each load their own ``Scorer`` once
   (one onnxruntime thread each); with ``workers=1`` the work runs in the calling process.
 - **Checkpoints.** A finished chunk becomes part files in the work dir ``OUTPUT.partial/parts/`` — the rows, the
   rejected rows, then a small ``NNNNNNNN.done.json`` marker with the chunk's counts — each written atomically
@@ -65,11 +65,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier import errors as _errors
-from classifier.errors import InputFormatError, ListFormatError, MlmriskError
-from serving import writers
-from serving.readers import Chunk, ChunkReader, InputSpec, check_fields, detect_input
-from serving.writers import OutputSpec, detect_output, encode_jsonl, fsync_dir, write_atomic
+from mlmrisk.classifier import errors as _errors
+from mlmrisk.classifier.errors import InputFormatError, ListFormatError, MlmriskError
+from mlmrisk.serving import writers
+from mlmrisk.serving.readers import Chunk, ChunkReader, InputSpec, check_fields, detect_input
+from mlmrisk.serving.writers import OutputSpec, detect_output, encode_jsonl, fsync_dir, write_atomic
 
 JOB_FORMAT = "mlmrisk-bulk-job"
 JOB_VERSION = 1
@@ -261,7 +261,7 @@ def _process_chunk(cfg: _WorkerConfig, scorer: Any, reader: ChunkReader, chunk: 
 def _run_worker(cfg: _WorkerConfig, w: int, emit: Callable[[tuple], None], scorer: Any = None) -> None:
     """Worker ``w``: read the whole input, score chunks ``k % n_workers == w`` not done yet, report each."""
     if scorer is None:
-        from serving.scorer import Scorer
+        from mlmrisk.serving.scorer import Scorer
 
         scorer = Scorer.load(cfg.model_dir, allow=cfg.allow, deny=cfg.deny)
     done = done_chunks(cfg.parts_dir)
@@ -304,7 +304,8 @@ def _worker_process(cfg: _WorkerConfig, w: int, messages: Any, parent_pid: int) 
 
 def _model_fingerprint(model_dir: str | os.PathLike[str] | None) -> tuple[str, str]:
     """(model dir, SHA-256 of its manifest). The manifest holds the ONNX file's SHA-256, thresholds and tables."""
-    from serving.scorer import find_manifest, sha256_file
+    from mlmrisk.classifier.manifest import sha256_file
+    from mlmrisk.serving.scorer import find_manifest
 
     path, manifest = find_manifest(model_dir)
     return str(path.resolve()), sha256_file(manifest)
@@ -312,7 +313,7 @@ def _model_fingerprint(model_dir: str | os.PathLike[str] | None) -> tuple[str, s
 
 def _list_fingerprint(value: Any, kind: str) -> tuple[Any, str | None]:
     """(value to hand workers, fingerprint for job.json) of an allow/deny list: a path or a sequence of phrases."""
-    from serving.scorer import sha256_file
+    from mlmrisk.classifier.manifest import sha256_file
 
     if value is None:
         return None, None

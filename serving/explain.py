@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classifier.labels import Element
+from mlmrisk.classifier.labels import Element
 
 _RESET = "\033[0m"
 _LEVEL_COLOURS = {"none": "\033[32m", "low": "\033[36m", "medium": "\033[33m", "high": "\033[31m", "severe": "\033[1;31m"}

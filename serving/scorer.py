@@ -1,13 +1,12 @@
 """Score posts with a model directory: one ONNX file plus its JSON manifest, nothing else.
 
 No scikit-learn, no pickle: the manifest carries the normaliser tables and thresholds, the ONNX graph carries
-everything learned. One onnxruntime session with one thread per process (DESIGN.md §2: more intra-op threads are
+everything learned. One onnxruntime session with one thread per process (docs/design_facts.md §2: more intra-op threads are
 slower on these small ops; scale with processes instead).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,18 +16,18 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from classifier.errors import ModelLoadError
-from classifier.evidence import extract_evidence, top_features
-from classifier.features import gram_rows_of
-from classifier.labels import ELEMENTS, HEADS
-from classifier.lists import PhraseList, apply_allow_list, find_deny_hits
-from classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
-from classifier.result import ElementResult, Evidence, InputError, RiskResult
-from classifier.risk import LEVELS, Thresholds, risk_index, risk_levels
-from classifier.word_snap import SnapLexicon
+from mlmrisk.classifier.errors import ModelLoadError
+from mlmrisk.classifier.evidence import extract_evidence, top_features
+from mlmrisk.classifier.features import gram_rows_of
+from mlmrisk.classifier.labels import ELEMENTS
+from mlmrisk.classifier.manifest import MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file
+from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
+from mlmrisk.classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
+from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
+from mlmrisk.classifier.risk import LEVELS, Thresholds, risk_index, risk_levels
+from mlmrisk.classifier.word_snap import SnapLexicon
+from mlmrisk.resources import default_model_dir
 
-MANIFEST_FORMAT = "mlmrisk-model"
-SUPPORTED_FORMAT_VERSIONS = (1,)
 DEFAULT_BATCH_SIZE = 1024
 #: Characters per graph run. The graph holds a few float64 rows per n-gram, so memory grows with the characters
 #: of a batch, not its post count: 8,192 long articles in one run took 3 GB. At 2^16 characters a run's
@@ -38,27 +37,10 @@ MAX_RUN_CHARS = 1 << 16
 _EXPECTED_INPUTS = {"codes": "tensor(int64)", "starts": "tensor(int64)"}
 
 
-def default_model_dir() -> Path:
-    """``$MLMRISK_MODEL`` if set, else the shipped ``models/default`` beside this package."""
-    override = os.environ.get("MLMRISK_MODEL")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "models" / "default"
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks (model files are tens of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def find_manifest(model_dir: str | os.PathLike | None) -> tuple[Path, Path]:
     """(model directory, its manifest.json path); a clear error when the directory holds no model."""
     directory = Path(model_dir) if model_dir is not None else default_model_dir()
-    manifest = directory / "manifest.json"
+    manifest = directory / MANIFEST_NAME
     if not manifest.is_file():
         raise ModelLoadError(
             f"no manifest.json in {directory}: expected a model directory written by `mlmrisk train` "
@@ -226,23 +208,12 @@ class Scorer:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelLoadError(f"{manifest_path} is not readable JSON ({exc}); rebuild with `mlmrisk train`") from exc
-        if manifest.get("format") != MANIFEST_FORMAT or manifest.get("format_version") not in SUPPORTED_FORMAT_VERSIONS:
-            raise ModelLoadError(
-                f"{manifest_path} has format {manifest.get('format')!r} version {manifest.get('format_version')!r}; "
-                f"this mlmrisk reads {MANIFEST_FORMAT!r} versions {SUPPORTED_FORMAT_VERSIONS}"
-            )
-        if list(manifest.get("heads", [])) != list(HEADS):
-            raise ModelLoadError(f"model heads {manifest.get('heads')} differ from this version's {list(HEADS)}")
+        check_manifest(manifest, str(manifest_path))
         onnx_path = model_dir / manifest["onnx"]["file"]
         if not onnx_path.is_file():
             raise ModelLoadError(f"{onnx_path} is missing; the model directory is incomplete")
         if verify:
-            actual = sha256_file(onnx_path)
-            if actual != manifest["onnx"]["sha256"]:
-                raise ModelLoadError(
-                    f"{onnx_path} has SHA-256 {actual} but the manifest records {manifest['onnx']['sha256']}: "
-                    "the file was changed or truncated; restore it or rebuild with `mlmrisk train`"
-                )
+            check_digest(sha256_file(onnx_path), manifest, str(onnx_path))
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -268,7 +239,7 @@ class Scorer:
 
     @property
     def model_id(self) -> str:
-        return f"{self.manifest.get('model_version', '?')}+{self.manifest['onnx']['sha256'][:12]}"
+        return model_id(self.manifest)
 
     # ------------------------------------------------------------------ scoring
     def score(self, texts: Sequence[object]) -> list[RiskResult]:

@@ -38,8 +38,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import orjson
 
-from classifier.errors import InputFormatError
-from classifier.labels import ELEMENTS
+from mlmrisk.classifier.errors import InputFormatError
+from mlmrisk.classifier.labels import ELEMENTS
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
 STDOUT = "-"
@@ -275,8 +275,8 @@ def batch_columns(batch: Any, ids: Sequence[Any], lines: Sequence[Any], *, for_c
     without a nested dict per record: on short posts the dicts cost more than scoring them did. Only flagged
     posts (the ones with evidence) touch Python objects per row.
     """
-    from classifier.normalize import rule_names
-    from classifier.risk import LEVELS
+    from mlmrisk.classifier.normalize import rule_names
+    from mlmrisk.classifier.risk import LEVELS
 
     n = len(batch)
     ok = np.array([e is None for e in batch.errors], dtype=bool) if n else np.zeros(0, dtype=bool)

@@ -28,14 +28,14 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def tables():
-    from training.normalization_spec import default_tables
+    from mlmrisk.training.normalization_spec import default_tables
 
     return default_tables()
 
 
 @pytest.fixture(scope="session")
 def normalizer_spec():
-    from training.normalization_spec import build_normalization_spec
+    from mlmrisk.training.normalization_spec import build_normalization_spec
 
     return build_normalization_spec()
 
@@ -43,14 +43,14 @@ def normalizer_spec():
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, normalizer_spec):
     """A small model fitted on synthetic posts, exported; returns (model_dir, vectorizer, heads)."""
-    from training.export import export_model
-    from training.heads import LinearHeads
-    from training.synthetic import generate
-    from training.vectorizer import HashedCharNgramVectorizer
+    from mlmrisk.training.export import export_model
+    from mlmrisk.training.heads import LinearHeads
+    from mlmrisk.training.synthetic import generate
+    from mlmrisk.training.vectorizer import HashedCharNgramVectorizer
 
     posts = generate(3000, seed=3)
     texts = [p.text for p in posts]
-    from classifier.labels import ELEMENTS
+    from mlmrisk.classifier.labels import ELEMENTS
 
     Y = np.array([[p.label] + [int(e in p.elements) for e in ELEMENTS] for p in posts])
     vectorizer = HashedCharNgramVectorizer(normalizer_spec=normalizer_spec).fit(texts)

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from serving import Scorer
+from mlmrisk.serving import Scorer
 
 pytestmark = pytest.mark.shared_data
 
@@ -23,7 +23,7 @@ def scorer(default_model):
 
 @pytest.fixture(scope="module")
 def heldout(shared_data, scorer):
-    from training.data import build_corpus, shared_corpora
+    from mlmrisk.training.data import build_corpus, shared_corpora
 
     return build_corpus(shared_corpora(shared_data), scorer.tables, (), scorer.manifest["config"]["n_folds"])
 

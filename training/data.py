@@ -22,6 +22,7 @@ template never sits on both sides of a split.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +30,27 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.errors import DataNotFoundError, InputFormatError
-from classifier.labels import ELEMENTS
-from classifier.normalize import CLASS_CJK, NormalizerTables, normalize_batch
+from mlmrisk.classifier.errors import DataNotFoundError, InputFormatError
+from mlmrisk.classifier.labels import ELEMENTS
+from mlmrisk.classifier.normalize import CLASS_CJK, NormalizerTables, normalize_batch
 
-DEFAULT_SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+def default_shared_data() -> Path:
+    """Where the shared real corpora are looked for when no path is given.
+
+    ``$MLMRISK_SHARED_DATA`` if set; else ``../shared/data`` beside the checkout when running from one (an
+    editable install); else ``../shared/data`` relative to the working directory (an installed wheel lives in
+    site-packages, far from any checkout).
+    """
+    override = os.environ.get("MLMRISK_SHARED_DATA")
+    if override:
+        return Path(override)
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout.parent / "shared" / "data"
+    return Path.cwd().parent / "shared" / "data"
+
+
+DEFAULT_SHARED_DATA = default_shared_data()
 HELDOUT_FRACTION = 0.3
 SYNTHETIC_HELDOUT_FRACTION = 0.2
 TELECOM_PLACEHOLDERS = re.compile(r"PLACE|DIGIT|NAME|CELLPHONE")

@@ -1,7 +1,7 @@
 """Quality reports (JSON + Markdown), always beside the two keyword baselines on the same texts.
 
 ``build_report`` is called by ``training.fit.train`` with out-of-fold and final-model probabilities;
-``evaluate_model`` scores any model directory through the SERVING path (``serving.Scorer``) on held-out and
+``evaluate_model`` scores any model directory through the SERVING path (a ``Scorer`` the caller passes in) on held-out and
 evaluation data, for ``mlmrisk evaluate``.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.labels import ELEMENTS
-from classifier.risk import Thresholds
-from training.data import Corpus
-from training.metrics import DATA_DIR, average_precision, binary_metrics, keyword_baselines, micro_f1
+from mlmrisk.classifier.labels import ELEMENTS
+from mlmrisk.classifier.risk import Thresholds
+from mlmrisk.training.data import Corpus
+from mlmrisk.training.metrics import DATA_DIR, average_precision, binary_metrics, keyword_baselines, micro_f1
 
 BENIGN = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 OTHER_NEGATIVES = ("cail2018", "telecom_fraud")
@@ -259,13 +259,15 @@ def render_model_card(manifest: dict, report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evaluate_model(model_dir: Path | None, shared_data: Path | None, extra: Sequence[dict] = (),
-                   batch_size: int = 2048) -> dict:
-    """Score held-out and evaluation data with the serving path and the baselines (``mlmrisk evaluate``)."""
-    from serving import Scorer
-    from training.data import CorpusSpec, build_corpus, shared_corpora
+def evaluate_model(scorer, shared_data: Path | None, extra: Sequence[dict] = (), batch_size: int = 2048) -> dict:
+    """Score held-out and evaluation data with the serving path and the baselines (``mlmrisk evaluate``).
 
-    scorer = Scorer.load(model_dir)
+    ``scorer`` is a loaded serving ``Scorer`` (anything with ``score_batch``, ``tables``, ``manifest``,
+    ``model_id`` and ``thresholds``). It is passed in rather than loaded here so that ``training`` never imports
+    ``serving`` (the arrows are ``training → classifier ← serving``); the CLI, above both, wires them.
+    """
+    from mlmrisk.training.data import CorpusSpec, build_corpus, shared_corpora
+
     specs = shared_corpora(Path(shared_data)) if shared_data else []
     for item in extra:
         path = Path(item["path"])

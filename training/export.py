@@ -2,7 +2,7 @@
 
 Why a hand-built graph rather than skl2onnx: skl2onnx turns ``TfidfVectorizer`` into the dense ONNX
 ``TfIdfVectorizer`` op, ~10× slower than scikit-learn on this task, and silently drops Chinese tokens
-(DESIGN.md §1). The graph below follows DESIGN.md §2 ("flat/ragged" batch): the whole batch is ONE int64 array of
+(docs/design_facts.md §1). The graph below follows docs/design_facts.md §2 ("flat/ragged" batch): the whole batch is ONE int64 array of
 normalised code points with a 0 after every post; n-gram buckets are computed with Mul/Add/Mod exactly as
 ``classifier.features.hash_grams`` does; one row per occurrence (idf² and idf · coefficient of every head) is
 gathered from one table, and per-post sums are differences of float64 prefix sums at the post boundaries (posts
@@ -25,15 +25,13 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, NGRAM_ORDERS
-from classifier.labels import HEADS
-from serving.scorer import sha256_file
-from training.snap_lexicon import build_snap_lexicon
+from mlmrisk.classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, NGRAM_ORDERS
+from mlmrisk.classifier.labels import HEADS
+from mlmrisk.classifier.manifest import MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, sha256_file
+from mlmrisk.training.snap_lexicon import build_snap_lexicon
 
 OPSET = 18
 INT64_MAX = np.iinfo(np.int64).max
-MANIFEST_FORMAT = "mlmrisk-model"
-MANIFEST_FORMAT_VERSION = 1
 
 
 def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
@@ -202,3 +200,4 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
     if model_card is not None:
         (directory / "MODEL_CARD.md").write_text(model_card, encoding="utf-8")
     return manifest
+

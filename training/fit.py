@@ -31,13 +31,13 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
-from classifier.labels import HEADS
-from classifier.normalize import NormalizerTables
-from classifier.risk import Thresholds
-from training.data import DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora
-from training.heads import LinearHeads, fit_sigmoid_calibration
-from training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
-from training.vectorizer import HashedCharNgramVectorizer, idf_from_counts, tfidf_weight
+from mlmrisk.classifier.labels import HEADS
+from mlmrisk.classifier.normalize import NormalizerTables
+from mlmrisk.classifier.risk import Thresholds
+from mlmrisk.training.data import DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora
+from mlmrisk.training.heads import LinearHeads, fit_sigmoid_calibration
+from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
+from mlmrisk.training.vectorizer import HashedCharNgramVectorizer, idf_from_counts, tfidf_weight
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 MODEL_VERSION = "1.0.0"
@@ -94,7 +94,7 @@ def corpus_specs(config: TrainConfig) -> list[CorpusSpec]:
 
 
 def _synthetic_records(config: TrainConfig) -> list[dict]:
-    from training.synthetic import generate
+    from mlmrisk.training.synthetic import generate
 
     posts = generate(config.synthetic_n, seed=config.synthetic_seed,
                      positive_fraction=config.synthetic_positive_fraction)
@@ -103,7 +103,7 @@ def _synthetic_records(config: TrainConfig) -> list[dict]:
 
 def _evasive_rewrites(corpus: Corpus, seed: int) -> tuple[list[str], np.ndarray, list[str]]:
     """Every perturbation of every real labelled positive: (texts, source row, kind)."""
-    from training.perturb import PERTURBATIONS, perturb
+    from mlmrisk.training.perturb import PERTURBATIONS, perturb
 
     texts, rows, kinds = [], [], []
     for i in np.flatnonzero((corpus.array("role") == "labelled") & (corpus.array("label") == 1)):
@@ -212,7 +212,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
             oof[predict_rows] = values
         return oof
 
-    from training.metrics import average_precision
+    from mlmrisk.training.metrics import average_precision
 
     real_rows = train_rows[np.isin(name[train_rows], ("chineseharm",) + BENIGN_FPR_CORPORA)
                            | (role[train_rows] == "labelled")]
@@ -262,7 +262,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     log(f"final model fitted ({time.time() - started:.0f}s)")
 
-    from training.evaluate import build_report, render_markdown, render_model_card
+    from mlmrisk.training.evaluate import build_report, render_markdown, render_model_card
 
     final_p = heads.predict_proba(vectorizer.weight(counts))
     report = build_report(
@@ -284,7 +284,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "config": config_dict,
         "versions": _versions(),
     }
-    from training.export import export_model
+    from mlmrisk.training.export import export_model
 
     manifest = export_model(output, vectorizer=vectorizer, heads=heads, manifest_fields=manifest_fields)
     (output / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -22,9 +22,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlmrisk.resources import data_path
+
 KINDS: tuple[str, ...] = ("homophone", "lookalike", "pinyin", "abbreviation")
 HEADER: tuple[str, ...] = ("variant", "canonical", "kind", "note")
-DEFAULT_FOLDING_PATH: Path = Path(__file__).resolve().parent.parent / "data" / "folding.tsv"
+DEFAULT_FOLDING_PATH: Path = data_path("folding.tsv")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Each head is an L2-regularised logistic regression followed by sigmoid (Platt) calibration,
 p = 1 / (1 + exp(-(slope · z + offset))) with z the head's decision value. Calibration parameters are fitted on
 out-of-fold decision values (``calibrate``), as ``CalibratedClassifierCV(method="sigmoid", ensemble=False)``
-does, so that one linear model per head plus one sigmoid is all the ONNX graph needs (DESIGN.md §1: sigmoid
+does, so that one linear model per head plus one sigmoid is all the ONNX graph needs (docs/design_facts.md §1: sigmoid
 calibration converts exactly, isotonic does not).
 """
 
@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from classifier.labels import HEADS
+from mlmrisk.classifier.labels import HEADS
 
 
 class LinearHeads(ClassifierMixin, BaseEstimator):

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from mlmrisk.resources import data_path
+
+DATA_DIR = data_path()
 KEYWORD_LISTS = {"keywords_strict": DATA_DIR / "keywords_strict.txt", "keywords_broad": DATA_DIR / "keywords_broad.txt"}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import opencc
 
-from classifier.normalize import (
+from mlmrisk.classifier.normalize import (
     CLASS_CJK,
     CLASS_CONTENT,
     CLASS_STRONG,
@@ -23,7 +23,7 @@ from classifier.normalize import (
     RULE_BITS,
     SPEC_VERSION,
 )
-from training.folding import load_folding_table  # noqa: E402
+from mlmrisk.training.folding import load_folding_table  # noqa: E402
 
 DEFAULT_MAX_CHARS = 20_000
 
@@ -150,6 +150,6 @@ def build_normalization_spec(folding_path: Path | None = None, max_chars: int = 
 @functools.lru_cache(maxsize=2)
 def default_tables():
     """Tables from the repository's own data (for training and tests; serving reads them from the manifest)."""
-    from classifier.normalize import NormalizerTables
+    from mlmrisk.classifier.normalize import NormalizerTables
 
     return NormalizerTables.from_spec(build_normalization_spec())

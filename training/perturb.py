@@ -2,7 +2,7 @@
 
 Each perturbation is ``(text, rng) -> str`` and is deterministic given the state of ``rng``; ``perturb(text, kind,
 seed)`` runs one with a fresh ``random.Random(seed)``. They mimic what keyword-filter users report promoters do
-(DESIGN §6): traditional characters, separators between characters, homophones, full-width letters and zero-width
+(docs/design_facts.md §6): traditional characters, separators between characters, homophones, full-width letters and zero-width
 characters. ``homophones`` draws its variants from the folding table (``data/folding.tsv``) read backwards, so it
 measures how well the normaliser undoes the spellings it knows; it is not a source of new evasions.
 
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from training.folding import load_folding_table
+from mlmrisk.training.folding import load_folding_table
 
 #: Separators inserted between Chinese characters (ASCII, middle dot and a few emoji promoters use).
 SEPARATORS: tuple[str, ...] = (".", "*", " ", "|", "·", "_", "🔥", "✨", "💰", "👉", "❤")

@@ -17,9 +17,9 @@ import logging
 
 import numpy as np
 
-from classifier.features import hash_grams
-from classifier.normalize import NormalizerTables, normalize_batch
-from classifier.word_snap import MAX_WORD
+from mlmrisk.classifier.features import hash_grams
+from mlmrisk.classifier.normalize import NormalizerTables, normalize_batch
+from mlmrisk.classifier.word_snap import MAX_WORD
 
 MIN_FREQUENCY = 20
 TOP_GRAMS_PER_HEAD = 20_000

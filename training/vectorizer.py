@@ -14,8 +14,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from classifier.features import N_BUCKETS, hash_grams, smoothed_idf
-from classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch
+from mlmrisk.classifier.features import N_BUCKETS, hash_grams, smoothed_idf
+from mlmrisk.classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch
 
 
 def idf_from_counts(counts: sp.csr_matrix) -> np.ndarray:
@@ -55,7 +55,7 @@ class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
 
     def fit(self, texts: Sequence[str], y=None) -> "HashedCharNgramVectorizer":
         if self.normalizer_spec is None:
-            from training.normalization_spec import build_normalization_spec
+            from mlmrisk.training.normalization_spec import build_normalization_spec
 
             self.normalizer_spec_ = build_normalization_spec()
         else:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier.evidence import MAX_SPANS, MIN_RELATIVE_WEIGHT, TOP_GRAMS, extract_evidence, select_spans
-from classifier.normalize import normalize_batch
-from classifier.word_snap import MAX_SNAP, SnapLexicon
+from mlmrisk.classifier.evidence import MAX_SPANS, MIN_RELATIVE_WEIGHT, TOP_GRAMS, extract_evidence, select_spans
+from mlmrisk.classifier.normalize import normalize_batch
+from mlmrisk.classifier.word_snap import MAX_SNAP, SnapLexicon
 
 
 def reference_spans(start, end, weight):
@@ -33,7 +33,7 @@ def reference_spans(start, end, weight):
 @pytest.mark.parametrize("seed", range(20))
 def test_batched_span_selection_equals_the_per_post_rule(seed, prefilter_from, monkeypatch):
     """With and without the prefilter of light n-grams (it must never change the result)."""
-    import classifier.evidence as module
+    import mlmrisk.classifier.evidence as module
 
     monkeypatch.setattr(module, "PREFILTER_MIN_CANDIDATES", prefilter_from)
     rng = np.random.default_rng(seed)

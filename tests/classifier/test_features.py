@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, hash_grams, smoothed_idf
-from classifier.normalize import normalize_batch
+from mlmrisk.classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, hash_grams, smoothed_idf
+from mlmrisk.classifier.normalize import normalize_batch
 
 
 def reference_buckets(text: str) -> list[tuple[int, int, int]]:
@@ -52,8 +52,8 @@ def test_idf_matches_scikit_learn_formula():
 @pytest.mark.parametrize("rows", [[0], [3], [5], [0, 3, 5], [1, 2], [2], [5, 0], [0, 1, 2, 3, 4, 5]])
 def test_gram_rows_of_a_sub_batch_index_the_batch_layout(tables, rows):
     """Evidence reuses the batch's per-n-gram rows for its flagged posts: the index must hit the same n-grams."""
-    from classifier.features import gram_rows_of, hash_grams
-    from classifier.normalize import normalize_batch
+    from mlmrisk.classifier.features import gram_rows_of, hash_grams
+    from mlmrisk.classifier.normalize import normalize_batch
 
     batch = normalize_batch(["发展下线", "a", "", "静态收益加动态收益", "你好吗", "x"], tables)
     whole = hash_grams(batch.codes)

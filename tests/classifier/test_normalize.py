@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifier.normalize import RULE_BITS, normalize_batch, normalize_text, rule_names
+from mlmrisk.classifier.normalize import RULE_BITS, normalize_batch, normalize_text, rule_names
 
 CASES = [
     # (text, normalised, rules that must fire, why)
@@ -95,8 +95,8 @@ def test_traditional_and_simplified_agree(tables, text):
 
 def test_phrase_matching_paths_agree(tables, monkeypatch):
     """Folding matches by dict lookup (few candidates) and by hashed windows (many) must give the same text."""
-    import classifier.phrases as phrases
-    from training.folding import load_folding_table
+    import mlmrisk.classifier.phrases as phrases
+    from mlmrisk.training.folding import load_folding_table
 
     rng = np.random.default_rng(0)
     variants = [e.variant for e in load_folding_table()]

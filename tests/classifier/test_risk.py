@@ -1,10 +1,10 @@
-"""Risk bands: a table of probability/elements → level, each with its reason (DESIGN.md §4)."""
+"""Risk bands: a table of probability/elements → level, each with its reason (docs/design_facts.md §4)."""
 
 from __future__ import annotations
 
 import pytest
 
-from classifier.risk import RiskLevel, Thresholds, risk_index, risk_level
+from mlmrisk.classifier.risk import RiskLevel, Thresholds, risk_index, risk_level
 
 T = Thresholds(flag=0.6, watch=0.3)
 CASES = [

@@ -20,10 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from classifier.errors import InputFormatError, MlmriskError
-from serving import bulk
-from serving.bulk import JobStateError, score_file
-from serving.scorer import default_model_dir
+from mlmrisk.classifier.errors import InputFormatError, MlmriskError
+from mlmrisk.serving import bulk
+from mlmrisk.serving.bulk import JobStateError, score_file
+from mlmrisk.serving.scorer import default_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -181,7 +181,7 @@ def test_two_workers_write_what_one_writes(tmp_path: Path, model_dir: Path) -> N
 
 RUNNER = """
 import sys
-from serving.bulk import score_file
+from mlmrisk.serving.bulk import score_file
 s = score_file(sys.argv[1], sys.argv[2], workers=2, chunk_size=int(sys.argv[3]), resume=sys.argv[4] == "1",
                rejects_path=sys.argv[5], progress=False)
 print(s.resumed_chunks, s.chunks, s.records, s.bad)
@@ -221,7 +221,7 @@ def _records_for_seconds(model_dir: Path, seconds: float) -> int:
 
     Sized by measurement so the kills land mid-run whatever the scorer's speed, without making the test slow.
     """
-    from serving.scorer import Scorer
+    from mlmrisk.serving.scorer import Scorer
 
     scorer = Scorer.load(model_dir)
     sample = [json.loads(line)["text"] for line in jsonl_posts(600).splitlines()]
@@ -321,7 +321,7 @@ def test_interrupted_run_refuses_restart_and_mismatched_resume(tmp_path: Path, m
 
 def test_stdin_to_stdout(tmp_path: Path, model_dir: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    code = ("from serving.bulk import score_file; "
+    code = ("from mlmrisk.serving.bulk import score_file; "
             "score_file('-', '-', input_format='txt', progress=False, rejects_path='rej.jsonl')")
     data = "\n".join(POSTS).encode() + b"\n\xff\n"
     proc = subprocess.run([sys.executable, "-c", code], input=gzip.compress(data), capture_output=True, env=env,

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent.parent
 
 
 def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "serving.cli", *args], cwd=REPO, input=input,
+    return subprocess.run([sys.executable, "-m", "mlmrisk", *args], cwd=REPO, input=input,
                           capture_output=True, text=True, timeout=300)
 
 

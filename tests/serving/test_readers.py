@@ -12,9 +12,9 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.errors import InputFormatError
-from serving import readers
-from serving.readers import ChunkReader, RecordError, detect_input, iter_records
+from mlmrisk.classifier.errors import InputFormatError
+from mlmrisk.serving import readers
+from mlmrisk.serving.readers import ChunkReader, RecordError, detect_input, iter_records
 
 
 def write(path: Path, data: bytes, compression: str | None = None) -> Path:

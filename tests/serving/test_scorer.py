@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from classifier.errors import ListFormatError, ModelLoadError
-from classifier.risk import RiskLevel
-from serving import Scorer
+from mlmrisk.classifier.errors import ListFormatError, ModelLoadError
+from mlmrisk.classifier.risk import RiskLevel
+from mlmrisk.serving import Scorer
 
 BAD_INPUTS = [
     (None, "missing_text", "null text"),
@@ -133,7 +133,7 @@ def test_serving_never_imports_scikit_learn_or_unpickles(tiny_model):
         def refuse(*a, **k):
             raise AssertionError("serving unpickled something")
         pickle.load = pickle.loads = refuse
-        from serving import Scorer
+        from mlmrisk.serving import Scorer
         scorer = Scorer.load({str(tiny_model[0])!r})
         scorer.score(["发展下线拿团队奖", "你好"])
         scorer.explain("静态收益加动态收益")
@@ -155,7 +155,7 @@ def test_fast_records_equal_result_dicts(tiny_model):
 
 
 def test_large_batches_are_split_without_changing_results(tiny_model, monkeypatch):
-    import serving.scorer as module
+    import mlmrisk.serving.scorer as module
 
     scorer = Scorer.load(tiny_model[0], deny=["拉人头"])
     texts = EVASIVE * 4 + ["普通帖子", None, "今天聊聊拉人头", "长" * 300]
@@ -168,7 +168,7 @@ def test_large_batches_are_split_without_changing_results(tiny_model, monkeypatc
 @pytest.mark.parametrize("for_csv", [False, True])
 def test_columns_from_arrays_equal_columns_from_records(tiny_model, for_csv):
     """The bulk CSV/Parquet path (columns built from the arrays) writes what the record path would."""
-    from serving.writers import batch_columns, tabular_columns
+    from mlmrisk.serving.writers import batch_columns, tabular_columns
 
     scorer = Scorer.load(tiny_model[0], deny=["拉人头"], allow=["招商银行"])
     texts = EVASIVE + ["普通帖子", None, 3, "招商银行提醒您", "今天聊聊拉人头", "發展下綫"]

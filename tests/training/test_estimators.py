@@ -7,9 +7,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from training.fit import TrainConfig, choose_threshold
-from training.heads import LinearHeads
-from training.vectorizer import HashedCharNgramVectorizer
+from mlmrisk.training.fit import TrainConfig, choose_threshold
+from mlmrisk.training.heads import LinearHeads
+from mlmrisk.training.vectorizer import HashedCharNgramVectorizer
 
 TEXTS = ["发展下线拿提成", "今天天气很好", "交会费入会", "招商银行提醒您", "直推奖见点奖", "这家店不错"]
 Y = np.array([1, 0, 1, 0, 1, 0])

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from training.folding import DEFAULT_FOLDING_PATH, KINDS, FoldingEntry, load_folding_table
+from mlmrisk.training.folding import DEFAULT_FOLDING_PATH, KINDS, FoldingEntry, load_folding_table
 
 HEADER = "variant\tcanonical\tkind\tnote\n"
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from serving import Scorer
-from training.perturb import PERTURBATIONS, perturb
+from mlmrisk.serving import Scorer
+from mlmrisk.training.perturb import PERTURBATIONS, perturb
 
 TOLERANCE = 1e-5
 EDGE_CASES = ["", " ", "\u200b", "a", "传", "发\u200b展\x00下线", "🔥" * 50, "ｖ信：ａｂｃ１２３", "發展下綫拿團隊獎",
@@ -25,7 +25,7 @@ def _max_delta(tiny_model, texts):
 
 
 def test_parity_on_synthetic_evasive_and_edge_cases(tiny_model):
-    from training.synthetic import generate
+    from mlmrisk.training.synthetic import generate
 
     texts = [p.text for p in generate(600, seed=99)]
     texts += [perturb(t, kind, i) for i, t in enumerate(texts[:200]) for kind in PERTURBATIONS]

@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from training.folding import load_folding_table
-from training.perturb import (
+from mlmrisk.training.folding import load_folding_table
+from mlmrisk.training.perturb import (
     PERTURBATIONS,
     SEPARATORS,
     ZERO_WIDTH,

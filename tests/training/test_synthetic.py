@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from training import synthetic
-from training.synthetic import CHANNELS, ELEMENTS, EVASIONS, SyntheticPost, generate, templates
+from mlmrisk.training import synthetic
+from mlmrisk.training.synthetic import CHANNELS, ELEMENTS, EVASIONS, SyntheticPost, generate, templates
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from classifier.errors import MlmriskError
+from mlmrisk._version import __version__
+from mlmrisk.classifier.errors import MlmriskError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_RECORDS = 0, 1, 2, 3
 
@@ -28,7 +29,7 @@ EXAMPLES = """examples:
   mlmrisk score archive.jsonl.zst -o scored.parquet --workers 2 --only-flagged
   cat posts.txt | mlmrisk score - -o - --input-format txt
   mlmrisk explain "静态收益加动态收益，直推十人拿见点奖"
-  mlmrisk train --output models/default
+  mlmrisk train --output models/mine
   mlmrisk evaluate --model models/default
 """
 
@@ -38,9 +39,21 @@ def _add_list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deny-list", type=Path, help="deny phrases (plain text or .json; optional TAB level): force a level")
 
 
+def positive_int(value: str) -> int:
+    """argparse type: a whole number ≥ 1 (a bad value is a usage error, exit 2, like any other)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlmrisk", description="Pyramid-scheme (传销) promotion risk index for Chinese text.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+    parser.add_argument("--version", action="version", version=f"mlmrisk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     score = sub.add_parser("score", help="score a file of posts (JSONL, CSV, Parquet, text; gzip/zstd)",
@@ -52,11 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--output-format", choices=["jsonl", "csv", "parquet"], help="default: from the suffix")
     score.add_argument("--text-field", default="text", help="field holding the post text (default: text)")
     score.add_argument("--id-field", help="field holding the record id (default: id if present, else the record number)")
-    score.add_argument("--workers", type=int, default=1, help="processes, one per core (default: 1)")
+    score.add_argument("--workers", type=positive_int, default=1, help="processes, one per core (default: 1)")
     score.add_argument("--only-flagged", action="store_true", help="write only flagged posts (bad records still go to the summary and --rejects)")
     score.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
     score.add_argument("--rejects", type=Path, help="also write bad records here (JSONL)")
-    score.add_argument("--chunk-size", type=int, default=8192, help="records per work unit / checkpoint")
+    score.add_argument("--chunk-size", type=positive_int, default=8192, help="records per work unit / checkpoint")
     progress = score.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show the progress bar")
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
@@ -65,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="show why a text scores as it does")
     explain.add_argument("text", help="the text, or - to read it from stdin")
     explain.add_argument("--model", type=Path)
-    explain.add_argument("--top", type=int, default=12, help="how many top-weighted n-grams to list")
+    explain.add_argument("--top", type=positive_int, default=12, help="how many top-weighted n-grams to list")
     explain.add_argument("--json", action="store_true", help="print JSON instead of coloured text")
     explain.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     _add_list_options(explain)
@@ -74,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--model", type=Path)
 
     train = sub.add_parser("train", help="rebuild a model from ../shared/data and/or your own labelled files")
-    train.add_argument("--output", type=Path, default=None, help="model directory to write (default: models/default)")
+    train.add_argument("--output", type=Path, required=True, help="model directory to write (a new or empty directory)")
+    train.add_argument("--force", action="store_true", help="replace the model already in --output")
     train.add_argument("--shared-data", type=Path, help="the shared data folder (default: ../shared/data)")
     train.add_argument("--no-shared", action="store_true", help="do not use the shared data folder")
     train.add_argument("--data", type=Path, action="append", default=[], help="extra labelled file (.jsonl/.csv/.parquet), repeatable")
@@ -96,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from serving.bulk import score_file
+    from mlmrisk.serving.bulk import score_file
 
     summary = score_file(
         args.input, args.output, model_dir=args.model, input_format=args.input_format,
@@ -117,8 +131,8 @@ def _use_color(choice: str) -> bool:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from serving.explain import render_explanation
-    from serving.scorer import Scorer
+    from mlmrisk.serving.explain import render_explanation
+    from mlmrisk.serving.scorer import Scorer
 
     text = sys.stdin.read() if args.text == "-" else args.text
     scorer = Scorer.load(args.model, allow=args.allow_list, deny=args.deny_list)
@@ -133,7 +147,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from serving.scorer import Scorer
+    from mlmrisk.serving.scorer import Scorer
 
     scorer = Scorer.load(args.model)
     manifest = scorer.manifest
@@ -156,10 +170,21 @@ def _training_modules() -> None:
                            "`pip install -e '.[train]'`") from None
 
 
+def _check_output_dir(output: Path, force: bool) -> None:
+    """Never write over a model, the shipped one least of all, unless told to."""
+    from mlmrisk.resources import package_path
+
+    if output.exists() and not output.is_dir():
+        raise MlmriskError(f"--output {output} exists and is not a directory")
+    if output.is_dir() and any(output.iterdir()) and not force:
+        shipped = package_path("mlmrisk.models", "default")
+        what = "the shipped default model" if output.resolve() == shipped.resolve() else "a non-empty directory"
+        raise MlmriskError(f"--output {output} is {what}; choose a new directory, or add --force to replace it")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     _training_modules()
-    from serving.scorer import default_model_dir
-    from training.fit import TrainConfig, train
+    from mlmrisk.training.fit import TrainConfig, train
 
     config = TrainConfig()
     if args.shared_data:
@@ -177,20 +202,22 @@ def cmd_train(args: argparse.Namespace) -> int:
                            "or --no-shared with --data FILE")
     if not config.shared_data and not config.extra_data:
         raise MlmriskError("nothing to train on: give --data FILE or a shared data folder")
-    train(config, args.output or default_model_dir())
+    _check_output_dir(args.output, args.force)
+    train(config, args.output)
     return EXIT_OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     _training_modules()
-    from training.data import DEFAULT_SHARED_DATA
-    from training.evaluate import evaluate_model
+    from mlmrisk.serving.scorer import Scorer
+    from mlmrisk.training.data import DEFAULT_SHARED_DATA
+    from mlmrisk.training.evaluate import evaluate_model
 
     shared = None if args.no_shared else (args.shared_data or DEFAULT_SHARED_DATA)
     if shared is not None and not Path(shared).is_dir():
         raise MlmriskError(f"shared data folder {shared} does not exist; pass --shared-data PATH or --no-shared")
     extra = [{"path": str(p), "text_field": args.text_field, "label_field": args.label_field} for p in args.data]
-    report = evaluate_model(args.model, shared, extra)
+    report = evaluate_model(Scorer.load(args.model), shared, extra)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return EXIT_OK

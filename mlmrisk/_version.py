@@ -1,0 +1,3 @@
+"""The package version (one place: pyproject.toml reads it from here)."""
+
+__version__ = "2.0.0"

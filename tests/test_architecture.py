@@ -1,0 +1,63 @@
+"""The import arrows: training → classifier ← serving, never training ↔ serving; the core imports neither.
+
+Checked on the source (every import statement, including those inside functions), so a lazy import cannot hide an
+arrow the wrong way.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+FORBIDDEN = {
+    "classifier": ("mlmrisk.serving", "mlmrisk.training", "mlmrisk.cli", "sklearn", "onnx", "onnxruntime", "jieba",
+                   "pickle", "joblib"),
+    "serving": ("mlmrisk.training", "mlmrisk.cli", "sklearn", "scipy", "onnx", "jieba", "pickle", "joblib"),
+    "training": ("mlmrisk.serving", "mlmrisk.cli"),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def violates(name: str, forbidden: str) -> bool:
+    return name == forbidden or name.startswith(forbidden + ".")
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_import_arrows(package):
+    bad = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        for name in imported_modules(path):
+            bad.extend(f"{path.relative_to(REPO)} imports {name}" for f in FORBIDDEN[package] if violates(name, f))
+    assert not bad, "\n".join(bad)
+
+
+def test_no_relative_or_bare_top_level_imports():
+    """Every project import goes through the one installed name, ``mlmrisk``."""
+    bad = []
+    for package in ("classifier", "serving", "training", "mlmrisk", "tests", "benchmarks"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            for name in imported_modules(path):
+                if name.split(".")[0] in {"classifier", "serving", "training"}:
+                    bad.append(f"{path.relative_to(REPO)} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_design_md_citations_in_code():
+    """DESIGN.md lives outside the repository; code cites docs/ instead."""
+    bad = [str(p.relative_to(REPO)) for package in ("classifier", "serving", "training", "mlmrisk")
+           for p in (REPO / package).rglob("*.py") if "DESIGN" in p.read_text(encoding="utf-8")]
+    assert not bad, bad
