@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlmrisk.classifier.features import gram_layout
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.normalize import NormalizedBatch
 from mlmrisk.classifier.result import Evidence
@@ -90,20 +89,19 @@ def select_spans(doc: np.ndarray, start: np.ndarray, end: np.ndarray, weight: np
     return span_doc[keep], span_start[keep], span_end[keep], span_weight[keep]
 
 
-def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights: np.ndarray, norms: np.ndarray,
-                     lexicon: SnapLexicon | None = None,
+def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], doc: np.ndarray, start: np.ndarray,
+                     end: np.ndarray, weights: np.ndarray, lexicon: SnapLexicon | None = None,
                      heads: Sequence[Sequence[int]] | None = None) -> list[list[tuple[Evidence, ...]]]:
     """Per post, per head (``HEADS`` order), the evidence spans in the original text.
 
-    ``gram_weights`` [G, H] holds idf·β of every n-gram occurrence (the graph's ``gram_rows``), ``norms`` [N] the
-    posts' norms. ``heads[d]`` limits post ``d`` to the heads whose evidence will be shown (others get ``()``).
+    One entry per n-gram occurrence of the passage that drove each post's score: its post ``doc``, its local
+    normalised span [``start``, ``end``) and ``weights`` [E, H], its exact share of each head's score
+    (idf·β / passage norm). ``heads[d]`` limits post ``d`` to the heads whose evidence will be shown.
     """
-    n_docs, n_heads = batch.n_docs, gram_weights.shape[1]
+    n_docs, n_heads = batch.n_docs, weights.shape[1] if weights.ndim == 2 else len(HEADS)
     out: list[list[tuple[Evidence, ...]]] = [[() for _ in range(n_heads)] for _ in range(n_docs)]
-    if n_docs == 0:
+    if n_docs == 0 or doc.size == 0:
         return out
-    position, length, valid = gram_layout(batch.codes)
-    doc = batch.doc[position] if position.size else position
     wanted = np.ones((n_docs, n_heads), dtype=bool)
     if heads is not None:
         wanted[:] = False
@@ -111,15 +109,13 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
             wanted[d, list(shown)] = True
     # every (n-gram, head) pair that pushes a shown head up; all heads go through ONE span selection, grouped by
     # (head, post): on one post, five small selections cost more in numpy call overhead than the work itself
-    g, k = np.nonzero((gram_weights > 0) & valid[:, None] & wanted[doc])
+    g, k = np.nonzero((weights > 0) & wanted[doc])
     if g.size == 0:
         return out
     d = doc[g]
-    weight = gram_weights[g, k] / norms[d]
-    local_start = position[g] - batch.starts[d]
     group = k * n_docs + d
     span_group, span_start, span_end, span_weight = select_spans(
-        group, local_start, local_start + length[g], weight, n_heads * n_docs)
+        group, start[g], end[g], weights[g, k].astype(np.float64), n_heads * n_docs)
     normalized: dict[int, str] = {}
     snapped: dict[tuple[int, int, int], tuple[int, int]] = {}  # heads of one post often share spans
     span_post = span_group % n_docs
@@ -137,11 +133,25 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], gram_weights:
     sources = ["model"] + [f"model:{head}" for head in HEADS[1:]]
     collected: dict[int, list[Evidence]] = {}
     for key, post, lo, hi, w in zip(keys, posts, lows.tolist(), highs.tolist(), span_weight.tolist()):
+        lo, hi = whole_numbers(texts[post], lo, hi)
         collected.setdefault(key, []).append(Evidence(lo, hi, texts[post][lo:hi], w, sources[key // n_docs]))
     for key, spans in collected.items():
         head, post = divmod(key, n_docs)
         out[post][head] = tuple(spans)
     return out
+
+
+def whole_numbers(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span so it never cuts a number in the ORIGINAL text (奖100, not 奖10).
+
+    The normaliser folds digit runs, so a span's last normalised character can stand for the first digit of a
+    longer number; a reviewer must see the number as written.
+    """
+    while start > 0 and start < len(text) and text[start].isdigit() and text[start - 1].isdigit():
+        start -= 1
+    while end < len(text) and end > 0 and text[end - 1].isdigit() and text[end].isdigit():
+        end += 1
+    return start, end
 
 
 def _tidy(text: str, start: int, end: int, lexicon: SnapLexicon | None) -> tuple[int, int]:
@@ -156,18 +166,16 @@ def _tidy(text: str, start: int, end: int, lexicon: SnapLexicon | None) -> tuple
     return start, end
 
 
-def top_features(batch: NormalizedBatch, gram_weights: np.ndarray, norms: np.ndarray,
-                 top: int = 15) -> list[dict]:
-    """The n-grams of post 0 with the largest absolute contribution to each head (for ``mlmrisk explain``)."""
-    position, length, valid = gram_layout(batch.codes)
-    contrib = gram_weights / norms[batch.doc[position]][:, None] if position.size else gram_weights
-    normalized = batch.text(0)
+def top_features(normalized: str, start: np.ndarray, end: np.ndarray, weights: np.ndarray, top: int = 15) -> list[dict]:
+    """The n-grams of one passage with the largest absolute contribution to each head (``mlmrisk explain``).
+
+    ``start``/``end`` are local offsets into ``normalized`` and ``weights`` [E, H] each occurrence's share.
+    """
     totals: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
-    for g in np.flatnonzero(valid):
-        start = int(position[g] - batch.starts[0])
-        gram = normalized[start : start + int(length[g])]
-        totals[gram] = totals.get(gram, 0.0) + contrib[g]
+    for a, b, row in zip(start.tolist(), end.tolist(), weights):
+        gram = normalized[a:b]
+        totals[gram] = totals.get(gram, 0.0) + row
         counts[gram] = counts.get(gram, 0) + 1
     ranked = sorted(totals.items(), key=lambda kv: -abs(float(kv[1][0])))[:top]
     return [{"ngram": gram, "count": counts[gram],

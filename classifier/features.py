@@ -1,117 +1,214 @@
-"""Hashed character n-grams with TF-IDF weights: the one home of the n-gram, hash and weighting math.
+"""Hashed n-grams, passages and TF-IDF: the one home of the feature math, shared by training and serving.
 
-For a normalised post with code points c_0 … c_{L-1}, every character n-gram of order n ∈ {1, 2, 3} that does
-not cross a post end is hashed to one of ``N_BUCKETS`` buckets (a prime, so the linear hash mixes well):
+**Grams.** For a normalised post with code points c_0 … c_{L-1}, two channels of n-grams are hashed into one
+space of ``n_buckets`` buckets (a prime, so the linear hash mixes well):
 
-    r_1(i) = (c_i · A1) mod P
-    r_n(i) = (r_{n-1}(i) · A2 + c_{i+n-1}) mod P              (n = 2, 3)
-    bucket_n(i) = (r_n(i) + S_n) mod P
+- characters: every n-gram of order n ∈ ``char_orders`` (1–4) that does not cross a post end;
+- syllables (``classifier.pinyin``): every run of n ∈ ``pinyin_orders`` adjacent syllable events; a syllable id
+  s is hashed as the symbol ``SYLLABLE_BASE + s``, above every Unicode code point, so the channels never share a
+  symbol.
 
-All intermediate values stay below 2^42, so int64 arithmetic is exact in numpy and in the ONNX graph alike.
+    r_1 = (x_0 · A1) mod P,   r_n = (r_{n-1} · A2 + x_{n-1}) mod P,   bucket = (r_n + salt[channel, n]) mod P
 
-The feature vector of a post d is
+All intermediate values stay below 2^43, so int64 arithmetic is exact. A gram occupies the character positions
+[start, end) of the flat batch (a syllable gram: from its first event's start to its last event's end).
 
-    x_{d,h} = tf_{d,h} · idf_h / max(1, sqrt(Σ_h tf_{d,h} · idf_h²))
-    idf_h   = ln((1 + n) / (1 + df_h)) + 1                    (scikit-learn's smoothed idf)
+**Passages.** A post of at most ``window`` characters is one passage. A longer post is cut into passages of
+``window`` characters at offsets 0, w, 2w, … and again at w/2, 3w/2, … (two overlapping tilings), and each gram
+belongs to every passage that CONTAINS it. The post's score is the best passage's score, so a pitch embedded in
+a long article is not diluted by the article (padding is no longer an evasion), while a post that fits one
+passage is scored whole.
 
-The norm is taken over n-gram *occurrences* (Σ tf·idf², not Σ (tf·idf)²) because it is a plain sum over the
-grams of a post, which the ONNX graph computes in one scatter-add without knowing which grams are unique
-(docs/design_facts.md §2). A linear head then scores s_d = (Σ_occurrences idf_h·β_h) / norm_d + b. The ONNX builder
-(``training/export.py``) reads these constants; serving never re-derives them.
+**Weights.** A head scores a passage q as
+
+    s_q = (Σ_{g ∈ q} idf_g · β_g) / max(min_norm, sqrt(Σ_{g ∈ q} idf_g²)) + b          (sums over occurrences)
+    idf_g = ln((1 + n) / (1 + df_g)) + 1                                                  (scikit-learn's smoothed idf)
+
+and the post's logit is max_q s_q. The norm is over n-gram *occurrences* (a plain sum the graph computes in
+one scatter-add). ``min_norm`` is the length prior: a text too short to reach it is scored as if padded with
+neutral text, so one heavy n-gram (团队, 推荐, +1) cannot decide a one-word comment the way it could under the
+cosine norm; a post must show enough promotion to score high. Training (``training/vectorizer.py``) computes
+the same numbers with sparse matrices; the ONNX graph (``training/export.py``) computes them from the arrays
+built here, and a parity test holds the two together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from mlmrisk.classifier.normalize import SEPARATOR
+from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE, NormalizedBatch
+from mlmrisk.classifier.pinyin import PinyinTables, adjacent_pairs, syllable_events
 
-N_BUCKETS = 1_048_573  # prime just below 2^20
 HASH_A1 = 1_000_003
 HASH_A2 = 999_983
-HASH_SALTS = {1: 0, 2: 374_761, 3: 668_265}
-NGRAM_ORDERS = (1, 2, 3)
+SYLLABLE_BASE = 0x110000
+FEATURE_VERSION = 2
+
+
+def _salt(channel: int, order: int, n_buckets: int) -> int:
+    """A fixed, well-spread salt per (channel, order): channel 0 = characters, 1 = syllables."""
+    return (374_761 * (order - 1) + 668_265 * channel * 7 + 104_729 * channel) % n_buckets
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureSpec:
+    """What a model's features are; stored in the manifest (``features``) so serving hashes as training did."""
+
+    n_buckets: int = 1_048_573  # prime just below 2^20
+    char_orders: tuple[int, ...] = (1, 2, 3, 4)
+    pinyin_orders: tuple[int, ...] = (1, 2, 3)
+    window: int = 64
+    min_norm: float = 1.0
+    pinyin: PinyinTables | None = None
+
+    def __post_init__(self) -> None:
+        if self.window < 2 or self.window % 2:
+            raise ValueError(f"window must be an even number ≥ 2, got {self.window}")
+        if self.min_norm <= 0:
+            raise ValueError(f"min_norm must be > 0, got {self.min_norm}")
+        if any(n < 1 for n in (*self.char_orders, *self.pinyin_orders)):
+            raise ValueError("n-gram orders must be ≥ 1")
+        if self.pinyin_orders and self.pinyin is None:
+            raise ValueError("pinyin_orders need pinyin tables")
+
+    def to_dict(self, pinyin_spec: Mapping | None) -> dict:
+        return {"version": FEATURE_VERSION, "n_buckets": self.n_buckets, "char_orders": list(self.char_orders),
+                "pinyin_orders": list(self.pinyin_orders), "window": self.window, "min_norm": self.min_norm,
+                "hash_a1": HASH_A1, "hash_a2": HASH_A2, "syllable_base": SYLLABLE_BASE,
+                "pinyin": dict(pinyin_spec) if pinyin_spec is not None else None}
+
+    @classmethod
+    def from_dict(cls, spec: Mapping) -> "FeatureSpec":
+        if spec.get("version") != FEATURE_VERSION or spec.get("hash_a1") != HASH_A1 or spec.get("hash_a2") != HASH_A2:
+            raise ValueError(f"feature spec version {spec.get('version')!r} is not supported (expected "
+                             f"{FEATURE_VERSION}); rebuild the model with this version of mlmrisk")
+        pinyin = PinyinTables.from_spec(spec["pinyin"]) if spec.get("pinyin") else None
+        return cls(int(spec["n_buckets"]), tuple(spec["char_orders"]), tuple(spec["pinyin_orders"]),
+                   int(spec["window"]), float(spec["min_norm"]), pinyin)
 
 
 @dataclass(frozen=True)
 class Grams:
-    """Every valid n-gram occurrence of a batch, in the fixed layout the ONNX graph also uses.
+    """Every n-gram occurrence of a batch: bucket, post, and flat character span [start, end)."""
 
-    Layout: order 1 at every position 0..T-1, then order 2 at 0..T-2, then order 3 at 0..T-3; an occurrence
-    that crosses a post end has ``valid`` False (the graph gives it bucket ``N_BUCKETS``, a zero row).
+    bucket: np.ndarray  # int64[G]
+    doc: np.ndarray  # int64[G]
+    start: np.ndarray  # int64[G]
+    end: np.ndarray  # int64[G]
+
+    def __len__(self) -> int:
+        return int(self.bucket.size)
+
+
+@dataclass(frozen=True)
+class Passages:
+    """Passage membership: entry k says gram ``gram[k]`` lies in passage ``passage[k]``.
+
+    ``passage_doc[q]`` is the post of passage q; every post has at least one passage (an empty post too), and
+    passages are numbered post by post. ``passage_start``/``passage_end`` are local character offsets in the
+    normalised post.
     """
 
-    bucket: np.ndarray  # int64[G]; N_BUCKETS where not valid
-    position: np.ndarray  # int64[G], start in the flat code array
-    length: np.ndarray  # int64[G]
-    valid: np.ndarray  # bool[G]
+    gram: np.ndarray  # int64[K]
+    passage: np.ndarray  # int64[K]
+    passage_doc: np.ndarray  # int64[Q]
+    passage_start: np.ndarray  # int64[Q]
+    passage_end: np.ndarray  # int64[Q]
 
 
-def gram_layout(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(position, length, valid) of every n-gram occurrence, in the layout of :class:`Grams`, without hashing.
+def _roll(symbols: np.ndarray, order: int, valid: np.ndarray, channel: int, n_buckets: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """(bucket, first index) of every valid ``order``-gram of a symbol sequence; ``valid[i]``: symbols i..i+order-1
+    may form a gram."""
+    count = symbols.size - order + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rolling = (symbols[:count] * HASH_A1) % n_buckets
+    for k in range(1, order):
+        rolling = (rolling * HASH_A2 + symbols[k : k + count]) % n_buckets
+    first = np.flatnonzero(valid[:count])
+    return (rolling[first] + _salt(channel, order, n_buckets)) % n_buckets, first
 
-    Evidence needs where each occurrence sits, not its bucket (the graph already returned its weights).
-    """
-    codes = np.asarray(codes)
-    t = codes.size
+
+def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
+    """All n-gram occurrences of a normalised batch (see the module docstring for the formula)."""
+    codes = batch.codes
+    buckets, docs, starts, ends = [], [], [], []
     is_char = codes != SEPARATOR
-    positions, lengths, valids = [], [], []
-    valid = is_char
-    for order in NGRAM_ORDERS:
-        count = t - order + 1
-        if count <= 0:
-            break
+    ok = is_char.copy()
+    for order in range(1, max(spec.char_orders, default=0) + 1):
         if order > 1:
-            valid = valid[:count] & is_char[order - 1 :]
-        positions.append(np.arange(count, dtype=np.int64))
-        lengths.append(np.full(count, order, dtype=np.int64))
-        valids.append(valid)
-    if not positions:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=bool)
-    return np.concatenate(positions), np.concatenate(lengths), np.concatenate(valids)
-
-
-def gram_rows_of(positions: np.ndarray, total: int) -> np.ndarray:
-    """Rows of a batch's n-gram layout (:class:`Grams`) that a sub-batch made of code ``positions`` would have.
-
-    The batch has ``total`` codes; the sub-batch is ``positions`` (whole posts with their end separators, as
-    ``NormalizedBatch.select`` builds it). Lets evidence reuse the per-n-gram rows of the batch's own graph run
-    instead of running the graph again on the flagged posts. Grams absent from the batch layout (they start at
-    its last separator, so they cross a post end and are invalid in the sub-batch too) get -1.
-    """
-    size = positions.size
-    pieces, offset = [], 0
-    for order in NGRAM_ORDERS:
-        count = size - order + 1
-        if count <= 0:
-            break
-        block = positions[:count]
-        # a gram starting at the batch's last separator(s) does not exist there; it crosses a post end anyway
-        pieces.append(np.where(block <= total - order, offset + block, -1))
-        offset += total - order + 1
-    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-
-
-def hash_grams(codes: np.ndarray) -> Grams:
-    """All n-gram occurrences of a flat normalised code array (see the module docstring for the formula)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    position, length, valid = gram_layout(codes)
-    buckets = []
-    rolling = (codes * HASH_A1) % N_BUCKETS
-    for order in NGRAM_ORDERS:
-        count = codes.size - order + 1
-        if count <= 0:
-            break
-        if order > 1:
-            rolling = (rolling[:count] * HASH_A2 + codes[order - 1 :]) % N_BUCKETS
-        buckets.append((rolling + HASH_SALTS[order]) % N_BUCKETS)
+            ok = ok[:-1] & is_char[order - 1 :] if ok.size else ok
+        if order in spec.char_orders:
+            bucket, first = _roll(codes, order, ok, 0, spec.n_buckets)
+            buckets.append(bucket)
+            starts.append(first)
+            ends.append(first + order)
+    if spec.pinyin_orders and spec.pinyin is not None and codes.size:
+        events = syllable_events(batch, spec.pinyin)
+        if events.start.size:
+            content = (codes != SEPARATOR) & (codes != SPACE) & (codes != NEWLINE)
+            content_before = np.concatenate(([0], np.cumsum(content)))
+            adjacent = adjacent_pairs(events, content_before)
+            symbols = events.syllable + SYLLABLE_BASE
+            ok = np.ones(symbols.size, dtype=bool)
+            for order in range(1, max(spec.pinyin_orders) + 1):
+                if order > 1:
+                    ok = ok[:-1] & adjacent[order - 2 :] if ok.size > 1 else np.zeros(0, dtype=bool)
+                if order in spec.pinyin_orders and ok.size:
+                    bucket, first = _roll(symbols, order, ok, 1, spec.n_buckets)
+                    buckets.append(bucket)
+                    starts.append(events.start[first])
+                    ends.append(events.end[first + order - 1])
     if not buckets:
         empty = np.zeros(0, dtype=np.int64)
-        return Grams(empty, empty, empty, np.zeros(0, dtype=bool))
-    return Grams(np.where(valid, np.concatenate(buckets), N_BUCKETS), position, length, valid)
+        return Grams(empty, empty, empty, empty)
+    start = np.concatenate(starts)
+    return Grams(np.concatenate(buckets), batch.doc[start] if start.size else start, start, np.concatenate(ends))
+
+
+def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
+    """Passage membership of every gram (see the module docstring): one passage per short post, two overlapping
+    tilings of ``window`` characters for longer ones."""
+    n = batch.n_docs
+    length = np.diff(batch.starts) - 1  # characters per post
+    half = window // 2
+    long = length > window
+    n_a = np.maximum(1, -(-length // window))  # ceil; an empty post still has one passage
+    n_b = np.where(long, (length + half + window - 1) // window, 0)
+    per_doc = n_a + n_b
+    first = np.zeros(n + 1, dtype=np.int64)
+    first[1:] = np.cumsum(per_doc)
+    passage_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
+    local = np.arange(int(first[-1]), dtype=np.int64) - first[passage_doc]
+    in_b = local >= n_a[passage_doc]
+    k = np.where(in_b, local - n_a[passage_doc], local)
+    p_start = np.where(in_b, k * window - half, k * window)
+    p_start = np.maximum(p_start, 0)
+    p_end = np.minimum(np.where(in_b, (k + 1) * window - half, (k + 1) * window), length[passage_doc])
+    p_end = np.where(long[passage_doc], p_end, length[passage_doc])
+    if len(grams) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Passages(empty, empty, passage_doc, p_start, p_end)
+    doc = grams.doc
+    base = batch.starts[doc]
+    s = grams.start - base
+    e = grams.end - base - 1  # last character of the gram
+    a_index = s // window
+    in_a = (e // window == a_index) | ~long[doc]
+    a_index = np.where(long[doc], a_index, 0)
+    b_index = (s + half) // window
+    in_b_tiling = long[doc] & ((e + half) // window == b_index)
+    gram_index = np.arange(len(grams), dtype=np.int64)
+    rows_a = np.flatnonzero(in_a)
+    rows_b = np.flatnonzero(in_b_tiling)
+    gram = np.concatenate([gram_index[rows_a], gram_index[rows_b]])
+    passage = np.concatenate([first[doc[rows_a]] + a_index[rows_a],
+                              first[doc[rows_b]] + n_a[doc[rows_b]] + b_index[rows_b]])
+    return Passages(gram, passage, passage_doc, p_start, p_end)
 
 
 def smoothed_idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlmrisk.classifier.risk import RiskLevel
+from mlmrisk.classifier.schema import element_entry, make_error_record, make_record, span_dict
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,7 @@ class Evidence:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "text": self.text, "weight": round(self.weight, 4),
-                "source": self.source}
+        return span_dict(self.start, self.end, self.text, self.weight, self.source)
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ class ElementResult:
     evidence: tuple[Evidence, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"probability": round(self.probability, 6), "present": self.present,
-                "evidence": [e.to_dict() for e in self.evidence]}
+        return element_entry(self.probability, self.present, [e.to_dict() for e in self.evidence])
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,11 @@ class InputError:
 
 @dataclass(frozen=True)
 class RiskResult:
-    """The result for one input. On bad input ``error`` is set and the scores are None/empty."""
+    """The result for one input (fields and their meaning: ``classifier.schema``).
+
+    ``elements`` is empty unless the post is flagged (element heads are computed only for flagged posts); on bad
+    input ``error`` is set and the scores are None/empty. ``model`` names the model that scored it.
+    """
 
     probability: float | None
     risk: int | None
@@ -65,21 +68,19 @@ class RiskResult:
     normalization: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     error: InputError | None = None
+    model: str = ""
 
     @classmethod
-    def failed(cls, error: InputError) -> "RiskResult":
-        return cls(probability=None, risk=None, level=None, flagged=False, error=error)
+    def failed(cls, error: InputError, model: str = "") -> "RiskResult":
+        return cls(probability=None, risk=None, level=None, flagged=False, error=error, model=model)
 
     def to_dict(self) -> dict[str, Any]:
+        """The schema record (``classifier.schema``); the same dict bulk jobs write for this post."""
         if self.error is not None:
-            return {"error": self.error.to_dict()}
-        return {
-            "probability": round(float(self.probability), 6),
-            "risk": self.risk,
-            "level": self.level.value,
-            "flagged": self.flagged,
-            "elements": {name: element.to_dict() for name, element in self.elements.items()},
-            "evidence": [e.to_dict() for e in self.evidence],
-            "normalization": list(self.normalization),
-            "lists": list(self.lists),
-        }
+            return make_error_record(model=self.model, code=self.error.code, message=self.error.message)
+        return make_record(
+            model=self.model, probability=float(self.probability), risk=self.risk, level=self.level.value,
+            flagged=self.flagged,
+            elements={name: element.to_dict() for name, element in self.elements.items()} if self.elements else None,
+            evidence=[e.to_dict() for e in self.evidence], normalization=self.normalization, lists=self.lists,
+        )

@@ -18,12 +18,13 @@ import onnxruntime as ort
 
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
-from mlmrisk.classifier.features import gram_rows_of
+from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, hash_grams, passages
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file
 from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
 from mlmrisk.classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
 from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
+from mlmrisk.classifier.schema import make_error_record, make_record
 from mlmrisk.classifier.risk import LEVELS, Thresholds, risk_index, risk_levels
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
@@ -34,7 +35,11 @@ DEFAULT_BATCH_SIZE = 1024
 #: intermediates stay near 25 MB (a bulk worker peaked at ~300 MB in all, against ~400 MB at 2^18) and
 #: throughput is the same or better (smaller runs stay in cache).
 MAX_RUN_CHARS = 1 << 16
-_EXPECTED_INPUTS = {"codes": "tensor(int64)", "starts": "tensor(int64)"}
+#: Fast-path probabilities this close below the watch threshold also take the full path, so a post's level never
+#: depends on float32 rounding between the two graphs.
+WATCH_MARGIN = 1e-4
+_EXPECTED_INPUTS = {"bucket": "tensor(int64)", "passage": "tensor(int64)", "passage_doc": "tensor(int64)",
+                    "n_docs": "tensor(int64)"}
 
 
 def find_manifest(model_dir: str | os.PathLike | None) -> tuple[Path, Path]:
@@ -65,9 +70,10 @@ def coerce_text(value: object) -> str | InputError:
 
 @dataclass
 class ScoredBatch:
-    """Scores of a batch as arrays (fast path for bulk jobs); ``results()``/``records()`` build per-post objects.
+    """Scores of a batch as arrays (the bulk fast path); ``results()``/``records()`` build per-post objects.
 
-    Rows whose input was bad have ``error`` set and NaN/-1/False in the arrays.
+    ``element_probability`` is NaN except for flagged posts; ``evidence`` holds the posts at or above the watch
+    threshold. Rows whose input was bad have ``error`` set and NaN/-1/False in the arrays.
     """
 
     texts: list[str | None]
@@ -82,79 +88,65 @@ class ScoredBatch:
     element_evidence: dict[int, dict[str, tuple[Evidence, ...]]]
     lists: dict[int, tuple[str, ...]]
     thresholds: Thresholds
+    model: str = ""
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def _elements(self, i: int) -> dict[str, ElementResult]:
+        if not self.flagged[i] or np.isnan(self.element_probability[i, 0]):
+            return {}
+        element_evidence = self.element_evidence.get(i, {})
+        return {name: ElementResult(float(self.element_probability[i, k]),
+                                    bool(self.element_probability[i, k] >= self.thresholds.element),
+                                    element_evidence.get(name, ()))
+                for k, name in enumerate(ELEMENTS)}
 
     def results(self) -> list[RiskResult]:
         out = []
         for i, error in enumerate(self.errors):
             if error is not None:
-                out.append(RiskResult.failed(error))
+                out.append(RiskResult.failed(error, self.model))
                 continue
-            element_evidence = self.element_evidence.get(i, {})
-            elements = {
-                name: ElementResult(
-                    float(self.element_probability[i, k]),
-                    bool(self.element_probability[i, k] >= self.thresholds.element),
-                    element_evidence.get(name, ()),
-                )
-                for k, name in enumerate(ELEMENTS)
-            }
-            out.append(
-                RiskResult(
-                    probability=float(self.probability[i]),
-                    risk=int(self.risk[i]),
-                    level=LEVELS[int(self.level[i])],
-                    flagged=bool(self.flagged[i]),
-                    elements=elements,
-                    evidence=self.evidence.get(i, ()),
-                    normalization=tuple(rule_names(int(self.rules[i]))),
-                    lists=self.lists.get(i, ()),
-                )
-            )
+            out.append(RiskResult(
+                probability=float(self.probability[i]), risk=int(self.risk[i]), level=LEVELS[int(self.level[i])],
+                flagged=bool(self.flagged[i]), elements=self._elements(i), evidence=self.evidence.get(i, ()),
+                normalization=tuple(rule_names(int(self.rules[i]))), lists=self.lists.get(i, ()), model=self.model,
+            ))
         return out
 
     def records(self, ids: Sequence[object] | None = None, rows: Sequence[int] | None = None) -> list[dict]:
-        """One JSON-ready dict per input (or per index in ``rows``), in order; ``id`` first when ids are given.
+        """One schema record per input (or per index in ``rows``), in order; ``id`` first when ids are given.
 
-        The same dicts as ``RiskResult.to_dict()``, built straight from the arrays: bulk jobs write millions of
-        them, and going through result objects cost more than scoring.
+        The same dicts as ``RiskResult.to_dict()`` (both come from ``classifier.schema``), built straight from
+        the arrays: bulk jobs write millions of them, and most posts need nothing beyond a few scalars.
         """
-        element_threshold = self.thresholds.element
-        probability = np.round(self.probability, 6).tolist()
-        elements = np.round(self.element_probability, 6).tolist()
-        present = (self.element_probability >= element_threshold).tolist()
+        probability = self.probability.tolist()
         risk = self.risk.tolist()
         level = self.level.tolist()
         flagged = self.flagged.tolist()
         rules = self.rules.tolist()
         names = [level_.value for level_ in LEVELS]
         rule_cache: dict[int, list[str]] = {}
+        model = self.model
         records = []
         for i in range(len(self.texts)) if rows is None else rows:
-            record = {"id": ids[i]} if ids is not None else {}
             error = self.errors[i]
             if error is not None:
-                record["error"] = error.to_dict()
-                records.append(record)
-                continue
-            element_evidence = self.element_evidence.get(i, {})
-            bits = rules[i]
-            if bits not in rule_cache:
-                rule_cache[bits] = rule_names(bits)
-            record.update({
-                "probability": probability[i], "risk": risk[i], "level": names[level[i]], "flagged": flagged[i],
-                "elements": {
-                    name: {"probability": elements[i][k], "present": present[i][k],
-                           "evidence": [e.to_dict() for e in element_evidence.get(name, ())]}
-                    for k, name in enumerate(ELEMENTS)
-                },
-                "evidence": [e.to_dict() for e in self.evidence.get(i, ())],
-                "normalization": list(rule_cache[bits]),
-                "lists": list(self.lists.get(i, ())),
-            })
-            records.append(record)
+                record = make_error_record(model=model, code=error.code, message=error.message)
+            else:
+                bits = rules[i]
+                if bits not in rule_cache:
+                    rule_cache[bits] = rule_names(bits)
+                elements = self._elements(i)
+                record = make_record(
+                    model=model, probability=probability[i], risk=risk[i], level=names[level[i]],
+                    flagged=flagged[i],
+                    elements={name: e.to_dict() for name, e in elements.items()} if elements else None,
+                    evidence=[e.to_dict() for e in self.evidence.get(i, ())], normalization=rule_cache[bits],
+                    lists=self.lists.get(i, ()),
+                )
+            records.append({"id": ids[i], **record} if ids is not None else record)
         return records
 
 
@@ -168,32 +160,73 @@ def _join(parts: list[ScoredBatch], cuts: list[int]) -> ScoredBatch:
         np.concatenate([p.probability for p in parts]), np.concatenate([p.element_probability for p in parts]),
         np.concatenate([p.risk for p in parts]), np.concatenate([p.level for p in parts]),
         np.concatenate([p.flagged for p in parts]), np.concatenate([p.rules for p in parts]),
-        shifted("evidence"), shifted("element_evidence"), shifted("lists"), parts[0].thresholds,
+        shifted("evidence"), shifted("element_evidence"), shifted("lists"), parts[0].thresholds, parts[0].model,
     )
+
+
+@dataclass(frozen=True)
+class FullScores:
+    """The full path's view of some posts: every head at each post's best passage, and that passage's grams."""
+
+    probability: np.ndarray  # float64[n] MLM, at the best passage
+    element_probability: np.ndarray  # float64[n, 4] at the same passage
+    grams: Grams
+    membership: Passages
+    best: np.ndarray  # int64[n] passage index of each post
+    gram_rows: np.ndarray  # float32[K, 6]
+    passage_norms: np.ndarray  # float32[Q]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelLoadError(f"onnxruntime cannot load {path}: {exc}") from exc
+    inputs = {i.name: i.type for i in session.get_inputs()}
+    if inputs != _EXPECTED_INPUTS:
+        raise ModelLoadError(f"{path} has inputs {inputs}; expected {_EXPECTED_INPUTS}")
+    return session
 
 
 class Scorer:
     """Scores Chinese posts for pyramid-scheme promotion risk.
 
-    >>> from serving import Scorer
+    >>> from mlmrisk import Scorer
     >>> scorer = Scorer.load()                                    # doctest: +SKIP
     >>> scorer.score(["静态收益加动态收益，直推十人拿见点奖"])[0].level   # doctest: +SKIP
+
+    Two graphs from one model (``training/export.py``): every post goes through the MLM-only hot path; posts at
+    or above the watch threshold (and deny-list hits) go on to the full path, which scores every head at the
+    post's best passage and builds the evidence. ``score_batch(texts, full=True)`` sends every post through the
+    full path (what the hot path is tested against).
 
     ``manifest`` is the model's manifest as loaded, except that ``evidence.snap_words`` holds the number of words
     (the words themselves are in ``lexicon``).
     """
 
-    def __init__(self, model_dir: Path, manifest: dict, session: ort.InferenceSession, tables: NormalizerTables,
-                 thresholds: Thresholds, allow: PhraseList | None = None, deny: PhraseList | None = None,
-                 lexicon: SnapLexicon | None = None):
+    def __init__(self, model_dir: Path, manifest: dict, fast: ort.InferenceSession, full: ort.InferenceSession,
+                 tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
+                 allow: PhraseList | None = None, deny: PhraseList | None = None, lexicon: SnapLexicon | None = None):
         self.model_dir = model_dir
         self.manifest = manifest
-        self.session = session
+        self.fast = fast
+        self.full = full
         self.tables = tables
+        self.features = features
         self.thresholds = thresholds
         self.allow = allow
         self.deny = deny
         self.lexicon = lexicon
+        self.model_id = model_id(manifest)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -201,7 +234,8 @@ class Scorer:
         """Load a model directory (default: the shipped model) and optional allow/deny lists.
 
         ``allow``/``deny``: a path to a list file (plain text or JSON, see ``classifier.lists``), a list of
-        phrases, or a ``PhraseList``. ``verify`` checks the ONNX file's SHA-256 against the manifest.
+        phrases or ``{"phrase", "level"}`` dicts, or a ``PhraseList``. ``verify`` checks the ONNX files' SHA-256
+        against the manifest.
         """
         model_dir, manifest_path = find_manifest(path)
         try:
@@ -209,24 +243,22 @@ class Scorer:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelLoadError(f"{manifest_path} is not readable JSON ({exc}); rebuild with `mlmrisk train`") from exc
         check_manifest(manifest, str(manifest_path))
-        onnx_path = model_dir / manifest["onnx"]["file"]
-        if not onnx_path.is_file():
-            raise ModelLoadError(f"{onnx_path} is missing; the model directory is incomplete")
-        if verify:
-            check_digest(sha256_file(onnx_path), manifest, str(onnx_path))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
+        sessions = []
+        for key in ("fast_onnx", "onnx"):
+            entry = manifest.get(key)
+            if not isinstance(entry, dict) or "file" not in entry:
+                raise ModelLoadError(f"{manifest_path} lacks {key}.file; rebuild the model with `mlmrisk train`")
+            onnx_path = model_dir / entry["file"]
+            if not onnx_path.is_file():
+                raise ModelLoadError(f"{onnx_path} is missing; the model directory is incomplete")
+            if verify:
+                check_digest(sha256_file(onnx_path), {"onnx": entry}, str(onnx_path))
+            sessions.append(_session(onnx_path))
         try:
-            session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelLoadError(f"onnxruntime cannot load {onnx_path}: {exc}") from exc
-        inputs = {i.name: i.type for i in session.get_inputs()}
-        if inputs != _EXPECTED_INPUTS:
-            raise ModelLoadError(f"{onnx_path} has inputs {inputs}; expected {_EXPECTED_INPUTS}")
-        tables = NormalizerTables.from_spec(manifest["normalizer"])
+            tables = NormalizerTables.from_spec(manifest["normalizer"])
+            features = FeatureSpec.from_dict(manifest["features"])
+        except (KeyError, ValueError) as exc:
+            raise ModelLoadError(f"{manifest_path}: {exc}") from exc
         thresholds = Thresholds(**manifest["thresholds"])
         allow_list = PhraseList.coerce(allow, tables, kind="allow")
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
@@ -235,25 +267,22 @@ class Scorer:
         lexicon = SnapLexicon.from_words(words) if words else None
         if words:  # the list lives on in the lexicon; a 120k-item list kept here only adds to every GC pass
             manifest = {**manifest, "evidence": {**manifest["evidence"], "snap_words": len(words)}}
-        return cls(model_dir, manifest, session, tables, thresholds, allow_list, deny_list, lexicon)
-
-    @property
-    def model_id(self) -> str:
-        return model_id(self.manifest)
+        return cls(model_dir, manifest, sessions[0], sessions[1], tables, features, thresholds, allow_list,
+                   deny_list, lexicon)
 
     # ------------------------------------------------------------------ scoring
     def score(self, texts: Sequence[object]) -> list[RiskResult]:
         """One ``RiskResult`` per input, in order (bad inputs get a result with ``error`` set)."""
-        if isinstance(texts, (str, bytes)):
-            raise TypeError("score() takes a sequence of texts; for one text use score([text])[0]")
+        items = _sequence_of_texts(texts, "score")
         results: list[RiskResult] = []
-        items = list(texts)
         for start in range(0, len(items), DEFAULT_BATCH_SIZE):
             results.extend(self.score_batch(items[start : start + DEFAULT_BATCH_SIZE]).results())
         return results
 
     def score_iter(self, texts: Iterable[object], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[RiskResult]:
         """Stream results for any iterable of texts, scoring ``batch_size`` at a time."""
+        if isinstance(texts, (str, bytes, bytearray)):
+            raise TypeError("score_iter() takes an iterable of texts, not one string; wrap it: score_iter([text])")
         batch: list[object] = []
         for text in texts:
             batch.append(text)
@@ -263,11 +292,13 @@ class Scorer:
         if batch:
             yield from self.score_batch(batch).results()
 
-    def score_batch(self, texts: Sequence[object]) -> ScoredBatch:
-        """Score a batch into arrays; evidence is computed for flagged posts only.
+    def score_batch(self, texts: Sequence[object], *, full: bool = False) -> ScoredBatch:
+        """Score a batch into arrays; elements and evidence are computed only where they are shown.
 
         Large batches are scored in runs of at most ``MAX_RUN_CHARS`` characters (bounded memory) and joined.
+        ``full=True`` sends every post through the full path (reference for tests; slower).
         """
+        texts = _sequence_of_texts(texts, "score_batch")
         lengths = [len(t) if isinstance(t, str) else 0 for t in texts]
         cuts, total = [0], 0
         for i, length in enumerate(lengths):
@@ -276,12 +307,39 @@ class Scorer:
                 cuts.append(i)
                 total = min(length, self.tables.max_chars) + 1
         if len(cuts) == 1:
-            return self._score_run(texts)
+            return self._score_run(texts, full)
         cuts.append(len(texts))
-        parts = [self._score_run(texts[a:b]) for a, b in zip(cuts, cuts[1:])]
+        parts = [self._score_run(texts[a:b], full) for a, b in zip(cuts, cuts[1:])]
         return _join(parts, cuts)
 
-    def _score_run(self, texts: Sequence[object]) -> ScoredBatch:
+    def _feeds(self, batch: NormalizedBatch) -> tuple[dict, Grams, Passages]:
+        grams = hash_grams(batch, self.features)
+        membership = passages(grams, batch, self.features.window)
+        feeds = {"bucket": grams.bucket[membership.gram], "passage": membership.passage,
+                 "passage_doc": membership.passage_doc, "n_docs": np.array([batch.n_docs], dtype=np.int64)}
+        return feeds, grams, membership
+
+    def _fast(self, batch: NormalizedBatch) -> np.ndarray:
+        """MLM probability of every post of ``batch`` (the hot path)."""
+        if batch.n_docs == 0:
+            return np.zeros(0)
+        feeds, _, _ = self._feeds(batch)
+        return self.fast.run(["probability"], feeds)[0]
+
+    def score_full(self, batch: NormalizedBatch) -> FullScores:
+        """Every head at each post's best passage (by MLM logit; the first of equals)."""
+        feeds, grams, membership = self._feeds(batch)
+        logits, norms, gram_rows = self.full.run(["passage_logits", "passage_norms", "gram_rows"], feeds)
+        mlm = logits[:, 0].astype(np.float64)
+        order = np.lexsort((np.arange(mlm.size), -mlm, membership.passage_doc))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = membership.passage_doc[order][1:] != membership.passage_doc[order][:-1]
+        best = np.zeros(batch.n_docs, dtype=np.int64)
+        best[membership.passage_doc[order[first]]] = order[first]
+        return FullScores(_sigmoid(logits[best, 0]), _sigmoid(logits[best, 1:]), grams, membership, best,
+                          gram_rows, norms)
+
+    def _score_run(self, texts: Sequence[object], full: bool) -> ScoredBatch:
         n = len(texts)
         coerced = [coerce_text(t) for t in texts]
         errors = [c if isinstance(c, InputError) else None for c in coerced]
@@ -296,111 +354,145 @@ class Scorer:
         evidence: dict[int, tuple[Evidence, ...]] = {}
         element_evidence: dict[int, dict[str, tuple[Evidence, ...]]] = {}
         lists: dict[int, tuple[str, ...]] = {}
-        reused: list[np.ndarray] | None = None
         if good_texts:
             batch = normalize_batch(good_texts, self.tables)
             allowed: dict[int, list[str]] = {}
             if self.allow is not None:
-                batch, probs, allowed = self._allow(batch)
-            else:
-                # The per-n-gram rows come out with the scores (the graph computes them anyway), so flagged
-                # posts need no second graph run for their evidence. Measured: a second run over the flagged
-                # posts cost more than copying the rows out for every post, even at 8 % flagged.
-                probs, *reused = self._run(batch, ("probabilities", "gram_rows", "norms"))
-            index = np.asarray(good)
-            probability[index] = probs[:, 0]
-            elements[index] = probs[:, 1:]
-            rules[index] = batch.rules
-            sub_levels = risk_levels(probs[:, 0], probs[:, 1:], self.thresholds)
-            sub_flagged = probs[:, 0] >= self.thresholds.flag
+                batch, allowed = self._allow(batch)
             deny_hits = find_deny_hits(batch, self.deny) if self.deny is not None else {}
+            if full:
+                rows = np.arange(batch.n_docs)
+                p = np.zeros(batch.n_docs)
+            else:
+                p = self._fast(batch)
+                suspicious = p >= self.thresholds.watch - WATCH_MARGIN
+                if deny_hits:
+                    suspicious[list(deny_hits)] = True
+                rows = np.flatnonzero(suspicious)
+            sub_elements = np.full((batch.n_docs, len(ELEMENTS)), np.nan)
+            scores = None
+            if rows.size:
+                sub = batch if rows.size == batch.n_docs else batch.select(rows)
+                scores = self.score_full(sub)
+                p = p.copy()
+                p[rows] = scores.probability
+                sub_elements[rows] = scores.element_probability
+            sub_flagged = p >= self.thresholds.flag
+            sub_levels = risk_levels(p, np.nan_to_num(sub_elements, nan=0.0), self.thresholds)
             for j, hits in deny_hits.items():
-                forced = max(h.level.rank for h in hits)
-                sub_levels[j] = max(int(sub_levels[j]), forced)
+                sub_levels[j] = max(int(sub_levels[j]), max(h.level.rank for h in hits))
                 sub_flagged[j] = True
+            sub_elements[~sub_flagged] = np.nan  # elements are shown for flagged posts only
+            index = np.asarray(good)
+            probability[index] = p
+            elements[index] = sub_elements
+            rules[index] = batch.rules
             level[index] = sub_levels
             flagged[index] = sub_flagged
-            risk[index] = risk_index(probs[:, 0])
+            risk[index] = risk_index(p)
             for j, names in allowed.items():
                 lists[good[j]] = tuple(f"allow:{name}" for name in names)
             for j, hits in deny_hits.items():
                 lists[good[j]] = lists.get(good[j], ()) + tuple(f"deny:{h.entry}" for h in hits)
-            hit_rows = np.flatnonzero(sub_flagged)
-            if hit_rows.size:
-                self._explain_rows(batch, good_texts, hit_rows, probs, deny_hits, good, evidence, element_evidence,
-                                   reused)
+            if scores is not None:
+                shown = (p[rows] >= self.thresholds.watch) | sub_flagged[rows]
+                if shown.any():
+                    self._explain_rows(batch, good_texts, rows, shown, scores, sub_elements, deny_hits, good,
+                                       evidence, element_evidence)
         return ScoredBatch([c if isinstance(c, str) else None for c in coerced], errors, probability, elements,
-                           risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds)
+                           risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds,
+                           self.model_id)
 
-    def _allow(self, batch: NormalizedBatch) -> tuple[NormalizedBatch, np.ndarray, dict[int, list[str]]]:
+    def _allow(self, batch: NormalizedBatch) -> tuple[NormalizedBatch, dict[int, list[str]]]:
         """Apply the allow list: blank allowed spans, but never let that RAISE a post's score.
 
         Blanking removes an allowed phrase's n-grams whatever their sign; where the phrase carried negative
         weight (招商银行 reads as bank SMS to the model) blanking it would push the post up. Such posts keep their
-        original codes and score, and the entry is not reported as applied.
+        original codes, and the entry is not reported as applied.
         """
         blanked, allowed = apply_allow_list(batch, self.allow)
-        probs = self._run(blanked)
         if not allowed:
-            return blanked, probs, allowed
+            return blanked, allowed
         rows = np.asarray(sorted(allowed))
-        original = self._run(batch.select(rows))
-        restore = rows[original[:, 0] < probs[rows, 0]]
+        before = self._fast(batch.select(rows))
+        after = self._fast(blanked.select(rows))
+        restore = rows[before < after]
         if restore.size:
-            probs[restore] = original[original[:, 0] < probs[rows, 0]]
             keep_original = np.isin(batch.doc, restore)
             codes = np.where(keep_original, batch.codes, blanked.codes)
             blanked = NormalizedBatch(codes, batch.origin, batch.doc, batch.starts, batch.rules)
             for j in restore.tolist():
                 del allowed[j]
-        return blanked, probs, allowed
+        return blanked, allowed
 
-    def _run(self, batch: NormalizedBatch, outputs: Sequence[str] = ("probabilities",)) -> np.ndarray:
-        feeds = {"codes": batch.codes, "starts": batch.starts}
-        result = self.session.run(list(outputs), feeds)
-        return result[0].astype(np.float64) if len(outputs) == 1 else result
-
-    def _explain_rows(self, batch: NormalizedBatch, texts: list[str], rows: np.ndarray, probs: np.ndarray,
-                      deny_hits: dict, good: list[int], evidence: dict, element_evidence: dict,
-                      reused: list[np.ndarray] | None = None) -> None:
-        """Evidence spans for the given rows of ``batch`` (flagged posts), from the graph's per-gram weights.
-
-        ``reused``: the (gram_rows, norms) of the graph run over the whole ``batch``; without it (allow lists change
-        the codes) the flagged posts are run again.
-        """
-        # Evidence works on the flagged posts of one run, so its memory is bounded by MAX_RUN_CHARS as well.
-        if reused is not None and rows.size == batch.n_docs:  # every post flagged (e.g. one interactive text)
-            sub, (gram_rows, norms) = batch, reused
-        elif reused is not None:
-            sub = batch.select(rows)
-            rows_of_sub = gram_rows_of(batch.positions(rows), batch.codes.size)
-            # index -1 (a gram that only the sub-batch has, crossing a post end) + 1 = the zero row
-            gram_rows, norms = reused[0][np.concatenate(([0], rows_of_sub + 1))], reused[1][rows]
-        else:
-            sub = batch.select(rows)
-            _, gram_rows, norms = self._run(sub, ("probabilities", "gram_rows", "norms"))
-        shown = [[0] + [k + 1 for k in range(len(ELEMENTS)) if probs[j, k + 1] >= self.thresholds.element]
-                 for j in rows]
-        spans = extract_evidence(sub, [texts[j] for j in rows], gram_rows[1:, 1:], norms,
-                                 lexicon=self.lexicon, heads=shown)
-        for local, j in enumerate(rows):
+    def _explain_rows(self, batch: NormalizedBatch, texts: list[str], rows: np.ndarray, shown: np.ndarray,
+                      scores: FullScores, element_p: np.ndarray, deny_hits: dict, good: list[int],
+                      evidence: dict, element_evidence: dict) -> None:
+        """Evidence spans of the posts ``rows[shown]`` from the n-grams of their best passage."""
+        membership, grams = scores.membership, scores.grams
+        sub_index = np.flatnonzero(shown)  # positions within the full-path sub-batch
+        # entries of each shown post's best passage
+        is_best = np.zeros(membership.passage_doc.size, dtype=bool)
+        is_best[scores.best[sub_index]] = True
+        entries = np.flatnonzero(is_best[membership.passage])
+        gram = membership.gram[entries]
+        passage = membership.passage[entries]
+        doc_in_sub = membership.passage_doc[passage]
+        sub_of_doc = np.full(rows.size, -1, dtype=np.int64)
+        sub_of_doc[sub_index] = np.arange(sub_index.size)
+        local_doc = sub_of_doc[doc_in_sub]
+        # the full path's sub-batch holds batch rows `rows`, in order: where each of its posts starts
+        sub_batch_starts = np.zeros(rows.size + 1, dtype=np.int64)
+        sub_batch_starts[1:] = np.cumsum(batch.starts[rows + 1] - batch.starts[rows])
+        start = grams.start[gram] - sub_batch_starts[doc_in_sub]
+        end = grams.end[gram] - sub_batch_starts[doc_in_sub]
+        weights = scores.gram_rows[entries, 1:] / scores.passage_norms[passage][:, None]
+        shown_rows = rows[sub_index]
+        view = batch.select(shown_rows)
+        heads = [[0] + [k + 1 for k in range(len(ELEMENTS)) if element_p[j, k] >= self.thresholds.element]
+                 for j in shown_rows]
+        spans = extract_evidence(view, [texts[j] for j in shown_rows], local_doc, start, end, weights,
+                                 lexicon=self.lexicon, heads=heads)
+        for local, j in enumerate(shown_rows.tolist()):
             per_head = spans[local]
             main = list(per_head[0])
             for hit in deny_hits.get(int(j), ()):
                 main.insert(0, Evidence(hit.start, hit.end, texts[j][hit.start:hit.end], 1.0, f"deny_list:{hit.entry}"))
             evidence[good[j]] = tuple(main)
-            element_evidence[good[j]] = {
-                name: per_head[k + 1]
-                for k, name in enumerate(ELEMENTS)
-                if probs[j, k + 1] >= self.thresholds.element
-            }
+            present = {name: per_head[k + 1] for k, name in enumerate(ELEMENTS)
+                       if element_p[j, k] >= self.thresholds.element}
+            if present:
+                element_evidence[good[j]] = present
 
     def explain(self, text: str, top: int = 15) -> dict:
-        """Everything a reviewer needs for one text: result, normalised text, rules, top-weighted n-grams."""
+        """Everything a reviewer needs for one text: result, normalised text, the passage, top-weighted n-grams."""
+        if not isinstance(text, str):
+            raise TypeError(f"explain() takes one string, got {type(text).__name__}")
         result = self.score([text])[0]
         batch = normalize_batch([text], self.tables)
         if self.allow is not None:
-            batch, _, _ = self._allow(batch)
-        _, gram_rows, norms = self._run(batch, ("probabilities", "gram_rows", "norms"))
-        return {"result": result, "normalized": batch.text(0),
-                "features": top_features(batch, gram_rows[1:, 1:], norms, top=top)}
+            batch, _ = self._allow(batch)
+        scores = self.score_full(batch)
+        membership = scores.membership
+        entries = np.flatnonzero(membership.passage == scores.best[0])
+        gram = membership.gram[entries]
+        weights = scores.gram_rows[entries, 1:] / scores.passage_norms[scores.best[0]]
+        normalized = batch.text(0)
+        q = int(scores.best[0])
+        return {"result": result, "normalized": normalized,
+                "passage": {"start": int(membership.passage_start[q]), "end": int(membership.passage_end[q]),
+                            "passages": int((membership.passage_doc == 0).sum())},
+                "features": top_features(normalized, scores.grams.start[gram], scores.grams.end[gram], weights,
+                                         top=top)}
+
+
+def _sequence_of_texts(texts: object, method: str) -> list:
+    """A list of the inputs; one string (or bytes) is refused, not scored character by character."""
+    if isinstance(texts, (str, bytes, bytearray)):
+        raise TypeError(f"{method}() takes a sequence of texts, not one string; for one text use {method}([text])")
+    if not isinstance(texts, Sequence):
+        try:
+            return list(texts)  # type: ignore[call-overload]
+        except TypeError:
+            raise TypeError(f"{method}() takes a sequence of texts, got {type(texts).__name__}") from None
+    return list(texts)

@@ -46,17 +46,21 @@ def tiny_model(tmp_path_factory, normalizer_spec):
     from mlmrisk.training.export import export_model
     from mlmrisk.training.heads import LinearHeads
     from mlmrisk.training.synthetic import generate
-    from mlmrisk.training.vectorizer import HashedCharNgramVectorizer
+    from mlmrisk.training.fit import passage_decisions
+    from mlmrisk.training.vectorizer import HashedNgramVectorizer
 
     posts = generate(3000, seed=3)
     texts = [p.text for p in posts]
     from mlmrisk.classifier.labels import ELEMENTS
 
     Y = np.array([[p.label] + [int(e in p.elements) for e in ELEMENTS] for p in posts])
-    vectorizer = HashedCharNgramVectorizer(normalizer_spec=normalizer_spec).fit(texts)
+    # a small window so that the synthetic posts' passages and the length prior are exercised
+    vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec, window=32, min_norm=12.0).fit(texts)
     X = vectorizer.transform(texts)
     heads = LinearHeads(C=4.0).fit(X, Y)
-    heads.calibrate(heads.decision_function(X), Y)
+    counted = vectorizer.count(texts)
+    z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, len(texts), range(5))
+    heads.calibrate(z, Y)
     directory = tmp_path_factory.mktemp("tiny_model")
     export_model(directory, vectorizer=vectorizer, heads=heads,
                  manifest_fields={"model_version": "test", "thresholds": {"flag": 0.5, "watch": 0.25}})

@@ -11,6 +11,10 @@ Recipe over ``../shared/data`` (see its data card); every decision here is also 
   cannot learn them as a class cue.
 - ``eval`` corpora (the laws): never trained on.
 - synthetic posts (``training/synthetic.py``): positives and hard negatives; 20 % of their templates are held out.
+- ``written`` corpus (``data/written/*.jsonl``, the project's own): posts written for the project by independent
+  writers, each promotion with a matched hard negative from the same era/channel/register cell. Role
+  ``written``: trained on, and evaluated by leaving whole styles out (era, channel, writer: ``training/fit.py``),
+  never by random rows. A matched pair is one group, so a promotion and its hard negative stay on one side.
 
 Deduplication: texts are normalised with the model's own normaliser; exact duplicates (same normalised text)
 are dropped, keeping the first (corpora are read in the order above, so a labelled copy wins). Near-duplicates
@@ -69,6 +73,8 @@ class CorpusSpec:
     strip_placeholders: bool = False
     exclude_labels: tuple = ()  # values of label_field to leave out (e.g. borderline)
     category_field: str | None = None  # the source's own class (ChineseHarm: 欺诈, 不违规, …), kept for reports
+    group_field: str | None = None  # records sharing ``min(id, group_field)`` form one group (written pairs)
+    style_fields: tuple[str, ...] = ()  # kept per record for leave-one-style-out validation (era, channel, writer)
 
 
 def shared_corpora(root: Path) -> list[CorpusSpec]:
@@ -87,6 +93,19 @@ def shared_corpora(root: Path) -> list[CorpusSpec]:
     ]
 
 
+STYLE_FIELDS = ("era", "channel", "writer", "length", "kind")
+
+
+def written_corpora(root: Path | None = None) -> list[CorpusSpec]:
+    """The project's written corpus: one spec per writer file under ``data/written`` (or ``root``)."""
+    from mlmrisk.resources import data_path
+
+    folder = Path(root) if root is not None else data_path("written")
+    return [CorpusSpec("written", path, "written", label_field="label", elements_field="elements",
+                       group_field="pair", style_fields=STYLE_FIELDS)
+            for path in sorted(folder.glob("*.jsonl"))]
+
+
 @dataclass
 class Corpus:
     """Column-oriented records (all lists have one entry per record)."""
@@ -98,6 +117,7 @@ class Corpus:
     role: list[str] = field(default_factory=list)
     original_label: list[str] = field(default_factory=list)
     category: list[str] = field(default_factory=list)
+    style: list[dict] = field(default_factory=list)  # era/channel/writer/… of written records, {} elsewhere
     group: list[str] = field(default_factory=list)
     split: list[str] = field(default_factory=list)  # train | heldout | eval
     fold: list[int] = field(default_factory=list)  # -1 outside training
@@ -150,7 +170,8 @@ def load_records(spec: CorpusSpec) -> list[dict]:
         table = datasets.load_dataset(builder, data_files=str(spec.path), split="train")
     except Exception as exc:  # datasets wraps parser errors in many types
         raise InputFormatError(f"{spec.path}: cannot be read as {builder}: {exc}") from exc
-    wanted = [f for f in (spec.text_field, spec.label_field, spec.elements_field, spec.category_field) if f]
+    wanted = [f for f in (spec.text_field, spec.label_field, spec.elements_field, spec.category_field,
+                          spec.group_field, "id" if spec.group_field else None, *spec.style_fields) if f]
     missing = [f for f in wanted if f not in table.column_names]
     if missing:
         raise InputFormatError(
@@ -177,7 +198,7 @@ def _label(value) -> int | None:
 def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, synthetic: Iterable[dict] = (),
                  n_folds: int = 5) -> Corpus:
     """Read, clean, deduplicate and split everything (see the module docstring)."""
-    raw: list[tuple[CorpusSpec, str, int, tuple[str, ...], str, str]] = []
+    raw: list[tuple[CorpusSpec, str, int, tuple[str, ...], str, str, str | None, dict]] = []
     for spec in specs:
         for record in load_records(spec):
             text = record.get(spec.text_field)
@@ -196,21 +217,27 @@ def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, syntheti
                 original, label = None, 0
             elements = tuple(record.get(spec.elements_field) or ()) if spec.elements_field else ()
             category = str(record.get(spec.category_field, "")) if spec.category_field else ""
-            raw.append((spec, text, label, elements if label else (), str(original), category))
+            group = None
+            if spec.group_field:
+                linked = record.get(spec.group_field)
+                own = record.get("id")
+                group = f"{spec.name}:{min(str(own), str(linked))}" if linked and own else None
+            style = {f: str(record.get(f)) for f in spec.style_fields if record.get(f) is not None}
+            raw.append((spec, text, label, elements if label else (), str(original), category, group, style))
     synthetic_spec = CorpusSpec("synthetic", Path("synthetic"), "synthetic")
     for record in synthetic:
         raw.append((synthetic_spec, record["text"], int(record["label"]), tuple(record["elements"]),
-                    record["group"], record.get("source", "synthetic")))
+                    record["group"], record.get("source", "synthetic"), None, {}))
     keys = _dedup_keys([r[1] for r in raw], tables)
     seen: set[str] = set()
     corpus = Corpus()
-    for (spec, text, label, elements, original, category), (exact, near) in zip(raw, keys):
+    for (spec, text, label, elements, original, category, own_group, style), (exact, near) in zip(raw, keys):
         if exact in seen:
             continue
         seen.add(exact)
-        group = f"synthetic:{original}" if spec.role == "synthetic" else f"{spec.name}:{near}"
+        group = own_group or (f"synthetic:{original}" if spec.role == "synthetic" else f"{spec.name}:{near}")
         corpus.append(text=text, label=label, elements=elements, corpus=spec.name, role=spec.role,
-                      original_label=original, category=category, group=group, split="", fold=-1)
+                      original_label=original, category=category, group=group, split="", fold=-1, style=style)
     _assign_splits(corpus, n_folds)
     return corpus
 

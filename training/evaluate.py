@@ -127,7 +127,9 @@ def build_report(*, corpus: Corpus, oof_p: np.ndarray, nested_threshold: np.ndar
     if challenge:
         c_texts = [r["text"] for r in challenge]
         c_y = np.asarray([int(r["label"]) for r in challenge])
-        c_p = heads.predict_proba(vectorizer.transform(c_texts))[:, 0]
+        from mlmrisk.training.fit import predict_texts
+
+        c_p = predict_texts(heads, vectorizer, c_texts)[:, 0]
         report["challenge_set"] = _with_baselines(np.asarray(c_texts, dtype=object), c_y, c_p >= thresholds.flag)
 
     report["headline"] = _headline(report)

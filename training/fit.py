@@ -34,13 +34,14 @@ from joblib import Parallel, delayed
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.normalize import NormalizerTables
 from mlmrisk.classifier.risk import Thresholds
-from mlmrisk.training.data import DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora
+from mlmrisk.training.data import (DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora,
+                                   written_corpora)
 from mlmrisk.training.heads import LinearHeads, fit_sigmoid_calibration
 from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
-from mlmrisk.training.vectorizer import HashedCharNgramVectorizer, idf_from_counts, tfidf_weight
+from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "2.0.0"
 
 
 @dataclass
@@ -49,6 +50,9 @@ class TrainConfig:
 
     shared_data: str | None = str(DEFAULT_SHARED_DATA)
     extra_data: list[dict] = field(default_factory=list)  # {"path", "text_field", "label_field", "elements_field"}
+    written_data: str | None = "default"  # the project's written corpus: "default" (data/written), a folder, or None
+    written_weight: float = 3.0
+    style_holdout: list[str] = field(default_factory=lambda: ["era", "channel", "writer"])
     synthetic_n: int = 8_000
     synthetic_seed: int = 7
     synthetic_positive_fraction: float = 0.5
@@ -60,6 +64,12 @@ class TrainConfig:
     min_precision: float = 0.70
     watch_ratio: float = 0.5
     max_chars: int = DEFAULT_MAX_CHARS
+    char_orders: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
+    pinyin_orders: list[int] = field(default_factory=lambda: [1, 2, 3])
+    n_buckets: int = 1_048_573
+    window: int = 64
+    min_norm: float = 20.0
+    negative_passages: bool = True
     evasion_seed: int = 11
     n_jobs: int = 2
 
@@ -84,6 +94,8 @@ def _log(message: str) -> None:
 
 def corpus_specs(config: TrainConfig) -> list[CorpusSpec]:
     specs = shared_corpora(Path(config.shared_data)) if config.shared_data else []
+    if config.written_data:
+        specs += written_corpora(None if config.written_data == "default" else Path(config.written_data))
     for i, extra in enumerate(config.extra_data):
         path = Path(extra["path"])
         specs.append(CorpusSpec(extra.get("name") or f"user:{path.name}", path, "labelled",
@@ -114,20 +126,79 @@ def _evasive_rewrites(corpus: Corpus, seed: int) -> tuple[list[str], np.ndarray,
     return texts, np.asarray(rows, dtype=np.int64), kinds
 
 
-def _fit_fold(counts: sp.csr_matrix, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
-              predict_rows: np.ndarray, heads: Sequence[int], C: float, element_C: float) -> np.ndarray:
-    """Decision values of ``predict_rows`` for the given heads, from a model fitted on ``train_rows``."""
-    idf = idf_from_counts(counts[train_rows])
-    model = LinearHeads(C=C, element_C=element_C)
-    out = np.zeros((predict_rows.size, len(heads)))
-    X_train = tfidf_weight(counts[train_rows], idf)
-    X_predict = tfidf_weight(counts[predict_rows], idf)
-    for j, head in enumerate(heads):
-        model.set_params(C=C if head == 0 else element_C)
-        # Element heads learn P(element | promotion): fitted on the positive rows (see LinearHeads).
-        rows = slice(None) if head == 0 else Y[train_rows, 0] == 1
-        model.fit(X_train[rows], Y[train_rows, head][rows], sample_weight=weights[train_rows][rows])
-        out[:, j] = model.decision_function(X_predict)[:, 0]
+def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc: np.ndarray, n_docs: int,
+                      heads: Sequence[int]) -> np.ndarray:
+    """Per post, decision values of ``heads`` as serving computes them: the MLM head (column 0 of the model) at
+    its best passage, the other heads at that same passage (elements follow the passage that drove the score)."""
+    values = model.decision_function(X_passages)
+    mlm = values[:, 0]
+    order = np.lexsort((-mlm, passage_doc))  # per post, best passage first; ties keep the first passage
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = passage_doc[order][1:] != passage_doc[order][:-1]
+    best = order[first]
+    out = np.full((n_docs, len(heads)), np.nan)
+    out[passage_doc[best]] = values[best][:, list(heads)]
+    return out
+
+
+def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
+              n_heads: int, C: float, element_C: float, min_norm: float, negative_passages: bool) -> LinearHeads:
+    """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives)."""
+    X = tfidf_weight(counted.docs[rows], idf, min_norm)
+    y = Y[rows, :n_heads]
+    w = weights[rows]
+    if negative_passages:
+        # A long benign post is scored by its best passage, so its passages are negatives in their own right.
+        per_doc = np.bincount(counted.passage_doc, minlength=counted.docs.shape[0])
+        long_negative = np.zeros(counted.docs.shape[0], dtype=bool)
+        long_negative[rows] = (Y[rows, 0] == 0) & (per_doc[rows] > 1)
+        extra = np.flatnonzero(long_negative[counted.passage_doc])
+        if extra.size:
+            X = sp.vstack([X, tfidf_weight(counted.passages[extra], idf, min_norm)], format="csr")
+            y = np.vstack([y, np.zeros((extra.size, n_heads), dtype=y.dtype)])
+            w = np.concatenate([w, np.ones(extra.size)])
+    return LinearHeads(C=C, element_C=element_C).fit(X, y, sample_weight=w)
+
+
+def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
+              predict_rows: np.ndarray, n_heads: int, C: float, element_C: float, min_norm: float,
+              negative_passages: bool) -> np.ndarray:
+    """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them)."""
+    idf = idf_from_counts(counted.docs[train_rows])
+    model = fit_heads(counted, Y, weights, train_rows, idf, n_heads, C, element_C, min_norm, negative_passages)
+    sub = counted.select(predict_rows)
+    return passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
+                             range(n_heads))
+
+
+def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
+                        corpus: Corpus, config: "TrainConfig", C: float, slope: float, offset: float
+                        ) -> dict[str, dict[str, np.ndarray]]:
+    """Calibrated MLM probabilities of written posts from models that never saw their style.
+
+    For every axis of ``config.style_holdout`` (era, channel, writer) and every value of it, the model is refitted
+    without the written posts of that value (idf included) and scores them. Returns {axis: {value: (rows, p)}}.
+    """
+    role = corpus.array("role")
+    written = role == "written"
+    jobs, keys = [], []
+    for axis in config.style_holdout:
+        values = np.asarray([style.get(axis, "") for style in corpus.style])
+        for value in sorted(set(values[written]) - {""}):
+            held = written & (values == value)
+            y = Y[held, 0]
+            if y.sum() < 3 or (1 - y).sum() < 3:
+                continue
+            jobs.append((train_rows[~held[train_rows]], np.flatnonzero(held)))
+            keys.append((axis, value))
+    results = Parallel(n_jobs=config.n_jobs)(
+        delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
+                           config.negative_passages)
+        for fit_rows, predict_rows in jobs)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for (axis, value), (_, rows), z in zip(keys, jobs, results):
+        p = 1.0 / (1.0 + np.exp(-(z[:, 0] * slope + offset)))
+        out.setdefault(axis, {})[value] = (rows, p)
     return out
 
 
@@ -178,26 +249,27 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     name = corpus.array("corpus")
     fold = corpus.array("fold")
     Y = np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64)
-    weights = np.where(role == "labelled", config.labelled_weight, 1.0)
+    weights = np.where(role == "labelled", config.labelled_weight, np.where(role == "written", config.written_weight, 1.0))
 
-    vectorizer = HashedCharNgramVectorizer(normalizer_spec=spec)
-    vectorizer.normalizer_spec_ = spec
-    vectorizer.tables_ = tables
-    counts = vectorizer.count_grams(corpus.text)
+    vectorizer = HashedNgramVectorizer(normalizer_spec=spec, n_buckets=config.n_buckets,
+                                       char_orders=tuple(config.char_orders),
+                                       pinyin_orders=tuple(config.pinyin_orders), window=config.window,
+                                       min_norm=config.min_norm).prepare()
+    counted = vectorizer.count(corpus.text)
     evasive_texts, evasive_rows, evasive_kinds = _evasive_rewrites(corpus, config.evasion_seed)
-    evasive_counts = vectorizer.count_grams(evasive_texts)
+    evasive_counted = vectorizer.count(evasive_texts)
     log(f"features counted ({time.time() - started:.0f}s)")
 
     train_rows = np.flatnonzero(split == "train")
-    all_counts = sp.vstack([counts, evasive_counts], format="csr")
+    all_counted = Counted.stack([counted, evasive_counted])
     evasive_index = np.arange(len(corpus), len(corpus) + len(evasive_texts))
     Y_all = np.vstack([Y, Y[evasive_rows]]) if len(evasive_texts) else Y
     weights_all = np.concatenate([weights, weights[evasive_rows]])
     fold_all = np.concatenate([fold, fold[evasive_rows]])
 
-    def cross_validate(heads: Sequence[int], C: float) -> np.ndarray:
-        """Out-of-fold decision values for training rows and evasive rewrites, shape [rows, heads]."""
-        oof = np.full((len(corpus) + len(evasive_texts), len(heads)), np.nan)
+    def cross_validate(n_heads: int, C: float) -> np.ndarray:
+        """Out-of-fold decision values for training rows and evasive rewrites, shape [rows, n_heads]."""
+        oof = np.full((len(corpus) + len(evasive_texts), n_heads), np.nan)
         jobs = []
         for k in range(config.n_folds):
             fit_rows = train_rows[fold[train_rows] != k]
@@ -205,7 +277,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                            evasive_index[fold_all[evasive_index] == k]])
             jobs.append((fit_rows, predict_rows))
         results = Parallel(n_jobs=config.n_jobs)(
-            delayed(_fit_fold)(all_counts, Y_all, weights_all, fit_rows, predict_rows, heads, C, config.element_C)
+            delayed(_fit_fold)(all_counted, Y_all, weights_all, fit_rows, predict_rows, n_heads, C,
+                               config.element_C, config.min_norm, config.negative_passages)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -219,14 +292,13 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     search = {}
     best_C, best_ap, main_oof = None, -1.0, None
     for C in config.C_grid:
-        oof = cross_validate([0], C)
+        oof = cross_validate(1, C)
         ap = average_precision(Y[real_rows, 0], oof[real_rows, 0])
         search[str(C)] = round(ap, 4)
         log(f"C={C}: out-of-fold average precision on real data {ap:.4f} ({time.time() - started:.0f}s)")
         if ap > best_ap:
             best_C, best_ap, main_oof = C, ap, oof
-    element_oof = cross_validate(list(range(1, len(HEADS))), best_C)
-    oof = np.column_stack([main_oof, element_oof])
+    oof = cross_validate(len(HEADS), best_C)
     log(f"element heads cross-validated ({time.time() - started:.0f}s)")
 
     slopes, offsets = fit_sigmoid_calibration(oof[train_rows], Y[train_rows])
@@ -254,23 +326,29 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     log(f"flag threshold {flag} (nested per fold: {sorted(set(np.round(nested_threshold[in_train], 2)))})")
 
     # Final model on every training row.
-    vectorizer.idf_ = idf_from_counts(counts[train_rows])
-    vectorizer.n_documents_ = train_rows.size
-    heads = LinearHeads(C=best_C, element_C=config.element_C)
-    X_train = vectorizer.weight(counts[train_rows])
-    heads.fit(X_train, Y[train_rows], sample_weight=weights[train_rows])
+    vectorizer.fit_counts(counted.docs[train_rows])
+    heads = fit_heads(counted, Y, weights, train_rows, vectorizer.idf_, len(HEADS), best_C, config.element_C,
+                      config.min_norm, config.negative_passages)
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     log(f"final model fitted ({time.time() - started:.0f}s)")
 
     from mlmrisk.training.evaluate import build_report, render_markdown, render_model_card
 
-    final_p = heads.predict_proba(vectorizer.weight(counts))
+    final_p = predict_posts(heads, vectorizer, counted)
     report = build_report(
         corpus=corpus, oof_p=oof_p, nested_threshold=nested_threshold, final_p=final_p, thresholds=thresholds,
         evasive=(evasive_texts, evasive_rows, evasive_kinds, oof_p[len(corpus):] if len(evasive_texts) else None),
         tables=tables, vectorizer=vectorizer, heads=heads,
     )
     report["hyperparameter_search"] = {"C": search, "chosen_C": best_C, "element_C": config.element_C}
+    report.update(generalisation_sections(
+        corpus=corpus, config=config, thresholds=thresholds, oof_p=oof_p[: len(corpus)],
+        predict=lambda texts: predict_texts(heads, vectorizer, texts),
+        loso=leave_one_style_out(counted, Y, weights, train_rows, corpus, config, best_C, slopes[0], offsets[0])
+        if config.style_holdout else {},
+    ))
+    report["headline"].update(generalisation_headline(report))
+    log(f"generalisation checks done ({time.time() - started:.0f}s)")
     config_dict = dataclasses.asdict(config)
     manifest_fields = {
         "model_version": MODEL_VERSION,
@@ -280,6 +358,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "data": {"summary": corpus.summary(), "training_rows": int(train_rows.size),
                  "evasive_rewrites": len(evasive_texts)},
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
+                            "min_norm": config.min_norm, "window": config.window,
+                            "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
                             "solver": "lbfgs", "penalty": "l2", "min_df": 3, "calibration": "sigmoid (out-of-fold)"},
         "config": config_dict,
         "versions": _versions(),
@@ -292,6 +372,86 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     (output / "MODEL_CARD.md").write_text(render_model_card(manifest, report), encoding="utf-8")
     log(f"model written to {output} in {time.time() - started:.0f}s")
     return manifest
+
+
+def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: Thresholds, oof_p: np.ndarray,
+                            predict: Callable[[Sequence[str]], np.ndarray], loso: dict) -> dict:
+    """Short texts, embedded pitches, held-out styles, level spread and the real-only baseline (see
+    ``training/generalisation.py``); every figure on text the scoring model did not train on."""
+    from mlmrisk.training import generalisation as gen
+    from mlmrisk.training.evaluate import read_challenge_set
+    from mlmrisk.training.metrics import average_precision, binary_metrics
+
+    name, split, role = corpus.array("corpus"), corpus.array("split"), corpus.array("role")
+    label = corpus.array("label")
+    texts = np.asarray(corpus.text, dtype=object)
+    benign_heldout = list(texts[np.isin(name, BENIGN_FPR_CORPORA) & (split == "heldout")])
+    out: dict = {}
+    if benign_heldout:
+        out["short_texts"] = gen.short_text_section(predict, thresholds, benign_heldout, config.evasion_seed)
+    challenge = read_challenge_set()
+    challenge_pos = [r["text"] for r in challenge if int(r["label"]) == 1]
+    if benign_heldout and challenge_pos:
+        out["embedded"] = gen.embedded_section(predict, thresholds, challenge_pos, benign_heldout, config.evasion_seed)
+    task = (name == "chineseharm") & (split == "train") & (corpus.array("original_label") != "2") & (
+        corpus.array("category") != "不违规")
+    levels = {"chineseharm_positives_cv": gen.level_distribution(oof_p[task & (label == 1)], thresholds)}
+    if challenge_pos:
+        levels["challenge_positives"] = gen.level_distribution(predict(challenge_pos), thresholds)
+    out["levels"] = levels
+
+    real_train = (split == "train") & np.isin(role, ("labelled", "benign", "negative"))
+    written = np.flatnonzero(role == "written")
+    eval_sets = {}
+    if written.size:
+        eval_sets["written"] = (list(texts[written]), label[written])
+    if challenge:
+        eval_sets["challenge_set"] = ([r["text"] for r in challenge], np.asarray([int(r["label"]) for r in challenge]))
+    baseline_written = None
+    written_index = np.full(len(corpus), -1, dtype=np.int64)
+    written_index[written] = np.arange(written.size)
+    if task.any() and label[task].max() == 1:
+        baseline = gen.real_only_baseline(texts, label, corpus.array("fold"), real_train, task, eval_sets)
+        baseline.pop("_oof")
+        scores = baseline.pop("_scores")
+        baseline_written = scores.get("written")
+        baseline["chineseharm_cv"]["model_average_precision"] = round(average_precision(label[task], oof_p[task, 0]), 4)
+        out["real_only_baseline"] = baseline
+    if loso:
+        section: dict = {}
+        for axis, values in loso.items():
+            pooled_rows, pooled_p = [], []
+            section[axis] = {}
+            for value, (rows, p) in values.items():
+                entry = {"n": int(rows.size), "positives": int(label[rows].sum()),
+                         "average_precision": round(average_precision(label[rows], p), 4),
+                         "at_flag": binary_metrics(label[rows], p >= thresholds.flag)}
+                if baseline_written is not None:
+                    entry["real_only_baseline_average_precision"] = round(
+                        average_precision(label[rows], baseline_written[written_index[rows]]), 4)
+                section[axis][value] = entry
+                pooled_rows.append(rows)
+                pooled_p.append(p)
+            rows, p = np.concatenate(pooled_rows), np.concatenate(pooled_p)
+            pooled = {"n": int(rows.size), "average_precision": round(average_precision(label[rows], p), 4),
+                      "at_flag": binary_metrics(label[rows], p >= thresholds.flag)}
+            if baseline_written is not None:
+                pooled["real_only_baseline_average_precision"] = round(
+                    average_precision(label[rows], baseline_written[written_index[rows]]), 4)
+            section[axis]["_pooled"] = pooled
+        out["leave_one_style_out"] = section
+    return out
+
+
+def predict_posts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, counted: Counted) -> np.ndarray:
+    """Calibrated probabilities [N, heads] of posts, exactly as serving computes them (best passage)."""
+    z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, counted.docs.shape[0],
+                          range(heads.n_heads_))
+    return 1.0 / (1.0 + np.exp(-(z * heads.calibration_slope_ + heads.calibration_offset_)))
+
+
+def predict_texts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, texts: Sequence[str]) -> np.ndarray:
+    return predict_posts(heads, vectorizer, vectorizer.count(texts))
 
 
 def _versions() -> dict:

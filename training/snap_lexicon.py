@@ -17,7 +17,7 @@ import logging
 
 import numpy as np
 
-from mlmrisk.classifier.features import hash_grams
+from mlmrisk.classifier.features import FeatureSpec, hash_grams
 from mlmrisk.classifier.normalize import NormalizerTables, normalize_batch
 from mlmrisk.classifier.word_snap import MAX_WORD
 
@@ -44,7 +44,7 @@ def strong_buckets(head_weights: np.ndarray, top: int = TOP_GRAMS_PER_HEAD) -> n
     return mask
 
 
-def build_snap_lexicon(head_weights: np.ndarray, tables: NormalizerTables,
+def build_snap_lexicon(head_weights: np.ndarray, tables: NormalizerTables, spec: FeatureSpec,
                        dictionary: dict[str, int] | None = None) -> list[str]:
     """Sorted normalised words for ``classifier.word_snap.SnapLexicon`` (see the module docstring)."""
     dictionary = jieba_dictionary() if dictionary is None else dictionary
@@ -53,10 +53,9 @@ def build_snap_lexicon(head_weights: np.ndarray, tables: NormalizerTables,
         return []
     batch = normalize_batch(candidates, tables)
     strong = strong_buckets(head_weights)
-    grams = hash_grams(batch.codes)
-    multi = grams.valid & (grams.length >= 2)
-    doc = batch.doc[grams.position[multi]]
-    has_strong = np.bincount(doc, weights=strong[grams.bucket[multi]], minlength=batch.n_docs) > 0
+    grams = hash_grams(batch, spec)
+    multi = (grams.end - grams.start) >= 2
+    has_strong = np.bincount(grams.doc[multi], weights=strong[grams.bucket[multi]], minlength=batch.n_docs) > 0
     words = set()
     for d, word in enumerate(candidates):
         normalized = batch.text(d)

@@ -1,21 +1,27 @@
-"""scikit-learn transformer over the hashed n-gram math of ``classifier.features``.
+"""scikit-learn transformer over the feature math of ``classifier.features`` (grams, passages, TF-IDF).
 
 It is an ordinary estimator (``fit``/``transform``, learned attributes ending in ``_``, nothing done in
-``__init__``) so that it composes with ``Pipeline``, ``clone`` and cross-validation; the exported ONNX graph
-computes the same numbers from the learned ``idf_`` (a parity test holds the two together).
+``__init__``) so that it composes with ``clone`` and cross-validation; the exported ONNX graphs compute the same
+numbers from the learned ``idf_`` (a parity test holds them together).
+
+Two views of a text are counted in one pass: the whole post (rows for fitting the heads: a post is what a
+label describes) and its passages (rows for scoring: a post's logit is the best passage's logit, exactly as the
+graphs compute it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlmrisk.classifier.features import N_BUCKETS, hash_grams, smoothed_idf
+from mlmrisk.classifier.features import FeatureSpec, hash_grams, passages, smoothed_idf
 from mlmrisk.classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch
+from mlmrisk.classifier.pinyin import PinyinTables
 
 
 def idf_from_counts(counts: sp.csr_matrix) -> np.ndarray:
@@ -26,34 +32,83 @@ def idf_from_counts(counts: sp.csr_matrix) -> np.ndarray:
     return idf
 
 
-def tfidf_weight(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """x = tf · idf / max(1, sqrt(Σ tf · idf²)) — the formula of ``classifier.features``."""
-    idf = np.asarray(idf, dtype=np.float64)
+def tfidf_weight(counts: sp.csr_matrix, idf: np.ndarray, min_norm: float) -> sp.csr_matrix:
+    """x = tf · idf / max(min_norm, sqrt(Σ tf · idf²)) — the formula of ``classifier.features``.
+
+    idf is taken as float32 (what the graphs store) so training and serving weigh with the same numbers.
+    """
+    idf = np.asarray(idf, dtype=np.float32).astype(np.float64)
     weighted = counts @ sp.diags(idf)
     squared = np.asarray((counts @ sp.diags(idf * idf)).sum(axis=1)).ravel()
-    norm = np.maximum(np.sqrt(squared), 1.0)
-    return sp.diags(1.0 / norm) @ weighted
+    norm = np.maximum(np.sqrt(squared), min_norm)
+    return (sp.diags(1.0 / norm) @ weighted).tocsr()
 
 
-class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
-    """Normalise texts, hash their char 1–3-grams and weight them by TF-IDF (formula in ``classifier.features``).
+def best_passage(values: np.ndarray, passage_doc: np.ndarray, n_docs: int) -> np.ndarray:
+    """Per post, the maximum over its passages of ``values`` ([Q] or [Q, H] → [N] or [N, H])."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full((n_docs,) + values.shape[1:], -np.inf)
+    np.maximum.at(out, passage_doc, values)
+    return out
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Bucket counts of a list of texts: per post, and per passage with the post of each passage."""
+
+    docs: sp.csr_matrix
+    passages: sp.csr_matrix
+    passage_doc: np.ndarray
+
+    def select(self, rows: np.ndarray) -> "Counted":
+        """The counts of the given posts (in order), passages included."""
+        rows = np.asarray(rows, dtype=np.int64)
+        new_index = np.full(self.docs.shape[0], -1, dtype=np.int64)
+        new_index[rows] = np.arange(rows.size)
+        keep = np.flatnonzero(new_index[self.passage_doc] >= 0)
+        keep = keep[np.argsort(new_index[self.passage_doc[keep]], kind="stable")]
+        return Counted(self.docs[rows], self.passages[keep], new_index[self.passage_doc[keep]])
+
+    @staticmethod
+    def stack(parts: Sequence["Counted"]) -> "Counted":
+        offsets = np.cumsum([0] + [p.docs.shape[0] for p in parts[:-1]])
+        return Counted(sp.vstack([p.docs for p in parts], format="csr"),
+                       sp.vstack([p.passages for p in parts], format="csr"),
+                       np.concatenate([p.passage_doc + o for p, o in zip(parts, offsets)]))
+
+
+class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
+    """Normalise texts, hash their character and syllable n-grams, weigh them by TF-IDF with the length prior.
 
     Parameters
     ----------
     normalizer_spec : dict or None
-        The normaliser spec (``training.normalization_spec.build_normalization_spec``); None builds the default
-        one from this repository's data at ``fit`` time.
+        The normaliser spec (``training.normalization_spec.build_normalization_spec``); None builds the default.
+    pinyin_spec : dict or None
+        The syllable tables (``classifier.pinyin.PinyinTables.spec_from_readings``); None builds them with
+        pypinyin when ``pinyin_orders`` is not empty.
+    n_buckets, char_orders, pinyin_orders, window, min_norm
+        The ``classifier.features.FeatureSpec`` (see that module for what each means).
     batch_size : int
         Posts normalised per batch; only affects speed.
     """
 
-    _parameter_constraints: dict = {"normalizer_spec": [dict, None], "batch_size": [int]}
-
-    def __init__(self, normalizer_spec: Mapping | None = None, batch_size: int = 4096):
+    def __init__(self, normalizer_spec: Mapping | None = None, pinyin_spec: Mapping | None = None,
+                 n_buckets: int = 1_048_573, char_orders: tuple[int, ...] = (1, 2, 3, 4),
+                 pinyin_orders: tuple[int, ...] = (1, 2, 3), window: int = 64, min_norm: float = 1.0,
+                 batch_size: int = 4096):
         self.normalizer_spec = normalizer_spec
+        self.pinyin_spec = pinyin_spec
+        self.n_buckets = n_buckets
+        self.char_orders = char_orders
+        self.pinyin_orders = pinyin_orders
+        self.window = window
+        self.min_norm = min_norm
         self.batch_size = batch_size
 
-    def fit(self, texts: Sequence[str], y=None) -> "HashedCharNgramVectorizer":
+    # ------------------------------------------------------------------ fitting
+    def prepare(self) -> "HashedNgramVectorizer":
+        """Build the normaliser and feature tables (the part of ``fit`` that needs no data)."""
         if self.normalizer_spec is None:
             from mlmrisk.training.normalization_spec import build_normalization_spec
 
@@ -61,40 +116,74 @@ class HashedCharNgramVectorizer(TransformerMixin, BaseEstimator):
         else:
             self.normalizer_spec_ = dict(self.normalizer_spec)
         self.tables_ = NormalizerTables.from_spec(self.normalizer_spec_)
-        counts = self.count_grams(texts)
-        self.n_documents_ = counts.shape[0]
-        self.idf_ = idf_from_counts(counts)
+        if self.pinyin_orders:
+            self.pinyin_spec_ = dict(self.pinyin_spec) if self.pinyin_spec is not None else default_pinyin_spec()
+            pinyin = PinyinTables.from_spec(self.pinyin_spec_)
+        else:
+            self.pinyin_spec_, pinyin = None, None
+        self.spec_ = FeatureSpec(self.n_buckets, tuple(self.char_orders), tuple(self.pinyin_orders), self.window,
+                                 float(self.min_norm), pinyin)
         return self
 
+    def fit(self, texts: Sequence[str], y=None) -> "HashedNgramVectorizer":
+        self.prepare()
+        self.fit_counts(self.count(texts).docs)
+        return self
+
+    def fit_counts(self, doc_counts: sp.csr_matrix) -> "HashedNgramVectorizer":
+        """Learn idf from per-post counts already made with this vectorizer's tables."""
+        check_is_fitted(self, "spec_")
+        self.n_documents_ = doc_counts.shape[0]
+        self.idf_ = idf_from_counts(doc_counts)
+        return self
+
+    # ------------------------------------------------------------------ transforming
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Per-post TF-IDF rows (the rows the heads are fitted on)."""
         check_is_fitted(self, "idf_")
-        counts = self.count_grams(texts)
-        return self.weight(counts)
+        return self.weight(self.count(texts).docs)
 
     def weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """TF-IDF weights with the occurrence norm, from raw bucket counts."""
+        """TF-IDF weights with the occurrence norm and the length prior, from raw bucket counts."""
         check_is_fitted(self, "idf_")
-        return tfidf_weight(counts, self.idf_)
+        return tfidf_weight(counts, self.idf_, self.spec_.min_norm)
 
     def normalize(self, texts: Sequence[str]) -> NormalizedBatch:
         check_is_fitted(self, "tables_")
         return normalize_batch(list(texts), self.tables_)
 
-    def count_grams(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def count(self, texts: Sequence[str]) -> Counted:
+        """Bucket counts per post and per passage (``classifier.features``), one normalisation pass."""
+        check_is_fitted(self, "spec_")
         texts = list(texts)
-        blocks = []
+        parts = []
         for start in range(0, len(texts), self.batch_size):
             batch = normalize_batch(texts[start : start + self.batch_size], self.tables_)
-            grams = hash_grams(batch.codes)
-            rows = batch.doc[grams.position[grams.valid]]
-            cols = grams.bucket[grams.valid]
-            blocks.append(
-                sp.csr_matrix(
-                    (np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(batch.n_docs, N_BUCKETS)
-                )
-            )
-        if not blocks:
-            return sp.csr_matrix((0, N_BUCKETS), dtype=np.float64)
-        matrix = sp.vstack(blocks, format="csr")
-        matrix.sum_duplicates()
-        return matrix
+            parts.append(count_batch(batch, self.spec_))
+        if not parts:
+            empty = sp.csr_matrix((0, self.spec_.n_buckets), dtype=np.float64)
+            return Counted(empty, empty, np.zeros(0, dtype=np.int64))
+        return Counted.stack(parts)
+
+
+def count_batch(batch: NormalizedBatch, spec: FeatureSpec) -> Counted:
+    """Counts of one normalised batch (see :class:`Counted`)."""
+    grams = hash_grams(batch, spec)
+    membership = passages(grams, batch, spec.window)
+    ones = np.ones(len(grams), dtype=np.float64)
+    docs = sp.csr_matrix((ones, (grams.doc, grams.bucket)), shape=(batch.n_docs, spec.n_buckets))
+    q = membership.passage_doc.size
+    entries = np.ones(membership.gram.size, dtype=np.float64)
+    per_passage = sp.csr_matrix((entries, (membership.passage, grams.bucket[membership.gram])),
+                                shape=(q, spec.n_buckets))
+    docs.sum_duplicates()
+    per_passage.sum_duplicates()
+    return Counted(docs, per_passage, membership.passage_doc)
+
+
+def default_pinyin_spec() -> dict:
+    """Syllable tables for every CJK code point in the BMP blocks (built with pypinyin: the ``train`` extra)."""
+    from mlmrisk.classifier.pinyin import readings_from_pypinyin
+
+    codes = list(range(0x3400, 0x4DC0)) + list(range(0x4E00, 0xA000))
+    return PinyinTables.spec_from_readings(readings_from_pypinyin(codes))

@@ -89,16 +89,12 @@ def test_evidence_snaps_on_normalised_text_and_points_at_the_original(tables):
     texts = ["今天發.展下綫有奖", "发展下线有奖"]
     batch = normalize_batch(texts, tables)
     assert batch.text(0) == "今天发展下线有奖"
-    n_grams = 3 * batch.codes.size - 3
-    weights = np.zeros((n_grams, 1))
-    # one strong bigram, 展下, in each post (order-2 block starts at T; 展 is normalised position 3 and 1)
-    t = batch.codes.size
-    weights[t + batch.starts[0] + 3, 0] = 2.0
-    weights[t + batch.starts[1] + 1, 0] = 2.0
-    norms = np.ones(2)
-    plain = extract_evidence(batch, texts, weights, norms)
+    # one strong bigram, 展下, in each post (local normalised positions 3 and 1)
+    doc, start, end = np.array([0, 1]), np.array([3, 1]), np.array([5, 3])
+    weights = np.array([[2.0], [2.0]])
+    plain = extract_evidence(batch, texts, doc, start, end, weights)
     assert [e.text for e in plain[0][0]] == ["展下"] and [e.text for e in plain[1][0]] == ["展下"]
-    snapped = extract_evidence(batch, texts, weights, norms, lexicon=LEXICON)
+    snapped = extract_evidence(batch, texts, doc, start, end, weights, lexicon=LEXICON)
     assert [e.text for e in snapped[0][0]] == ["發.展下綫"]
     assert [e.text for e in snapped[1][0]] == ["发展下线"]
     for text, per_head in zip(texts, snapped):
@@ -109,10 +105,21 @@ def test_evidence_snaps_on_normalised_text_and_points_at_the_original(tables):
 def test_spans_do_not_start_or_end_on_punctuation(tables):
     texts = ["你还有200，团队做大"]
     batch = normalize_batch(texts, tables)
-    assert batch.text(0) == "你还有000 团队做大"  # the comma after a digit normalises to a space
-    t = batch.codes.size
-    weights = np.zeros((3 * t - 3, 1))
-    weights[t + 6, 0] = 2.0  # the bigram " 团"
-    weights[t + 7, 0] = 1.0  # "团队"
-    spans = extract_evidence(batch, texts, weights, np.ones(1))[0][0]
+    normalized = batch.text(0)
+    space = normalized.index(" ")  # the comma after a digit normalises to a space
+    doc = np.array([0, 0])
+    start, end = np.array([space, space + 1]), np.array([space + 2, space + 3])  # " 团" and "团队"
+    spans = extract_evidence(batch, texts, doc, start, end, np.array([[2.0], [1.0]]))[0][0]
     assert [e.text for e in spans] == ["团队"]
+
+
+@pytest.mark.parametrize("text,span,expected", [
+    ("直推奖100元", (2, 4), "奖100"),  # a span ending inside a number is widened to the whole number
+    ("奖励2000，见点奖", (2, 3), "2000"),
+    ("第3代", (0, 2), "第3"),
+])
+def test_evidence_never_cuts_a_number(text, span, expected):
+    from mlmrisk.classifier.evidence import whole_numbers
+
+    start, end = whole_numbers(text, *span)
+    assert expected in text[start:end] and not (end < len(text) and text[end - 1].isdigit() and text[end].isdigit())

@@ -1,47 +1,99 @@
-"""Hashed n-grams: checked against a plain-Python statement of the formula in classifier/features.py."""
+"""Hashed n-grams and passages: checked against a plain-Python statement of the formulas in classifier/features.py."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mlmrisk.classifier.features import HASH_A1, HASH_A2, HASH_SALTS, N_BUCKETS, hash_grams, smoothed_idf
+from mlmrisk.classifier.features import (HASH_A1, HASH_A2, SYLLABLE_BASE, FeatureSpec, _salt, hash_grams, passages,
+                                         smoothed_idf)
 from mlmrisk.classifier.normalize import normalize_batch
+from mlmrisk.classifier.pinyin import PinyinTables
 
 
-def reference_buckets(text: str) -> list[tuple[int, int, int]]:
-    """(start, length, bucket) of every n-gram, straight from the docstring's formula."""
-    out = []
+@pytest.fixture(scope="module")
+def pinyin():
+    readings = {ord(c): s for c, s in zip("发展下线微信薇威芯动态收益", ["fa", "zhan", "xia", "xian", "wei", "xin", "wei",
+                                                                "wei", "xin", "dong", "tai", "shou", "yi"])}
+    readings.update({ord("西"): "xi", ord("安"): "an"})
+    return PinyinTables.from_spec(PinyinTables.spec_from_readings(readings))
+
+
+@pytest.fixture(scope="module")
+def spec(pinyin):
+    return FeatureSpec(n_buckets=1_048_573, char_orders=(1, 2, 3, 4), pinyin_orders=(1, 2, 3), window=8,
+                       min_norm=3.0, pinyin=pinyin)
+
+
+def reference_hash(symbols: list[int], channel: int, p: int) -> int:
+    r = (symbols[0] * HASH_A1) % p
+    for x in symbols[1:]:
+        r = (r * HASH_A2 + x) % p
+    return (r + _salt(channel, len(symbols), p)) % p
+
+
+def reference_grams(text: str, syllables: list[tuple[int, int, int]], spec: FeatureSpec) -> set:
+    """(channel, start, end, bucket) of every gram of one normalised post, straight from the docstring."""
+    out = set()
     codes = [ord(c) for c in text]
-    for n in (1, 2, 3):
+    for n in spec.char_orders:
         for i in range(len(codes) - n + 1):
-            r = (codes[i] * HASH_A1) % N_BUCKETS
-            for j in range(1, n):
-                r = (r * HASH_A2 + codes[i + j]) % N_BUCKETS
-            out.append((i, n, (r + HASH_SALTS[n]) % N_BUCKETS))
+            out.add((i, i + n, reference_hash(codes[i : i + n], 0, spec.n_buckets)))
+    content = [c not in " \n" for c in text]
+    for n in spec.pinyin_orders:
+        for i in range(len(syllables) - n + 1):
+            run = syllables[i : i + n]
+            if all(not any(content[run[k][2] : run[k + 1][1]]) for k in range(n - 1)):
+                out.add((run[0][1], run[-1][2], reference_hash([SYLLABLE_BASE + s for s, _, _ in run], 1,
+                                                                spec.n_buckets)))
     return out
 
 
-def test_hash_matches_formula_and_never_crosses_posts(tables):
-    texts = ["发展下线", "ab", "", "团队奖金"]
+def test_hash_matches_formula_and_never_crosses_posts(tables, spec, pinyin):
+    texts = ["发展下线", "ab", "", "薇信 动态收益", "fa zhan xia xian", "xian"]
     batch = normalize_batch(texts, tables)
-    grams = hash_grams(batch.codes)
-    found = set()
-    for bucket, position, length, valid in zip(grams.bucket, grams.position, grams.length, grams.valid):
-        if not valid:
-            assert bucket == N_BUCKETS
-            continue
-        doc = batch.doc[position]
-        assert batch.doc[position + length - 1] == doc, "an n-gram crossed a post end"
-        found.add((int(doc), int(position - batch.starts[doc]), int(length), int(bucket)))
-    expected = {(d, s, n, b) for d, t in enumerate(texts) for s, n, b in reference_buckets(batch.text(d))}
-    assert found == expected
+    grams = hash_grams(batch, spec)
+    found: dict[int, set] = {d: set() for d in range(len(texts))}
+    for bucket, doc, start, end in zip(grams.bucket, grams.doc, grams.start, grams.end):
+        assert batch.doc[end - 1] == doc, "an n-gram crossed a post end"
+        base = batch.starts[doc]
+        found[int(doc)].add((int(start - base), int(end - base), int(bucket)))
+    for d in range(len(texts)):
+        text = batch.text(d)
+        syllables = []
+        i = 0
+        while i < len(text):
+            if text[i].isascii() and text[i].isalpha():
+                j = i
+                while j < len(text) and text[j].isascii() and text[j].isalpha():
+                    j += 1
+                syllables += [(s, i + a, i + b) for s, a, b in pinyin.split_latin(text[i:j])]
+                i = j
+                continue
+            syllable = int(pinyin.char_syllable[ord(text[i])])
+            if syllable >= 0:
+                syllables.append((syllable, i, i + 1))
+            i += 1
+        assert found[d] == reference_grams(text, syllables, spec), text
 
 
-def test_buckets_in_range_for_any_code_point():
-    codes = np.array([1, 0x10FFFF, 0x4E00, 0, 0x10FFFF, 0x10FFFF, 0x10FFFF, 0], dtype=np.int64)
-    grams = hash_grams(codes)
-    assert grams.bucket.min() >= 0 and grams.bucket.max() <= N_BUCKETS
+def test_pinyin_spellings_meet_the_characters(tables, spec):
+    """fa zhan xia xian, 发zhan下xian and 发展下线 share every syllable n-gram; xian is 线, not 西安."""
+    batch = normalize_batch(["发展下线", "fa zhan xia xian", "发zhan下xian", "xian", "西安"], tables)
+    grams = hash_grams(batch, spec)
+    char_buckets = set(hash_grams(normalize_batch(["发展下线"], tables),
+                                  FeatureSpec(spec.n_buckets, spec.char_orders, (), spec.window, 1.0, None)).bucket)
+    per_doc = [set(grams.bucket[grams.doc == d]) - char_buckets for d in range(5)]
+    assert per_doc[0] <= per_doc[1] and per_doc[0] <= per_doc[2] and len(per_doc[0]) == 4 + 3 + 2
+    assert per_doc[3] != per_doc[4], "xian splits as one syllable"
+
+
+def test_buckets_in_range_for_any_code_point(tables, spec):
+    batch = normalize_batch(["\U0010ffff" * 5, "\x01", "发" * 3], tables)
+    grams = hash_grams(batch, spec)
+    assert grams.bucket.min() >= 0 and grams.bucket.max() < spec.n_buckets
 
 
 def test_idf_matches_scikit_learn_formula():
@@ -49,17 +101,26 @@ def test_idf_matches_scikit_learn_formula():
     assert np.allclose(smoothed_idf(df, 10), np.log(11 / (1 + df)) + 1)
 
 
-@pytest.mark.parametrize("rows", [[0], [3], [5], [0, 3, 5], [1, 2], [2], [5, 0], [0, 1, 2, 3, 4, 5]])
-def test_gram_rows_of_a_sub_batch_index_the_batch_layout(tables, rows):
-    """Evidence reuses the batch's per-n-gram rows for its flagged posts: the index must hit the same n-grams."""
-    from mlmrisk.classifier.features import gram_rows_of, hash_grams
-    from mlmrisk.classifier.normalize import normalize_batch
-
-    batch = normalize_batch(["发展下线", "a", "", "静态收益加动态收益", "你好吗", "x"], tables)
-    whole = hash_grams(batch.codes)
-    sub = hash_grams(batch.select(rows).codes)
-    index = gram_rows_of(batch.positions(rows), batch.codes.size)
-    present = index >= 0
-    assert not sub.valid[~present].any()
-    assert np.array_equal(whole.valid[index[present]], sub.valid[present])
-    assert np.array_equal(whole.bucket[index[present]], sub.bucket[present])
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="发展下线ab 。x", max_size=40), min_size=1, max_size=6))
+def test_passages_contain_their_grams_and_cover_every_post(tables, spec, texts):
+    batch = normalize_batch(texts, tables)
+    grams = hash_grams(batch, spec)
+    membership = passages(grams, batch, spec.window)
+    lengths = np.diff(batch.starts) - 1
+    assert set(membership.passage_doc.tolist()) == set(range(len(texts))), "every post has a passage"
+    for g, q in zip(membership.gram, membership.passage):
+        d = grams.doc[g]
+        assert membership.passage_doc[q] == d
+        local_start, local_end = grams.start[g] - batch.starts[d], grams.end[g] - batch.starts[d]
+        assert membership.passage_start[q] <= local_start and local_end <= membership.passage_end[q]
+        assert membership.passage_end[q] - membership.passage_start[q] <= spec.window
+    for d in range(len(texts)):
+        inside = np.flatnonzero(grams.doc == d)
+        covered = set(membership.gram[np.isin(membership.passage, np.flatnonzero(membership.passage_doc == d))].tolist())
+        if lengths[d] <= spec.window:
+            assert covered == set(inside.tolist()), "a short post is one passage holding every gram"
+        else:
+            # every gram no longer than half a window lies wholly inside one of the two tilings
+            short = [g for g in inside if grams.end[g] - grams.start[g] <= spec.window // 2]
+            assert set(short) <= covered

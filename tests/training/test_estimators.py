@@ -9,14 +9,14 @@ from sklearn.exceptions import NotFittedError
 
 from mlmrisk.training.fit import TrainConfig, choose_threshold
 from mlmrisk.training.heads import LinearHeads
-from mlmrisk.training.vectorizer import HashedCharNgramVectorizer
+from mlmrisk.training.vectorizer import HashedNgramVectorizer
 
 TEXTS = ["发展下线拿提成", "今天天气很好", "交会费入会", "招商银行提醒您", "直推奖见点奖", "这家店不错"]
 Y = np.array([1, 0, 1, 0, 1, 0])
 
 
 def test_vectorizer_conventions(normalizer_spec):
-    vectorizer = HashedCharNgramVectorizer(normalizer_spec=normalizer_spec)
+    vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec)
     with pytest.raises(NotFittedError):
         vectorizer.transform(TEXTS)
     assert vectorizer.fit(TEXTS) is vectorizer
@@ -27,7 +27,7 @@ def test_vectorizer_conventions(normalizer_spec):
 
 
 def test_heads_conventions(normalizer_spec):
-    vectorizer = HashedCharNgramVectorizer(normalizer_spec=normalizer_spec).fit(TEXTS)
+    vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec).fit(TEXTS)
     X = vectorizer.transform(TEXTS)
     heads = LinearHeads(C=10.0, min_df=1)
     with pytest.raises(NotFittedError):

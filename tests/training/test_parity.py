@@ -16,12 +16,20 @@ EDGE_CASES = ["", " ", "\u200b", "a", "传", "发\u200b展\x00下线", "🔥" * 
 
 
 def _max_delta(tiny_model, texts):
+    """Largest |Δp| between training and serving: MLM for every post (hot path), every head on the full path."""
+    from mlmrisk.training.fit import predict_texts
+
     directory, vectorizer, heads = tiny_model
-    expected = heads.predict_proba(vectorizer.transform(texts))
+    expected = predict_texts(heads, vectorizer, texts)
     scorer = Scorer.load(directory)
-    batch = scorer.score_batch(texts)
-    actual = np.column_stack([batch.probability, batch.element_probability])
-    return float(np.abs(actual - expected).max())
+    fast = scorer.score_batch(texts)
+    full = scorer.score_batch(texts, full=True)
+    # the full path computes elements for every post; the record shows them for flagged posts only
+    sub = full.element_probability
+    shown = ~np.isnan(sub[:, 0])
+    element_delta = float(np.abs(sub[shown] - expected[shown, 1:]).max()) if shown.any() else 0.0
+    return max(float(np.abs(fast.probability - expected[:, 0]).max()),
+               float(np.abs(full.probability - expected[:, 0]).max()), element_delta)
 
 
 def test_parity_on_synthetic_evasive_and_edge_cases(tiny_model):
@@ -40,6 +48,24 @@ def test_parity_on_thousands_of_real_texts(tiny_model, shared_data):
             texts += [json.loads(line)["text"] for _, line in zip(range(1500), handle)]
     assert len(texts) >= 4000
     assert _max_delta(tiny_model, texts) < TOLERANCE
+
+
+def test_hot_path_equals_full_path_above_watch(tiny_model):
+    """Posts at or above the watch threshold: identical probability, level, elements and evidence either way."""
+    from mlmrisk.training.synthetic import generate
+
+    directory, _, _ = tiny_model
+    scorer = Scorer.load(directory)
+    texts = [p.text for p in generate(400, seed=5)]
+    texts += [perturb(t, kind, i) for i, t in enumerate(texts[:100]) for kind in PERTURBATIONS]
+    texts += ["今天天气不错。" * 40 + t + "我们去公园玩。" * 40 for t in texts[:50]]
+    fast = scorer.score_batch(texts)
+    full = scorer.score_batch(texts, full=True)
+    above = full.probability >= scorer.thresholds.watch
+    assert above.sum() > 50
+    assert np.abs(fast.probability - full.probability).max() < 1e-9
+    assert (fast.level == full.level).all() and (fast.flagged == full.flagged).all()
+    assert fast.records(rows=np.flatnonzero(above).tolist()) == full.records(rows=np.flatnonzero(above).tolist())
 
 
 def test_batch_composition_does_not_change_scores(tiny_model):

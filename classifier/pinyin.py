@@ -1,0 +1,187 @@
+"""The phonetic channel: every normalised post as a sequence of toneless pinyin syllables.
+
+Why: evasive posts spell the same words with other characters of the same sound (薇信, 威芯) or in Latin pinyin
+(weixin, dongtaishouyi, fa zhan xia xian), and mixtures (发zhan下xian). Mapped to syllables, all of them meet the
+plain spelling: 微信 → wei xin. The model hashes syllable n-grams beside the character n-grams
+(``classifier.features``), so a pitch written in sound alone still carries weight.
+
+Syllable events of a flat normalised batch:
+- a Chinese character with a reading gives one event at its position (the commonest reading; heteronyms are
+  rare in the vocabulary that matters here);
+- a maximal run of Latin letters a–z gives one event per syllable when the WHOLE run splits into valid syllables
+  (fewest syllables first, so ``xian`` is 线 not 西安); runs that do not split (``app``, ``vx``) give none.
+
+Two events are adjacent when nothing but separators (spaces, punctuation) lies between them inside one post, so
+``fa zhan`` and ``发展`` give the same bigram. The char→syllable table and the syllable list are data: training
+builds them with pypinyin and writes them into the model manifest; serving reads them from there.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlmrisk.classifier.normalize import N_CODEPOINTS, NormalizedBatch
+
+LATIN_A, LATIN_Z = ord("a"), ord("z")
+#: a Latin run longer than this is not pinyin (URLs, base64…); segmenting it would only cost time.
+MAX_LATIN_RUN = 40
+NO_SYLLABLE = -1
+
+
+@dataclass(frozen=True)
+class Syllables:
+    """Event arrays of a batch, sorted by position: syllable id, flat start, flat end (exclusive), post."""
+
+    syllable: np.ndarray  # int64[E]
+    start: np.ndarray  # int64[E]
+    end: np.ndarray  # int64[E]
+    doc: np.ndarray  # int64[E]
+
+
+@dataclass(frozen=True, eq=False)
+class PinyinTables:
+    """char → syllable id lookup and the syllable inventory (for splitting Latin runs)."""
+
+    char_syllable: np.ndarray  # int16[N_CODEPOINTS], NO_SYLLABLE where a character has no reading
+    syllables: tuple[str, ...]
+
+    @classmethod
+    def from_spec(cls, spec: Mapping) -> "PinyinTables":
+        """Build from the manifest's ``pinyin`` spec: ``syllables`` and ``ranges`` of [first code, base64 int16]."""
+        table = np.full(N_CODEPOINTS, NO_SYLLABLE, dtype=np.int16)
+        for first, packed in spec["ranges"]:
+            ids = np.frombuffer(base64.b64decode(packed), dtype="<i2")
+            table[int(first) : int(first) + ids.size] = ids
+        return cls(table, tuple(spec["syllables"]))
+
+    @staticmethod
+    def spec_from_readings(readings: Mapping[int, str]) -> dict:
+        """The manifest spec from {code point: toneless syllable} (training builds ``readings`` with pypinyin)."""
+        syllables = sorted(set(readings.values()))
+        index = {s: i for i, s in enumerate(syllables)}
+        codes = sorted(readings)
+        ranges = []
+        if codes:
+            # one packed range per stretch of code points with at most 256 unread ones in between
+            first = prev = codes[0]
+            block: dict[int, int] = {}
+            for code in codes:
+                if code - prev > 256:
+                    ranges.append(_pack(first, prev, block))
+                    first, block = code, {}
+                block[code] = index[readings[code]]
+                prev = code
+            ranges.append(_pack(first, prev, block))
+        return {"syllables": syllables, "ranges": ranges}
+
+    @functools.cached_property
+    def _inventory(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.syllables)}
+
+    @functools.cached_property
+    def _max_syllable(self) -> int:
+        return max((len(s) for s in self.syllables), default=0)
+
+    def split_latin(self, run: str) -> tuple[tuple[int, int, int], ...]:
+        """(syllable id, start, end) of a Latin run that splits wholly into syllables, else ()."""
+        return _split_cached(self, run)
+
+
+def _pack(first: int, last: int, block: Mapping[int, int]) -> list:
+    ids = np.full(last - first + 1, NO_SYLLABLE, dtype="<i2")
+    for code, syllable in block.items():
+        ids[code - first] = syllable
+    return [first, base64.b64encode(ids.tobytes()).decode("ascii")]
+
+
+@functools.lru_cache(maxsize=65536)
+def _split_cached(tables: PinyinTables, run: str) -> tuple[tuple[int, int, int], ...]:
+    inventory, longest = tables._inventory, tables._max_syllable
+    n = len(run)
+    if n < 2 or n > MAX_LATIN_RUN:
+        return ()
+    # best[i]: fewest syllables covering run[:i]; ties prefer the longer last syllable (xian, not xi an)
+    best: list[tuple[int, int] | None] = [None] * (n + 1)
+    best[0] = (0, 0)
+    for i in range(1, n + 1):
+        for j in range(max(0, i - longest), i):
+            if best[j] is not None and run[j:i] in inventory:
+                candidate = (best[j][0] + 1, j)
+                if best[i] is None or candidate[0] < best[i][0]:
+                    best[i] = candidate
+    if best[n] is None:
+        return ()
+    events = []
+    i = n
+    while i > 0:
+        j = best[i][1]
+        events.append((inventory[run[j:i]], j, i))
+        i = j
+    return tuple(reversed(events))
+
+
+def syllable_events(batch: NormalizedBatch, tables: PinyinTables) -> Syllables:
+    """Syllable events of every post of a batch (see the module docstring)."""
+    codes = batch.codes
+    char_syllable = tables.char_syllable[codes]
+    cjk = np.flatnonzero(char_syllable != NO_SYLLABLE)
+    syllable = [char_syllable[cjk].astype(np.int64)]
+    start = [cjk]
+    latin = (codes >= LATIN_A) & (codes <= LATIN_Z)
+    if latin.any():
+        edges = np.diff(np.concatenate(([0], latin.view(np.int8), [0])))
+        run_starts = np.flatnonzero(edges == 1)
+        run_ends = np.flatnonzero(edges == -1)
+        long_enough = run_ends - run_starts >= 2
+        extra_syllables, extra_starts, extra_ends = [], [], []
+        for a, b in zip(run_starts[long_enough].tolist(), run_ends[long_enough].tolist()):
+            run = codes[a:b].astype(np.uint32).tobytes().decode("utf-32-le")
+            for syl, s, e in tables.split_latin(run):
+                extra_syllables.append(syl)
+                extra_starts.append(a + s)
+                extra_ends.append(a + e)
+        if extra_syllables:
+            syllable.append(np.asarray(extra_syllables, dtype=np.int64))
+            start.append(np.asarray(extra_starts, dtype=np.int64))
+            end_latin = np.asarray(extra_ends, dtype=np.int64)
+        else:
+            end_latin = np.zeros(0, dtype=np.int64)
+    else:
+        end_latin = np.zeros(0, dtype=np.int64)
+    syllable_all = np.concatenate(syllable)
+    start_all = np.concatenate(start)
+    end_all = np.concatenate([cjk + 1, end_latin])
+    if len(start) > 1:
+        order = np.argsort(start_all, kind="stable")
+        syllable_all, start_all, end_all = syllable_all[order], start_all[order], end_all[order]
+    return Syllables(syllable_all, start_all, end_all, batch.doc[start_all] if start_all.size else start_all)
+
+
+def adjacent_pairs(events: Syllables, content_before: np.ndarray) -> np.ndarray:
+    """bool[E-1]: event k and k+1 are adjacent (same post, only separators between them).
+
+    ``content_before[i]`` counts content characters (not separators) in ``codes[:i]``.
+    """
+    if events.start.size < 2:
+        return np.zeros(0, dtype=bool)
+    same_doc = events.doc[1:] == events.doc[:-1]
+    between = content_before[events.start[1:]] - content_before[events.end[:-1]]
+    return same_doc & (between == 0)
+
+
+def readings_from_pypinyin(code_points: Sequence[int]) -> dict[int, str]:
+    """Toneless commonest reading of each code point (training only: needs pypinyin)."""
+    from pypinyin import Style, lazy_pinyin
+
+    readings = {}
+    for code in code_points:
+        char = chr(code)
+        syllable = lazy_pinyin(char, style=Style.NORMAL, errors="ignore", v_to_u=False)
+        if syllable and syllable[0].isascii() and syllable[0].isalpha():
+            readings[code] = syllable[0].lower()
+    return readings
