@@ -1,17 +1,22 @@
 """Hashed n-grams, passages and TF-IDF: the one home of the feature math, shared by training and serving.
 
 **Grams.** For a normalised post with code points c_0 … c_{L-1}, two channels of n-grams are hashed into one
-space of ``n_buckets`` buckets (a prime, so the linear hash mixes well):
+space of ``n_buckets`` = 2^``bucket_bits`` buckets:
 
 - characters: every n-gram of order n ∈ ``char_orders`` (1–4) that does not cross a post end;
 - syllables (``classifier.pinyin``): every run of n ∈ ``pinyin_orders`` adjacent syllable events; a syllable id
   s is hashed as the symbol ``SYLLABLE_BASE + s``, above every Unicode code point, so the channels never share a
   symbol.
 
-    r_1 = (x_0 · A1) mod P,   r_n = (r_{n-1} · A2 + x_{n-1}) mod P,   bucket = (r_n + salt[channel, n]) mod P
+With all arithmetic on unsigned 64-bit integers, wrapping (multiplicative hashing, no division anywhere: a
+modulo per n-gram cost more than the rest of the hashing):
 
-All intermediate values stay below 2^43, so int64 arithmetic is exact. A gram occupies the character positions
-[start, end) of the flat batch (a syllable gram: from its first event's start to its last event's end).
+    h_1 = x_0 · K1,   h_n = (h_{n-1} · K2) XOR (x_{n-1} · K1)
+    bucket = (((h_n XOR (h_n >> 31)) · K3 + salt[channel, n]) >> (64 − bucket_bits)
+
+The top bits of a multiplicative hash are its best mixed bits, so the bucket is taken from them. A gram occupies
+the character positions [start, end) of the flat batch (a syllable gram: from its first event's start to its
+last event's end).
 
 **Passages.** A post of at most ``window`` characters is one passage. A longer post is cut into passages of
 ``window`` characters at offsets 0, w, 2w, … and again at w/2, 3w/2, … (two overlapping tilings), and each gram
@@ -42,22 +47,24 @@ import numpy as np
 from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE, NormalizedBatch
 from mlmrisk.classifier.pinyin import PinyinTables, adjacent_pairs, syllable_events
 
-HASH_A1 = 1_000_003
-HASH_A2 = 999_983
+K1 = np.uint64(0x9E3779B97F4A7C15)
+K2 = np.uint64(0xC2B2AE3D27D4EB4F)
+K3 = np.uint64(0x165667B19E3779F9)
 SYLLABLE_BASE = 0x110000
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
+_SHIFT31 = np.uint64(31)
 
 
-def _salt(channel: int, order: int, n_buckets: int) -> int:
+def _salt(channel: int, order: int) -> np.uint64:
     """A fixed, well-spread salt per (channel, order): channel 0 = characters, 1 = syllables."""
-    return (374_761 * (order - 1) + 668_265 * channel * 7 + 104_729 * channel) % n_buckets
+    return np.uint64((0x27D4EB2F165667C5 * (1 + order + 8 * channel)) & 0xFFFFFFFFFFFFFFFF)
 
 
 @dataclass(frozen=True, eq=False)
 class FeatureSpec:
     """What a model's features are; stored in the manifest (``features``) so serving hashes as training did."""
 
-    n_buckets: int = 1_048_573  # prime just below 2^20
+    bucket_bits: int = 20
     char_orders: tuple[int, ...] = (1, 2, 3, 4)
     pinyin_orders: tuple[int, ...] = (1, 2, 3)
     window: int = 64
@@ -69,24 +76,29 @@ class FeatureSpec:
             raise ValueError(f"window must be an even number ≥ 2, got {self.window}")
         if self.min_norm <= 0:
             raise ValueError(f"min_norm must be > 0, got {self.min_norm}")
+        if not 8 <= self.bucket_bits <= 26:
+            raise ValueError(f"bucket_bits must lie in [8, 26], got {self.bucket_bits}")
         if any(n < 1 for n in (*self.char_orders, *self.pinyin_orders)):
             raise ValueError("n-gram orders must be ≥ 1")
         if self.pinyin_orders and self.pinyin is None:
             raise ValueError("pinyin_orders need pinyin tables")
 
+    @property
+    def n_buckets(self) -> int:
+        return 1 << self.bucket_bits
+
     def to_dict(self, pinyin_spec: Mapping | None) -> dict:
-        return {"version": FEATURE_VERSION, "n_buckets": self.n_buckets, "char_orders": list(self.char_orders),
+        return {"version": FEATURE_VERSION, "bucket_bits": self.bucket_bits, "char_orders": list(self.char_orders),
                 "pinyin_orders": list(self.pinyin_orders), "window": self.window, "min_norm": self.min_norm,
-                "hash_a1": HASH_A1, "hash_a2": HASH_A2, "syllable_base": SYLLABLE_BASE,
-                "pinyin": dict(pinyin_spec) if pinyin_spec is not None else None}
+                "syllable_base": SYLLABLE_BASE, "pinyin": dict(pinyin_spec) if pinyin_spec is not None else None}
 
     @classmethod
     def from_dict(cls, spec: Mapping) -> "FeatureSpec":
-        if spec.get("version") != FEATURE_VERSION or spec.get("hash_a1") != HASH_A1 or spec.get("hash_a2") != HASH_A2:
+        if spec.get("version") != FEATURE_VERSION:
             raise ValueError(f"feature spec version {spec.get('version')!r} is not supported (expected "
                              f"{FEATURE_VERSION}); rebuild the model with this version of mlmrisk")
         pinyin = PinyinTables.from_spec(spec["pinyin"]) if spec.get("pinyin") else None
-        return cls(int(spec["n_buckets"]), tuple(spec["char_orders"]), tuple(spec["pinyin_orders"]),
+        return cls(int(spec["bucket_bits"]), tuple(spec["char_orders"]), tuple(spec["pinyin_orders"]),
                    int(spec["window"]), float(spec["min_norm"]), pinyin)
 
 
@@ -119,31 +131,33 @@ class Passages:
     passage_end: np.ndarray  # int64[Q]
 
 
-def _roll(symbols: np.ndarray, order: int, valid: np.ndarray, channel: int, n_buckets: int
+def _roll(symbols: np.ndarray, order: int, valid: np.ndarray, channel: int, bits: int
           ) -> tuple[np.ndarray, np.ndarray]:
     """(bucket, first index) of every valid ``order``-gram of a symbol sequence; ``valid[i]``: symbols i..i+order-1
-    may form a gram."""
+    may form a gram. ``symbols`` are already multiplied by K1 (uint64)."""
     count = symbols.size - order + 1
     if count <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rolling = (symbols[:count] * HASH_A1) % n_buckets
-    for k in range(1, order):
-        rolling = (rolling * HASH_A2 + symbols[k : k + count]) % n_buckets
     first = np.flatnonzero(valid[:count])
-    return (rolling[first] + _salt(channel, order, n_buckets)) % n_buckets, first
+    h = symbols[first]
+    for k in range(1, order):
+        h = (h * K2) ^ symbols[first + k]
+    h = ((h ^ (h >> _SHIFT31)) * K3 + _salt(channel, order)) >> np.uint64(64 - bits)
+    return h.astype(np.int64), first
 
 
 def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
     """All n-gram occurrences of a normalised batch (see the module docstring for the formula)."""
     codes = batch.codes
-    buckets, docs, starts, ends = [], [], [], []
+    buckets, starts, ends = [], [], []
     is_char = codes != SEPARATOR
-    ok = is_char.copy()
+    symbols = codes.astype(np.uint64) * K1
+    ok = is_char
     for order in range(1, max(spec.char_orders, default=0) + 1):
         if order > 1:
             ok = ok[:-1] & is_char[order - 1 :] if ok.size else ok
         if order in spec.char_orders:
-            bucket, first = _roll(codes, order, ok, 0, spec.n_buckets)
+            bucket, first = _roll(symbols, order, ok, 0, spec.bucket_bits)
             buckets.append(bucket)
             starts.append(first)
             ends.append(first + order)
@@ -153,13 +167,13 @@ def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
             content = (codes != SEPARATOR) & (codes != SPACE) & (codes != NEWLINE)
             content_before = np.concatenate(([0], np.cumsum(content)))
             adjacent = adjacent_pairs(events, content_before)
-            symbols = events.syllable + SYLLABLE_BASE
+            symbols = (events.syllable + SYLLABLE_BASE).astype(np.uint64) * K1
             ok = np.ones(symbols.size, dtype=bool)
             for order in range(1, max(spec.pinyin_orders) + 1):
                 if order > 1:
                     ok = ok[:-1] & adjacent[order - 2 :] if ok.size > 1 else np.zeros(0, dtype=bool)
                 if order in spec.pinyin_orders and ok.size:
-                    bucket, first = _roll(symbols, order, ok, 1, spec.n_buckets)
+                    bucket, first = _roll(symbols, order, ok, 1, spec.bucket_bits)
                     buckets.append(bucket)
                     starts.append(events.start[first])
                     ends.append(events.end[first + order - 1])
@@ -172,11 +186,18 @@ def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
 
 def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
     """Passage membership of every gram (see the module docstring): one passage per short post, two overlapping
-    tilings of ``window`` characters for longer ones."""
+    tilings of ``window`` characters for longer ones.
+
+    Most posts are short, so the per-gram arithmetic runs on the grams of long posts only.
+    """
     n = batch.n_docs
     length = np.diff(batch.starts) - 1  # characters per post
-    half = window // 2
     long = length > window
+    if not long.any():
+        # one passage per post, numbered like the posts: every gram is in its post's passage
+        return Passages(np.arange(len(grams), dtype=np.int64), grams.doc, np.arange(n, dtype=np.int64),
+                        np.zeros(n, dtype=np.int64), length)
+    half = window // 2
     n_a = np.maximum(1, -(-length // window))  # ceil; an empty post still has one passage
     n_b = np.where(long, (length + half + window - 1) // window, 0)
     per_doc = n_a + n_b
@@ -186,28 +207,26 @@ def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
     local = np.arange(int(first[-1]), dtype=np.int64) - first[passage_doc]
     in_b = local >= n_a[passage_doc]
     k = np.where(in_b, local - n_a[passage_doc], local)
-    p_start = np.where(in_b, k * window - half, k * window)
-    p_start = np.maximum(p_start, 0)
+    p_start = np.maximum(np.where(in_b, k * window - half, k * window), 0)
     p_end = np.minimum(np.where(in_b, (k + 1) * window - half, (k + 1) * window), length[passage_doc])
     p_end = np.where(long[passage_doc], p_end, length[passage_doc])
     if len(grams) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Passages(empty, empty, passage_doc, p_start, p_end)
-    doc = grams.doc
+    in_long = long[grams.doc]
+    short_rows = np.flatnonzero(~in_long)
+    long_rows = np.flatnonzero(in_long)
+    doc = grams.doc[long_rows]
     base = batch.starts[doc]
-    s = grams.start - base
-    e = grams.end - base - 1  # last character of the gram
+    s = grams.start[long_rows] - base
+    e = grams.end[long_rows] - base - 1  # last character of the gram
     a_index = s // window
-    in_a = (e // window == a_index) | ~long[doc]
-    a_index = np.where(long[doc], a_index, 0)
+    in_a = e // window == a_index
     b_index = (s + half) // window
-    in_b_tiling = long[doc] & ((e + half) // window == b_index)
-    gram_index = np.arange(len(grams), dtype=np.int64)
-    rows_a = np.flatnonzero(in_a)
-    rows_b = np.flatnonzero(in_b_tiling)
-    gram = np.concatenate([gram_index[rows_a], gram_index[rows_b]])
-    passage = np.concatenate([first[doc[rows_a]] + a_index[rows_a],
-                              first[doc[rows_b]] + n_a[doc[rows_b]] + b_index[rows_b]])
+    in_b_tiling = (e + half) // window == b_index
+    gram = np.concatenate([short_rows, long_rows[in_a], long_rows[in_b_tiling]])
+    passage = np.concatenate([first[grams.doc[short_rows]], first[doc[in_a]] + a_index[in_a],
+                              first[doc[in_b_tiling]] + n_a[doc[in_b_tiling]] + b_index[in_b_tiling]])
     return Passages(gram, passage, passage_doc, p_start, p_end)
 
 

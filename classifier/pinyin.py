@@ -139,9 +139,11 @@ def syllable_events(batch: NormalizedBatch, tables: PinyinTables) -> Syllables:
         run_ends = np.flatnonzero(edges == -1)
         long_enough = run_ends - run_starts >= 2
         extra_syllables, extra_starts, extra_ends = [], [], []
-        for a, b in zip(run_starts[long_enough].tolist(), run_ends[long_enough].tolist()):
-            run = codes[a:b].astype(np.uint32).tobytes().decode("utf-32-le")
-            for syl, s, e in tables.split_latin(run):
+        starts_, ends_ = run_starts[long_enough].tolist(), run_ends[long_enough].tolist()
+        # one decode for the batch; runs are slices of it (a decode per run cost more than splitting them)
+        flat = codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass") if starts_ else ""
+        for a, b in zip(starts_, ends_):
+            for syl, s, e in tables.split_latin(flat[a:b]):
                 extra_syllables.append(syl)
                 extra_starts.append(a + s)
                 extra_ends.append(a + e)

@@ -231,7 +231,10 @@ def render_model_card(manifest: dict, report: dict) -> str:
         "is a reason to look, not a finding of law: a single post rarely proves the ≥30 participants / ≥3 levels "
         "of 刑法 224-1. Not for automated sanctions without review.", "",
         "## Model",
-        f"Hashed character 1–3-grams ({manifest['features']['n_buckets']} buckets), TF-IDF with an occurrence norm, "
+        f"Hashed character n-grams {manifest['features']['char_orders']} and pinyin-syllable n-grams "
+        f"{manifest['features']['pinyin_orders']} (2^{manifest['features']['bucket_bits']} buckets), TF-IDF with an "
+        f"occurrence norm and a length prior (min_norm {manifest['features']['min_norm']}), scored per passage of "
+        f"{manifest['features']['window']} characters (best passage), "
         f"five L2 logistic-regression heads (MLM + {', '.join(ELEMENTS)}), sigmoid-calibrated on out-of-fold scores. "
         f"Hyper-parameters: `{json.dumps(manifest.get('hyperparameters'), ensure_ascii=False)}`. "
         f"Thresholds: `{json.dumps(manifest.get('thresholds'))}`. ONNX SHA-256 `{manifest['onnx']['sha256']}`.", "",

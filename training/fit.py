@@ -66,7 +66,7 @@ class TrainConfig:
     max_chars: int = DEFAULT_MAX_CHARS
     char_orders: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
     pinyin_orders: list[int] = field(default_factory=lambda: [1, 2, 3])
-    n_buckets: int = 1_048_573
+    bucket_bits: int = 20
     window: int = 64
     min_norm: float = 20.0
     negative_passages: bool = True
@@ -251,7 +251,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     Y = np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64)
     weights = np.where(role == "labelled", config.labelled_weight, np.where(role == "written", config.written_weight, 1.0))
 
-    vectorizer = HashedNgramVectorizer(normalizer_spec=spec, n_buckets=config.n_buckets,
+    vectorizer = HashedNgramVectorizer(normalizer_spec=spec, bucket_bits=config.bucket_bits,
                                        char_orders=tuple(config.char_orders),
                                        pinyin_orders=tuple(config.pinyin_orders), window=config.window,
                                        min_norm=config.min_norm).prepare()

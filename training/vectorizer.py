@@ -87,19 +87,19 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
     pinyin_spec : dict or None
         The syllable tables (``classifier.pinyin.PinyinTables.spec_from_readings``); None builds them with
         pypinyin when ``pinyin_orders`` is not empty.
-    n_buckets, char_orders, pinyin_orders, window, min_norm
+    bucket_bits, char_orders, pinyin_orders, window, min_norm
         The ``classifier.features.FeatureSpec`` (see that module for what each means).
     batch_size : int
         Posts normalised per batch; only affects speed.
     """
 
     def __init__(self, normalizer_spec: Mapping | None = None, pinyin_spec: Mapping | None = None,
-                 n_buckets: int = 1_048_573, char_orders: tuple[int, ...] = (1, 2, 3, 4),
+                 bucket_bits: int = 20, char_orders: tuple[int, ...] = (1, 2, 3, 4),
                  pinyin_orders: tuple[int, ...] = (1, 2, 3), window: int = 64, min_norm: float = 1.0,
                  batch_size: int = 4096):
         self.normalizer_spec = normalizer_spec
         self.pinyin_spec = pinyin_spec
-        self.n_buckets = n_buckets
+        self.bucket_bits = bucket_bits
         self.char_orders = char_orders
         self.pinyin_orders = pinyin_orders
         self.window = window
@@ -121,7 +121,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
             pinyin = PinyinTables.from_spec(self.pinyin_spec_)
         else:
             self.pinyin_spec_, pinyin = None, None
-        self.spec_ = FeatureSpec(self.n_buckets, tuple(self.char_orders), tuple(self.pinyin_orders), self.window,
+        self.spec_ = FeatureSpec(self.bucket_bits, tuple(self.char_orders), tuple(self.pinyin_orders), self.window,
                                  float(self.min_norm), pinyin)
         return self
 

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlmrisk.classifier.features import (HASH_A1, HASH_A2, SYLLABLE_BASE, FeatureSpec, _salt, hash_grams, passages,
-                                         smoothed_idf)
+from mlmrisk.classifier.features import K1, K2, K3, SYLLABLE_BASE, FeatureSpec, _salt, hash_grams, passages, smoothed_idf
 from mlmrisk.classifier.normalize import normalize_batch
 from mlmrisk.classifier.pinyin import PinyinTables
 
@@ -23,15 +22,21 @@ def pinyin():
 
 @pytest.fixture(scope="module")
 def spec(pinyin):
-    return FeatureSpec(n_buckets=1_048_573, char_orders=(1, 2, 3, 4), pinyin_orders=(1, 2, 3), window=8,
+    return FeatureSpec(bucket_bits=20, char_orders=(1, 2, 3, 4), pinyin_orders=(1, 2, 3), window=8,
                        min_norm=3.0, pinyin=pinyin)
 
 
-def reference_hash(symbols: list[int], channel: int, p: int) -> int:
-    r = (symbols[0] * HASH_A1) % p
+MASK = (1 << 64) - 1
+
+
+def reference_hash(symbols: list[int], channel: int, bits: int) -> int:
+    """The docstring's formula in plain Python integers (wrapping made explicit with a 64-bit mask)."""
+    k1, k2, k3 = int(K1), int(K2), int(K3)
+    h = symbols[0] * k1 & MASK
     for x in symbols[1:]:
-        r = (r * HASH_A2 + x) % p
-    return (r + _salt(channel, len(symbols), p)) % p
+        h = ((h * k2) & MASK) ^ (x * k1 & MASK)
+    h = ((((h ^ (h >> 31)) * k3) & MASK) + int(_salt(channel, len(symbols)))) & MASK
+    return h >> (64 - bits)
 
 
 def reference_grams(text: str, syllables: list[tuple[int, int, int]], spec: FeatureSpec) -> set:
@@ -40,14 +45,14 @@ def reference_grams(text: str, syllables: list[tuple[int, int, int]], spec: Feat
     codes = [ord(c) for c in text]
     for n in spec.char_orders:
         for i in range(len(codes) - n + 1):
-            out.add((i, i + n, reference_hash(codes[i : i + n], 0, spec.n_buckets)))
+            out.add((i, i + n, reference_hash(codes[i : i + n], 0, spec.bucket_bits)))
     content = [c not in " \n" for c in text]
     for n in spec.pinyin_orders:
         for i in range(len(syllables) - n + 1):
             run = syllables[i : i + n]
             if all(not any(content[run[k][2] : run[k + 1][1]]) for k in range(n - 1)):
                 out.add((run[0][1], run[-1][2], reference_hash([SYLLABLE_BASE + s for s, _, _ in run], 1,
-                                                                spec.n_buckets)))
+                                                                spec.bucket_bits)))
     return out
 
 
@@ -84,7 +89,7 @@ def test_pinyin_spellings_meet_the_characters(tables, spec):
     batch = normalize_batch(["发展下线", "fa zhan xia xian", "发zhan下xian", "xian", "西安"], tables)
     grams = hash_grams(batch, spec)
     char_buckets = set(hash_grams(normalize_batch(["发展下线"], tables),
-                                  FeatureSpec(spec.n_buckets, spec.char_orders, (), spec.window, 1.0, None)).bucket)
+                                  FeatureSpec(spec.bucket_bits, spec.char_orders, (), spec.window, 1.0, None)).bucket)
     per_doc = [set(grams.bucket[grams.doc == d]) - char_buckets for d in range(5)]
     assert per_doc[0] <= per_doc[1] and per_doc[0] <= per_doc[2] and len(per_doc[0]) == 4 + 3 + 2
     assert per_doc[3] != per_doc[4], "xian splits as one syllable"
