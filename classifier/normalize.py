@@ -21,6 +21,11 @@ Rules, in order (each is one bit in ``NormalizedBatch.rules``; see ``RULES``):
                    rule 4) are replaced by their canonical spelling. Every entry keeps its length. When a fold
                    happened, rule 6 runs once more (c.销 → c销 → 传销 leaves a joinable separator).
 
+Spec version 2 adds (bits appended to ``RULES``): ``numbers``/``numerals`` (number styles and Chinese numerals
+in a number context become ``0``, runs of ``0`` collapse), ``noise`` (the same letter/digit repeated between
+Chinese characters is dropped) and ``repeats`` (runs of one Chinese character collapse). Reported rules are set
+only when the change looks evasive; see docs/normalization_data.md §1b for the rules, their data and figures.
+
 Every kept character keeps the index of the original code point it came from (``NormalizedBatch.origin``), and
 no rule changes lengths other than by dropping characters, so an n-gram at normalised positions [i, i+n) maps to
 the original slice ``[origin[i], origin[i+n-1] + 1)`` — the evidence offsets a reviewer highlights.
