@@ -10,14 +10,43 @@ from hypothesis import strategies as st
 from mlmrisk.classifier.normalize import RULE_BITS, normalize_batch, normalize_text, rule_names
 
 CASES = [
-    # (text, normalised, rules that must fire, why)
+    # (text, normalised, REPORTED rules (exactly), why)
     ("發展下綫", "发展下线", {"traditional"}, "traditional → simplified, character by character"),
-    ("发.展 下|线", "发展下线", {"separators"}, "weak separators between Chinese characters are removed"),
-    ("发🔥展🔥下🔥线", "发展下线", {"separators"}, "emoji used as separators"),
-    ("发\u200b展\u200d下\ufeff线", "发展下线", {"invisible"}, "zero-width characters are dropped"),
-    ("ＡＢＣ１２３", "abc000", {"fullwidth"}, "full-width ASCII folds; digits become 0"),
+    ("发.展 下|线", "发展下线", set(), "separators are joined; one lone | and a space are not reported"),
+    ("发.展.下.线", "发展下线", {"separators"}, "the same separator around single characters: an alternation"),
+    ("发🔥展🔥下🔥线", "发展下线", {"separators"}, "emoji used as separators (two or more joins)"),
+    ("发🈲展", "发展", set(), "an enclosed ideograph is a symbol, not 禁; one emoji join is ordinary decoration"),
+    ("发㊙展🈶下", "发展下", {"separators"}, "enclosed ideographs between Chinese characters are dropped"),
+    ("发\u200b展\u200d下\ufeff线", "发展下线", {"invisible"}, "zero-width characters between characters"),
+    ("好的\u200b", "好的", set(), "a trailing zero-width space (Weibo client) is routine"),
+    ("ＡＢＣ１２３", "abc0", {"fullwidth"}, "full-width ASCII folds; digits become 0 and runs of 0 collapse"),
+    ("价格，好（真的）：对", "价格好真的对", set(), "full-width punctuation is ordinary typing"),
     ("加薇信", "加微信", {"folding"}, "folding table: homophone of 微信"),
-    ("加 薇 信", "加微信", {"separators", "folding"}, "separators are removed before folding"),
+    ("加 薇 信", "加微信", {"separators", "folding"}, "separators (an alternation) are removed before folding"),
+    ("发展下下下线", "发展下线", {"repeats"}, "a run of one character inside a word collapses"),
+    ("拉拉人头", "拉人头", set(), "doubles collapse but cannot be told from ordinary reduplication"),
+    ("谢谢你", "谢你", set(), "ordinary doubles collapse too (consistent in training and serving)"),
+    ("哈哈哈哈", "哈", set(), "interjection runs collapse silently"),
+    ("三级", "0级", set(), "a Chinese numeral before a measure word is a number"),
+    ("3级", "0级", set(), "ASCII digits are routine"),
+    ("叁级", "0级", {"numbers"}, "financial numerals fold to the digit class"),
+    ("③级", "0级", {"numbers"}, "circled digits fold to the digit class"),
+    ("❶⑴⒈➀㈠㊀级", "0级", {"numbers"}, "dingbat, parenthesised, full-stop and ideograph numbers"),
+    ("第⑤代", "第0代", {"numbers"}, "numbers after 第"),
+    ("第五代", "第0代", set(), "Chinese numerals after 第"),
+    ("一起一定", "一起一定", set(), "一 not followed by a measure word stays"),
+    ("100元", "0元", set(), "a run of 0 collapses"),
+    ("十元", "0元", set(), "十 before 元"),
+    ("一百元", "0元", set(), "a numeral run before 元"),
+    ("队伍大陆收拾", "队伍大陆收拾", set(), "financial forms that are ordinary words stay outside a number"),
+    ("动Ⅹ态Ⅹ收Ⅹ益", "动态收益", {"noise", "fullwidth"}, "a Roman numeral repeated between characters"),
+    ("发x展x下x线", "发展下线", {"noise"}, "a Latin letter repeated between characters"),
+    ("拉1人1头", "拉人头", {"noise"}, "a digit repeated between characters"),
+    ("发ⓐ展ⓐ下", "发展下", {"noise", "fullwidth"}, "circled letters fold to ASCII and are noise here"),
+    ("⒜🅐𝕒", "aaa", {"fullwidth"}, "letter styles NFKC leaves alone fold to ASCII"),
+    ("A股K线3级", "a股k线0级", set(), "a single letter or digit between characters is content"),
+    ("在1月1日", "在0月0日", set(), "digits each before a measure word are numbers"),
+    ("适合3至5岁", "适合0至0岁", set(), "a link word between digits: a range"),
     ("你好。 再见", "你好\n再见", set(), "a sentence boundary is kept as one line break"),
     ("  前后空白  ", "前后空白", set(), "leading and trailing separators are trimmed"),
     ("abc   def", "abc def", set(), "separator runs between non-Chinese words collapse to one space"),
@@ -29,7 +58,9 @@ CASES = [
 def test_normalisation_table(tables, text, expected, rules, why):
     batch = normalize_batch([text], tables)
     assert batch.text(0) == expected, why
-    assert rules <= set(rule_names(int(batch.rules[0]), reported_only=False)), why
+    assert set(rule_names(int(batch.rules[0]))) == rules, why
+    offsets = batch.origin[: batch.starts[1] - 1]
+    assert all(text[o] for o in offsets) and list(offsets) == sorted(set(offsets)), why
 
 
 def test_digits_and_case_are_not_reported(tables):
@@ -40,7 +71,7 @@ def test_digits_and_case_are_not_reported(tables):
 
 
 def test_truncation_is_recorded(tables):
-    text = "传" * (tables.max_chars + 10)
+    text = "传销下线" * (tables.max_chars // 4 + 10)
     batch = normalize_batch([text], tables)
     assert len(batch.text(0)) == tables.max_chars
     assert "truncated" in rule_names(int(batch.rules[0]))
@@ -62,7 +93,8 @@ def test_select_keeps_posts(tables):
     assert [sub.text(0), sub.text(1)] == [batch.text(3), batch.text(1)]
 
 
-_SAMPLE_CHARS = "发展下线團隊獎金加薇信威芯ＡＢＣabc０１２3 .|*·🔥😀\u200b\u200d\ufeff\u2060\n。！，、传销直推见点奖"
+_SAMPLE_CHARS = ("发展下线團隊獎金加薇信威芯ＡＢＣabc０１２3 .|*·🔥😀\u200b\u200d\ufeff\u2060\n。！，、传销直推见点奖"
+                 "下下拉人头一二三十百级代元第叁肆①⑴❶➀㈠⒈ⅩxX1ⓐ⒜𝕒🈲㊙🈶至月")
 texts_strategy = st.one_of(st.text(max_size=60), st.text(alphabet=_SAMPLE_CHARS, max_size=60))
 
 
