@@ -251,6 +251,26 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
     origin[codes == SEPARATOR] = -1
 
     _fold_numerals(codes, doc, tables, rules)
+    codes, origin, doc = _clean(codes, origin, doc, tables, rules)
+    for _ in range(3):  # folds and cleaning can enable each other (rare): a few rounds reach a fixed point
+        folded, reclassed = _apply_folds(codes, doc, tables, rules)
+        if not folded:
+            break
+        if reclassed:
+            # A fold can turn ASCII into Chinese (c销 → 传销), making a separator run or a noise pattern next to it
+            # removable. Only such folds need the second pass: with every class unchanged, the pass would change
+            # nothing (its output is already a fixed point), and it is the most expensive step of normalisation.
+            codes, origin, doc = _clean(codes, origin, doc, tables, rules)
+        else:  # a canonical spelling next to the same character makes a new repeat (微薇信 → 微微信)
+            codes, origin, doc = _collapse_repeats(codes, origin, doc, tables, rules)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    starts[1:] = np.flatnonzero(codes == SEPARATOR) + 1
+    return NormalizedBatch(codes, origin, doc, starts, rules)
+
+
+def _clean(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: "NormalizerTables", rules: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Separators, repeats and noise, until none of them changes anything (a few rounds at most)."""
     codes, origin, doc = _handle_separators(codes, origin, doc, tables, rules)
     codes, origin, doc = _collapse_repeats(codes, origin, doc, tables, rules)
     for _ in range(3):  # dropping noise can make new repeats and vice versa (rare): a few rounds reach a fixpoint
@@ -259,17 +279,7 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
             break
         codes, origin, doc = codes[dropped], origin[dropped], doc[dropped]
         codes, origin, doc = _collapse_repeats(codes, origin, doc, tables, rules)
-    folded, reclassed = _apply_folds(codes, doc, tables, rules)
-    if reclassed:
-        # A fold can turn ASCII into Chinese (c销 → 传销), making a separator run next to it joinable. Only such
-        # folds need the second pass: with every class unchanged, the pass would change nothing (its output is
-        # already a fixed point), and it is the most expensive step of normalisation.
-        codes, origin, doc = _handle_separators(codes, origin, doc, tables, rules)
-    if folded:  # a canonical spelling next to the same character makes a new repeat (微薇信 → 微微信)
-        codes, origin, doc = _collapse_repeats(codes, origin, doc, tables, rules)
-    starts = np.zeros(n + 1, dtype=np.int64)
-    starts[1:] = np.flatnonzero(codes == SEPARATOR) + 1
-    return NormalizedBatch(codes, origin, doc, starts, rules)
+    return codes, origin, doc
 
 
 def _is_text(klass: np.ndarray) -> np.ndarray:
