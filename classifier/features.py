@@ -72,8 +72,8 @@ class FeatureSpec:
     pinyin: PinyinTables | None = None
 
     def __post_init__(self) -> None:
-        if self.window < 2 or self.window % 2:
-            raise ValueError(f"window must be an even number ≥ 2, got {self.window}")
+        if self.window < 2 or self.window & (self.window - 1):
+            raise ValueError(f"window must be a power of two ≥ 2, got {self.window}")
         if self.min_norm <= 0:
             raise ValueError(f"min_norm must be > 0, got {self.min_norm}")
         if not 8 <= self.bucket_bits <= 26:
@@ -220,10 +220,11 @@ def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
     base = batch.starts[doc]
     s = grams.start[long_rows] - base
     e = grams.end[long_rows] - base - 1  # last character of the gram
-    a_index = s // window
-    in_a = e // window == a_index
-    b_index = (s + half) // window
-    in_b_tiling = (e + half) // window == b_index
+    shift = window.bit_length() - 1  # window is a power of two: shifts instead of (slow) integer division
+    a_index = s >> shift
+    in_a = (e >> shift) == a_index
+    b_index = (s + half) >> shift
+    in_b_tiling = ((e + half) >> shift) == b_index
     gram = np.concatenate([short_rows, long_rows[in_a], long_rows[in_b_tiling]])
     passage = np.concatenate([first[grams.doc[short_rows]], first[doc[in_a]] + a_index[in_a],
                               first[doc[in_b_tiling]] + n_a[doc[in_b_tiling]] + b_index[in_b_tiling]])
