@@ -131,33 +131,42 @@ class Passages:
     passage_end: np.ndarray  # int64[Q]
 
 
-def _roll(symbols: np.ndarray, order: int, valid: np.ndarray, channel: int, bits: int
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """(bucket, first index) of every valid ``order``-gram of a symbol sequence; ``valid[i]``: symbols i..i+order-1
-    may form a gram. ``symbols`` are already multiplied by K1 (uint64)."""
-    count = symbols.size - order + 1
-    if count <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    first = np.flatnonzero(valid[:count])
-    h = symbols[first]
-    for k in range(1, order):
-        h = (h * K2) ^ symbols[first + k]
-    h = ((h ^ (h >> _SHIFT31)) * K3 + _salt(channel, order)) >> np.uint64(64 - bits)
-    return h.astype(np.int64), first
+def _grams(symbols: np.ndarray, orders: tuple[int, ...], valid_pair: np.ndarray | None, is_symbol: np.ndarray | None,
+           channel: int, bits: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(order, bucket, first index) of every gram of each order in ``orders`` over a symbol sequence.
+
+    ``symbols`` are already multiplied by K1 (uint64). An ``order``-gram starting at i is valid when every symbol
+    in it is (``is_symbol``, None: all are) and every consecutive pair in it may be joined (``valid_pair[i]`` for
+    symbols i, i+1; None: all may). The rolling hash runs on contiguous slices (no gathers) and only the valid
+    grams are mixed.
+    """
+    out = []
+    h = symbols
+    ok = is_symbol if is_symbol is not None else np.ones(symbols.size, dtype=bool)
+    for order in range(1, max(orders, default=0) + 1):
+        if order > 1:
+            if h.size < 2:
+                break
+            h = (h[:-1] * K2) ^ symbols[order - 1 :]
+            step = is_symbol[order - 1 :] if is_symbol is not None else True
+            ok = ok[:-1] & step
+            if valid_pair is not None:
+                ok = ok & valid_pair[order - 2 :]
+        if order in orders:
+            first = np.flatnonzero(ok)
+            v = h[first]
+            bucket = ((v ^ (v >> _SHIFT31)) * K3 + _salt(channel, order)) >> np.uint64(64 - bits)
+            out.append((order, bucket.astype(np.int64), first))
+    return out
 
 
 def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
     """All n-gram occurrences of a normalised batch (see the module docstring for the formula)."""
     codes = batch.codes
     buckets, starts, ends = [], [], []
-    is_char = codes != SEPARATOR
-    symbols = codes.astype(np.uint64) * K1
-    ok = is_char
-    for order in range(1, max(spec.char_orders, default=0) + 1):
-        if order > 1:
-            ok = ok[:-1] & is_char[order - 1 :] if ok.size else ok
-        if order in spec.char_orders:
-            bucket, first = _roll(symbols, order, ok, 0, spec.bucket_bits)
+    if spec.char_orders and codes.size:
+        symbols = codes.astype(np.uint64) * K1
+        for order, bucket, first in _grams(symbols, spec.char_orders, None, codes != SEPARATOR, 0, spec.bucket_bits):
             buckets.append(bucket)
             starts.append(first)
             ends.append(first + order)
@@ -168,15 +177,10 @@ def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
             content_before = np.concatenate(([0], np.cumsum(content)))
             adjacent = adjacent_pairs(events, content_before)
             symbols = (events.syllable + SYLLABLE_BASE).astype(np.uint64) * K1
-            ok = np.ones(symbols.size, dtype=bool)
-            for order in range(1, max(spec.pinyin_orders) + 1):
-                if order > 1:
-                    ok = ok[:-1] & adjacent[order - 2 :] if ok.size > 1 else np.zeros(0, dtype=bool)
-                if order in spec.pinyin_orders and ok.size:
-                    bucket, first = _roll(symbols, order, ok, 1, spec.bucket_bits)
-                    buckets.append(bucket)
-                    starts.append(events.start[first])
-                    ends.append(events.end[first + order - 1])
+            for order, bucket, first in _grams(symbols, spec.pinyin_orders, adjacent, None, 1, spec.bucket_bits):
+                buckets.append(bucket)
+                starts.append(events.start[first])
+                ends.append(events.end[first + order - 1])
     if not buckets:
         empty = np.zeros(0, dtype=np.int64)
         return Grams(empty, empty, empty, empty)
