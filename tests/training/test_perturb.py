@@ -7,11 +7,16 @@ import unicodedata
 
 import pytest
 
+from mlmrisk.classifier.normalize import normalize_batch
 from mlmrisk.training.folding import load_folding_table
 from mlmrisk.training.perturb import (
+    EVASION_FAMILIES,
+    NOISE_SYMBOLS,
     PERTURBATIONS,
     SEPARATORS,
     ZERO_WIDTH,
+    load_vocabulary,
+    select_key_spans,
     fullwidth_zero_width,
     homophones,
     perturb,
@@ -42,7 +47,16 @@ def fold_back(text: str) -> str:
 
 
 def test_registry():
-    assert set(PERTURBATIONS) == {"traditional", "separators", "homophones", "fullwidth_zero_width"}
+    assert set(PERTURBATIONS) == {
+        "traditional", "separators", "homophones", "fullwidth_zero_width",
+        "pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials", "numbers", "repeats", "noise", "emoji",
+    }
+    grouped = [kind for kinds in EVASION_FAMILIES.values() for kind in kinds]
+    assert sorted(grouped) == sorted(PERTURBATIONS)  # every kind in exactly one family
+    assert EVASION_FAMILIES["pinyin"] == ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials")
+    for family in ("numbers", "repeats", "noise", "emoji", "traditional", "separators", "homophones",
+                   "fullwidth_zero_width"):
+        assert family in EVASION_FAMILIES
 
 
 @pytest.mark.parametrize("kind", sorted(PERTURBATIONS))
@@ -53,7 +67,8 @@ def test_deterministic_and_changes_text(kind):
     assert first != POST
 
 
-@pytest.mark.parametrize("kind", ["separators", "homophones", "fullwidth_zero_width"])
+@pytest.mark.parametrize("kind", ["separators", "homophones", "fullwidth_zero_width", "pinyin_full", "pinyin_spaced",
+                                  "pinyin_mixed", "pinyin_initials", "numbers", "repeats", "noise", "emoji"])
 def test_seed_matters(kind):
     assert len({perturb(POST, kind, seed) for seed in range(10)}) > 1
 
@@ -140,3 +155,193 @@ def test_fullwidth_zero_width():
         assert "Ｖ" in out and "１" in out
         stripped = "".join(ch for ch in out if ch not in ZERO_WIDTH)
         assert unicodedata.normalize("NFKC", stripped) == text
+
+
+# --- evasion suite -----------------------------------------------------------------------------------------------
+
+KEY_WORD_FAMILIES = ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials", "repeats", "noise", "emoji")
+#: families the normaliser is meant to undo (docs/normalization_data.md §1b)
+UNDONE = ("repeats", "noise", "emoji", "numbers", "traditional", "separators", "fullwidth_zero_width")
+PINYIN = ("pinyin_full", "pinyin_spaced", "pinyin_mixed")
+#: every vocabulary word here has a Chinese neighbour or 3+ characters, and no numeral sits next to one
+POST2 = "加微信了解详情，发展下线拿直推奖和见点奖，每天分享静态收益和动态收益，提现秒到账。"
+SWEEP = (POST2, "入门费3980元，第5代也拿分红，加权分红天天有", "今天天气真好我们去公园散步吧")
+
+#: (kind, seed, text, expected rewrite, why)
+EXPECTED = [
+    ("pinyin_full", 0, "动态收益每天到账", "dongtaishouyi每天到账", "the only vocabulary word, joined toneless pinyin"),
+    ("pinyin_full", 0, "加QQ微信", "加QQ weixin", "a space keeps the pinyin apart from ASCII letters (qqweixin)"),
+    ("pinyin_spaced", 0, "快来发展下线", "快来fa zhan xia xian", "one space between syllables"),
+    ("pinyin_mixed", 1, "发展下线", "发zhan下xian", "seed 1 draws parity 1: the 2nd and 4th characters"),
+    ("pinyin_mixed", 0, "发展下线", "fa展xia线", "seed 0 draws parity 0: the 1st and 3rd characters"),
+    ("pinyin_initials", 0, "发展下线拿见点奖", "fzxx拿jdj", "two key words drawn, each to its initials"),
+    ("pinyin_initials", 1, "发展下线拿见点奖", "fzxx拿见点奖", "one key word drawn"),
+    ("numbers", 2, "三级分销，第5代拿10%", "③级分销，第⑤代拿①⓪%",
+     "三 before a measure word is a number; 10 before % is not in a number context, so digit styles only"),
+    ("numbers", 5, "做到3级", "做到三级", "3级 → 三级: Chinese numerals only before a measure word"),
+    ("numbers", 0, "今天天气真好", "今天天气真好", "no number: unchanged"),
+    ("repeats", 0, "发展下线", "发展下下下线", "one character written three times"),
+    ("repeats", 1, "发展下线", "发发发展展展下线", "two characters, three times each"),
+    ("noise", 0, "动态收益", "动Ⅹ态Ⅹ收Ⅹ益", "one symbol between every two characters"),
+    ("noise", 1, "动态收益", "动1态1收1益", "digit noise"),
+    ("noise", 0, "快加微信", "快加Ⅹ微Ⅹ信", "a two-character word takes in a neighbour: 加微信 is the vocabulary word"),
+    ("emoji", 4, "发展下线", "发💰展🔥下⭐线", "emoji in every gap"),
+    ("emoji", 1, "发展下线", "发🈶展⭐下㊗线", "enclosed ideographs are drawn too"),
+]
+
+
+@pytest.mark.parametrize("kind, seed, text, expected, why", EXPECTED, ids=[f"{k}-{s}-{t}" for k, s, t, *_ in EXPECTED])
+def test_expected_rewrites(kind, seed, text, expected, why):
+    assert perturb(text, kind, seed) == expected, why
+
+
+@pytest.mark.parametrize("kind", sorted(PERTURBATIONS))
+@pytest.mark.parametrize("text", SWEEP)
+def test_new_families_deterministic_and_change_text(kind, text):
+    if kind in ("homophones",) or (kind == "numbers" and not any(c.isdigit() for c in text)):
+        pytest.skip("nothing to rewrite in this text")
+    for seed in range(10):
+        out = perturb(text, kind, seed)
+        assert out == perturb(text, kind, seed)
+        assert out != text, (kind, seed)
+
+
+def test_vocabulary_is_valid_and_used():
+    words = load_vocabulary()
+    assert len(words) >= 40
+    for word in ("发展下线", "动态收益", "微信", "直推", "见点奖"):
+        assert word in words
+    spans = select_key_spans(POST2, random.Random(0))
+    assert 1 <= len(spans) <= 3
+    assert all(POST2[a:b] in words for a, b in spans)
+
+
+def test_vocabulary_rejects_bad_lines(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("# c\n发展下线\nvx\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":3:"):
+        load_vocabulary(path)
+
+
+def test_fallback_spans_without_vocabulary():
+    text = "今天天气真好我们去公园散步吧"
+    for seed in range(20):
+        spans = select_key_spans(text, random.Random(seed))
+        assert 1 <= len(spans) <= 3
+        assert all(2 <= b - a <= 3 for a, b in spans)
+        assert all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:]))
+
+
+@pytest.fixture(scope="module")
+def tables():
+    from mlmrisk.training.normalization_spec import default_tables
+
+    return default_tables()
+
+
+def _vocabulary_words(text: str) -> list[str]:
+    words = load_vocabulary()
+    return [w for w in words if w in text]
+
+
+@pytest.mark.parametrize("kind", UNDONE)
+def test_normaliser_undoes_the_family(kind, tables):
+    """The normalised rewrite equals the normalised original, key words included (texts free of the known gaps
+    below); traditional posts only keep their key words (瞭解 and 羣 stay traditional-looking after t2s)."""
+    for text in SWEEP + (POST,):
+        if kind == "noise" and text == POST:
+            continue  # 月入 has no Chinese neighbour: see test_noise_gap_two_character_word_without_neighbours
+        for seed in range(20):
+            out = perturb(text, kind, seed)
+            batch = normalize_batch([text, out], tables)
+            keys = normalize_batch(_vocabulary_words(text), tables)
+            for i in range(keys.n_docs):
+                assert keys.text(i) in batch.text(1), (kind, seed, out)
+            if kind == "traditional" or (kind == "noise" and "1" in out and "1" not in text):
+                # digit noise is read as a number before a measure word (今1天1天) and swallows an amount beside
+                # it (入1门1费3980元): see test_digit_noise_next_to_an_amount
+                continue
+            assert batch.text(1) == batch.text(0), (kind, seed, out)
+
+
+def test_noise_gap_two_character_word_without_neighbours(tables):
+    """Known limit: one symbol between two characters (月Ⅹ入3万) is what 3级 or A股 look like; not undone."""
+    out = perturb("，月入3万", "noise", 0)
+    assert out == "，月Ⅹ入3万"
+    assert normalize_batch([out], tables).text(0) == "月x入0万"
+
+
+@pytest.mark.xfail(strict=True, reason="normaliser gap: digit noise beside an amount (入1门1费3980元) makes the amount "
+                   "part of the noise chain, and it is dropped with the noise (入门费元)")
+def test_digit_noise_next_to_an_amount(tables):
+    out = perturb("入门费3980元", "noise", 1)
+    assert out == "入1门1费3980元"
+    batch = normalize_batch(["入门费3980元", out], tables)
+    assert batch.text(0) == batch.text(1)
+
+
+@pytest.mark.xfail(strict=True, reason="normaliser gap: a numeral is folded before separators/noise between it and "
+                   "its measure word are removed, so 三🔥级 → 三级 while 三级 → 0级 (also hits `separators`)")
+def test_numeral_split_from_its_measure_word(tables):
+    batch = normalize_batch(["三级分销", perturb("三级分销", "emoji", 0)], tables)
+    assert batch.text(0) == batch.text(1)
+
+
+@pytest.fixture(scope="module")
+def pinyin_tables():
+    from mlmrisk.classifier.pinyin import PinyinTables
+    from mlmrisk.training.vectorizer import default_pinyin_spec
+
+    return PinyinTables.from_spec(default_pinyin_spec())
+
+
+def _syllables_of(text: str, tables, pinyin_tables) -> list[str]:
+    from mlmrisk.classifier.pinyin import syllable_events
+
+    events = syllable_events(normalize_batch([text], tables), pinyin_tables)
+    return [pinyin_tables.syllables[s] for s in events.syllable]
+
+
+def _contains_in_order(haystack: list[str], needle: list[str]) -> bool:
+    return any(haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
+
+
+@pytest.mark.parametrize("kind", PINYIN)
+def test_pinyin_rewrites_keep_the_syllables(kind, tables, pinyin_tables):
+    """The phonetic channel hears the replaced words: their syllables are events of the rewrite, in order."""
+    from pypinyin import Style, lazy_pinyin
+
+    for text in (POST, POST2):
+        for seed in range(10):
+            out = perturb(text, kind, seed)
+            heard = _syllables_of(out, tables, pinyin_tables)
+            for a, b in select_key_spans(text, random.Random(seed)):
+                word = lazy_pinyin(text[a:b], style=Style.NORMAL)
+                assert _contains_in_order(heard, word), (kind, seed, out, text[a:b])
+
+
+def test_pinyin_every_vocabulary_word_splits_back(tables, pinyin_tables):
+    from pypinyin import Style, lazy_pinyin
+
+    for word in load_vocabulary():
+        syllables = lazy_pinyin(word, style=Style.NORMAL)
+        assert _syllables_of("".join(syllables), tables, pinyin_tables) == syllables, word
+        assert _syllables_of(" ".join(syllables), tables, pinyin_tables) == syllables, word
+
+
+def test_pinyin_initials_replace_the_key_words():
+    from pypinyin import Style, lazy_pinyin
+
+    for seed in range(10):
+        out = perturb(POST2, "pinyin_initials", seed)
+        for a, b in select_key_spans(POST2, random.Random(seed)):
+            initials = "".join(lazy_pinyin(POST2[a:b], style=Style.FIRST_LETTER))
+            assert initials in out
+            assert POST2[a:b] not in out or POST2.count(POST2[a:b]) > 1
+
+
+def test_noise_uses_one_symbol_per_word():
+    for seed in range(20):
+        out = perturb("动态收益", "noise", seed)
+        symbol = out[1]
+        assert symbol in NOISE_SYMBOLS and out == symbol.join("动态收益")
