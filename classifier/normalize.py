@@ -270,8 +270,13 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
 
 def _clean(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: "NormalizerTables", rules: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Separators, repeats and noise, until none of them changes anything (a few rounds at most)."""
+    """Separators, repeats and noise, until none of them changes anything (a few rounds at most).
+
+    Numerals are folded again after separators are removed: 三🔥级 joins into 三级, which must read as 0级 like
+    三级 does.
+    """
     codes, origin, doc = _handle_separators(codes, origin, doc, tables, rules)
+    _fold_numerals(codes, doc, tables, rules)
     codes, origin, doc = _collapse_repeats(codes, origin, doc, tables, rules)
     for _ in range(3):  # dropping noise can make new repeats and vice versa (rare): a few rounds reach a fixpoint
         dropped = _drop_noise(codes, doc, tables, rules)
