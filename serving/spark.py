@@ -217,8 +217,9 @@ def score_path(input_path: str | os.PathLike, output_path: str | os.PathLike, *,
     path, output = os.fspath(input_path), os.fspath(output_path)
     df = read_input(session, path, input_format, text_field, id_field)
     id_col = id_field or ("id" if "id" in df.columns else None)
-    allow = os.fspath(allow) if isinstance(allow, os.PathLike) else allow
-    deny = os.fspath(deny) if isinstance(deny, os.PathLike) else deny
+    # list files: absolute paths (right in local mode and on shared storage); lists of phrases pass as they are
+    allow = str(Path(allow).absolute()) if isinstance(allow, (str, os.PathLike)) else allow
+    deny = str(Path(deny).absolute()) if isinstance(deny, (str, os.PathLike)) else deny
     scored = score_dataframe(df, text_field, id_col, line_col="_line", model_dir=model_dir, allow=allow, deny=deny)
     scored.write.mode(mode).parquet(output)
     written = session.read.parquet(output)

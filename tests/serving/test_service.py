@@ -275,3 +275,24 @@ def test_cli_serve_token_file_json_logs_and_graceful_sigterm(tmp_path):
     assert scored and {"ts", "method", "status", "ms", "client", "request_id"} <= set(scored[0])
     assert scored[-1]["items"] == 1000 and scored[-1]["status"] == 200
     assert scored[-1]["ts"] > signalled  # it was still in flight when SIGTERM came, and it finished
+
+
+def test_timeout_is_504_and_a_queued_request_is_cancelled():
+    from fastapi.testclient import TestClient
+
+    from mlmrisk.serving.scorer import Scorer
+    from mlmrisk.serving.service import ServiceSettings, create_app
+
+    real = Scorer.load()
+
+    class Slow:
+        model_id = real.model_id
+
+        def score_batch(self, texts):
+            time.sleep(0.5)
+            return real.score_batch(texts)
+
+    app = create_app(Slow(), ServiceSettings(request_timeout=0.1, access_log=False))
+    with TestClient(app) as client:
+        r = client.post("/v1/score", json={"items": [{"text": "拉人头" * 1000}]})  # over INLINE_CHARS: the thread
+        assert r.status_code == 504 and r.json()["error"]["code"] == "timeout"
