@@ -453,12 +453,22 @@ def serve(host: str, port: int, settings: ServiceSettings, workers: int = 1,
         raise PermissionError(f"refusing to listen on {host} without a token: set {TOKEN_ENV} or pass --token-file "
                               "(without a token the service only binds a loopback address)")
     os.environ[SETTINGS_ENV] = settings.to_env()
+    if settings.token and workers > 1:  # worker processes read the token from the environment (or token_file)
+        os.environ[TOKEN_ENV] = settings.token
+    metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlmrisk-metrics-")
+        metrics_dir = tempfile.mkdtemp(prefix="mlmrisk-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     configure_logging()
     config = dict(host=host, port=port, access_log=False, timeout_graceful_shutdown=graceful_seconds,
                   server_header=False)
-    if workers > 1:
-        uvicorn.run("mlmrisk.serving.service:app_from_env", factory=True, workers=workers, **config)
-    else:
-        uvicorn.run(app_from_env(), **config)
+    try:
+        if workers > 1:
+            uvicorn.run("mlmrisk.serving.service:app_from_env", factory=True, workers=workers, **config)
+        else:
+            uvicorn.run(app_from_env(), **config)
+    finally:
+        if metrics_dir is not None:
+            import shutil
+
+            shutil.rmtree(metrics_dir, ignore_errors=True)

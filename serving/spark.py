@@ -175,7 +175,9 @@ def get_session(master: str | None = None, app_name: str = "mlmrisk") -> Any:
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(app_name)
-    submitted = "spark.master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "") or os.environ.get("SPARK_ENV_LOADED")
+    # Under spark-submit the driver's Python is started by the JVM, which hands it PYSPARK_GATEWAY_PORT: the master
+    # is spark-submit's then, not ours to override.
+    submitted = bool(os.environ.get("PYSPARK_GATEWAY_PORT"))
     if master or not submitted:
         builder = builder.master(master or "local[2]")
     return (builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))

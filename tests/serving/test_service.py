@@ -217,16 +217,18 @@ def test_refuses_a_non_loopback_host_without_a_token():
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_serve_without_the_extra_names_the_install_command(monkeypatch, capsys):
+@pytest.mark.parametrize("argv, module, extra", [(["serve"], "fastapi", "serve"),
+                                                 (["spark", "in.jsonl", "-o", "out"], "pyspark", "spark")])
+def test_platform_commands_without_their_extra_name_the_install_command(monkeypatch, capsys, argv, module, extra):
     import importlib.util
 
     from mlmrisk import cli
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else real(name, *a))
-    assert cli.main(["serve"]) == 1
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
+    assert cli.main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "pip install 'mlmrisk[serve]'" in err[0]
+    assert len(err) == 1 and f"pip install 'mlmrisk[{extra}]'" in err[0]
 
 
 def test_cli_serve_token_file_json_logs_and_graceful_sigterm(tmp_path):
@@ -296,3 +298,39 @@ def test_timeout_is_504_and_a_queued_request_is_cancelled():
     with TestClient(app) as client:
         r = client.post("/v1/score", json={"items": [{"text": "拉人头" * 1000}]})  # over INLINE_CHARS: the thread
         assert r.status_code == 504 and r.json()["error"]["code"] == "timeout"
+
+
+def test_cli_serve_with_two_workers_sums_metrics_over_the_workers():
+    from prometheus_client.parser import text_string_to_metric_families
+
+    port = free_port()
+    env = _cli_env(MLMRISK_TOKEN="two-workers")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "mlmrisk", "serve", "--port", str(port), "--workers", "2",
+                             "--no-access-log"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "service did not become ready"
+            time.sleep(0.1)
+        headers = {"Authorization": "Bearer two-workers"}
+        for _ in range(12):  # new connections: the kernel spreads them over the workers
+            with httpx.Client(base_url=base, headers=headers) as c:
+                assert c.post("/v1/score", json={"items": [{"text": "直推十人拿见点奖"}]}).status_code == 200
+        text = httpx.get(f"{base}/metrics").text
+        texts = [s.value for f in text_string_to_metric_families(text) for s in f.samples
+                 if s.name == "mlmrisk_texts_total"]
+        assert sum(texts) == 12  # whichever worker answered the scrape
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
