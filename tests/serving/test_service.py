@@ -334,3 +334,17 @@ def test_cli_serve_with_two_workers_sums_metrics_over_the_workers():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_allow_and_deny_lists_apply_from_start_up_settings(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from mlmrisk.serving.service import ServiceSettings, create_app
+
+    deny = tmp_path / "deny.txt"
+    deny.write_text("周末爬山\thigh\n", encoding="utf-8")
+    app = create_app(None, ServiceSettings(deny_list=str(deny), access_log=False))
+    with TestClient(app) as client:  # the lifespan loads the model with the lists
+        record = client.post("/v1/score", json={"items": [{"text": "周.末.爬.山，一起吗"}]}).json()["results"][0]
+    assert record["flagged"] is True and record["level"] == "high"
+    assert record["lists"] == ["deny:周末爬山"]
