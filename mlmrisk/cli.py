@@ -1,4 +1,4 @@
-"""The ``mlmrisk`` command: ``score | explain | info | train | evaluate``.
+"""The ``mlmrisk`` command: ``score | explain | info | train | evaluate | serve | spark``.
 
 A thin shell: each command parses its arguments and calls one plain function. ``main()`` is the only place that
 turns errors into a one-line message on stderr and an exit code (``MLMRISK_DEBUG=1`` shows the traceback).
@@ -106,7 +106,75 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--text-field", default="text")
     evaluate.add_argument("--label-field", default="label")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    _add_platform_commands(sub)
     return parser
+
+
+def _add_platform_commands(sub: argparse._SubParsersAction) -> None:
+    """``serve`` (HTTP service, docs/integrations/http.md) and ``spark`` (docs/integrations/spark.md)."""
+    serve = sub.add_parser("serve", help="HTTP scoring service (needs the serve extra)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1; any other needs a token)")
+    serve.add_argument("--port", type=positive_int, default=8080)
+    serve.add_argument("--workers", type=positive_int, default=1, help="processes, one model each (default: 1)")
+    serve.add_argument("--model", type=Path)
+    serve.add_argument("--token-file", type=Path, help="file whose first line is the bearer token (else $MLMRISK_TOKEN)")
+    serve.add_argument("--max-items", type=positive_int, default=1000, help="items per /v1/score request (default: 1000)")
+    serve.add_argument("--max-body-bytes", type=positive_int, default=8 << 20, help="request body limit (default: 8 MiB)")
+    serve.add_argument("--timeout", type=float, default=30.0, help="per-request scoring timeout in seconds (default: 30)")
+    serve.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish in-flight requests on SIGTERM")
+    serve.add_argument("--no-access-log", action="store_true", help="no JSON access-log lines on stderr")
+    _add_list_options(serve)
+
+    spark = sub.add_parser("spark", help="score a file with Spark into Parquet (needs the spark extra and Java 17+)")
+    spark.add_argument("input", help="JSONL, CSV or Parquet file (or a directory of them, or a URI Spark reads)")
+    spark.add_argument("-o", "--output", required=True, help="Parquet output directory (Spark writes part files)")
+    spark.add_argument("--master", default=None, help="Spark master (default: local[2], or what spark-submit set)")
+    spark.add_argument("--input-format", choices=["jsonl", "csv", "parquet"], help="default: from the suffix")
+    spark.add_argument("--text-field", default="text")
+    spark.add_argument("--id-field")
+    spark.add_argument("--model", type=Path, help="model directory, visible to every executor (default: the shipped model)")
+    spark.add_argument("--mode", choices=["error", "overwrite"], default="error", help="when the output exists")
+    _add_list_options(spark)
+
+
+def _extra_missing(extra: str, modules: tuple[str, ...]) -> str | None:
+    import importlib.util
+
+    for name in modules:
+        if importlib.util.find_spec(name) is None:
+            return f"{name} is not installed: `mlmrisk {extra}` needs pip install 'mlmrisk[{extra}]'"
+    return None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    missing = _extra_missing("serve", ("fastapi", "uvicorn", "prometheus_client"))
+    if missing:
+        raise MlmriskError(missing)
+    from mlmrisk.serving.service import ServiceSettings, serve
+
+    settings = ServiceSettings(
+        model_dir=str(args.model) if args.model else None, token_file=str(args.token_file) if args.token_file else None,
+        allow_list=str(args.allow_list) if args.allow_list else None,
+        deny_list=str(args.deny_list) if args.deny_list else None, max_items=args.max_items,
+        max_body_bytes=args.max_body_bytes, request_timeout=args.timeout, access_log=not args.no_access_log)
+    try:
+        serve(args.host, args.port, settings, workers=args.workers, graceful_seconds=args.graceful_timeout)
+    except (PermissionError, ValueError, OSError) as exc:
+        raise MlmriskError(str(exc)) from None
+    return EXIT_OK
+
+
+def cmd_spark(args: argparse.Namespace) -> int:
+    missing = _extra_missing("spark", ("pyspark", "pandas"))
+    if missing:
+        raise MlmriskError(missing)
+    from mlmrisk.serving.spark import score_path
+
+    summary = score_path(args.input, args.output, master=args.master, input_format=args.input_format,
+                         text_field=args.text_field, id_field=args.id_field, model_dir=args.model,
+                         allow=args.allow_list, deny=args.deny_list, mode=args.mode)
+    print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
+    return EXIT_BAD_RECORDS if summary.get("bad") else EXIT_OK
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -234,7 +302,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"score": cmd_score, "explain": cmd_explain, "info": cmd_info, "train": cmd_train, "evaluate": cmd_evaluate}
+COMMANDS = {"score": cmd_score, "explain": cmd_explain, "info": cmd_info, "train": cmd_train, "evaluate": cmd_evaluate,
+            "serve": cmd_serve, "spark": cmd_spark}
 
 
 def main(argv: list[str] | None = None) -> int:
