@@ -6,9 +6,9 @@ numerals), 私我 (a request for a private message, with no handle). ``extract_c
 :class:`Contact` values with a canonical ``value`` (so two spellings of one handle compare equal) and the span in
 the ORIGINAL text (code-point offsets, ``text[start:end]``) for highlighting.
 
-How: every character is NFKC-folded on its own (full-width → ASCII, ① → 1) and lower-cased; separators and
-decorations (spaces, ``-._·|*/``, emoji, zero-width characters) are dropped while an index back to the original is
-kept; runs of ≥ 5 Chinese digits become ASCII digits. Cue + handle patterns run on that compact string; URLs run
+How: full-width forms become ASCII, ①–⑨ digits, everything is lower-cased (a length-preserving fold); separators
+and decorations (spaces, ``-._·|*/``, emoji, zero-width characters: anything but word characters and ``:：+#@``) are
+dropped while an index back to the original is kept; runs of ≥ 5 Chinese digits become ASCII digits. Cue + handle patterns run on that compact string; URLs run
 on the folded text with separators kept (a dot matters there).
 
 ``kind`` is one of ``wechat``, ``qq``, ``phone``, ``invite``, ``url``, ``dm`` (a 私我/私聊 request: no value, never a
@@ -18,7 +18,6 @@ link between accounts). A WeChat cue followed by a mobile number yields ``phone`
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 KINDS = ("wechat", "qq", "phone", "invite", "url", "dm")
@@ -44,41 +43,40 @@ class Contact:
 
 _CN_DIGITS = str.maketrans("零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖", "00123456789123456789")
 _CN_DIGIT_SET = set("零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖")
-_DROP_CATEGORIES = {"Zs", "Cf", "Cc", "So", "Sk", "Mn", "Me", "Pd", "Po", "Ps", "Pe", "Pi", "Pf", "Sm", "Sc"}
-#: Punctuation that is kept in the compact string because patterns use it (colons separate a cue from a handle,
-#: ``+`` is 加, ``_`` and ``-`` may be part of a WeChat id are handled in the pattern on the kept string).
-_KEEP = set(":：+_#@")
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
-    """Per-character NFKC + lower-case, with the original index of every output character."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isascii():
-            folded = ch.lower()
-        else:
-            folded = unicodedata.normalize("NFKC", ch).lower()
-        for c in folded:
-            out.append(c)
-            origin.append(i)
-    return "".join(out), origin
+#: Length-preserving NFKC for what evasion uses: full-width ASCII (Ａ１：), the ideographic space, ①–⑨.
+_FOLD = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
+_FOLD[0x3000] = " "
+_FOLD.update({0x2460 + i: str(i + 1) for i in range(9)})
+_FOLD.update({0x2776 + i: str(i + 1) for i in range(9)})
+_FOLD.update({0x2780 + i: str(i + 1) for i in range(9)})
+_FOLD.update({0x278A + i: str(i + 1) for i in range(9)})
+_KEPT = re.compile(r"[\w:：+#@]+")
 
 
-def _compact(folded: str, origin: list[int]) -> tuple[str, list[int]]:
-    """Drop separators and decorations; Chinese-digit runs of ≥ 5 become ASCII digits."""
-    out: list[str] = []
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """Full-width → ASCII, circled digits → digits, lower-case; length-preserving (origin = identity, None)."""
+    folded = text.translate(_FOLD).lower()
+    if len(folded) != len(text):  # a lower-casing that changes length (rare non-Chinese letters): map per char
+        out, origin = [], []
+        for i, ch in enumerate(text.translate(_FOLD)):
+            low = ch.lower()
+            out.append(low)
+            origin.extend([i] * len(low))
+        return "".join(out), origin
+    return folded, None
+
+
+def _compact(folded: str, origin: list[int] | None) -> tuple[str, list[int]]:
+    """Drop separators and decorations (anything but word characters and ``:：+#@``), keeping the origin index;
+    Chinese-digit runs of ≥ 5 become ASCII digits (same length)."""
+    parts: list[str] = []
     keep: list[int] = []
-    for c, o in zip(folded, origin):
-        if c in _KEEP or c.isalnum():
-            out.append(c)
-            keep.append(o)
-        elif unicodedata.category(c) in _DROP_CATEGORIES or c.isspace():
-            continue
-        else:
-            out.append(c)
-            keep.append(o)
-    compact = "".join(out)
+    for m in _KEPT.finditer(folded):
+        parts.append(m.group(0))
+        keep.extend(range(m.start(), m.end()) if origin is None else origin[m.start():m.end()])
+    compact = "".join(parts)
     if any(c in _CN_DIGIT_SET for c in compact):
         compact = _CN_RUN.sub(lambda m: m.group(0).translate(_CN_DIGITS), compact)
     return compact, keep
@@ -143,7 +141,7 @@ def extract_contacts(text: str) -> list[Contact]:
             found.append(Contact(k, value, start, end, original))
     for m in _URL.finditer(folded):
         raw = m.group(0)
-        start, end = origin[m.start()], origin[m.end() - 1] + 1
+        start, end = (m.start(), m.end()) if origin is None else (origin[m.start()], origin[m.end() - 1] + 1)
         found.append(Contact("url", _canonical_url(raw), start, end, text[start:end]))
     for m in _DM.finditer(compact):
         start, end, original = _span(text, keep, m.start(), m.end())

@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
+    for module in ("duckdb", "datasketch", "plotly"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise MlmriskError(f"{module} is not installed: monitoring needs the extra, `pip install -e '.[monitor]'`") from None
     if args.export_case:
         if args.output is None:
             raise MlmriskError("--export-case needs -o case.zip or -o DIR")

@@ -16,7 +16,7 @@ import orjson
 
 from mlmrisk._version import __version__
 from mlmrisk.classifier.errors import MlmriskError
-from mlmrisk.serving.monitor.state import open_state
+from mlmrisk.serving.monitor.state import STATE_FILE, open_state
 
 
 def _jsonl(rows: list[dict]) -> bytes:
@@ -25,13 +25,13 @@ def _jsonl(rows: list[dict]) -> bytes:
 
 def export_case(state_dir: str | Path, account: str, output: str | Path) -> dict:
     state_dir = Path(state_dir)
-    if not (state_dir / "state.sqlite").is_file():
+    if not (state_dir / STATE_FILE).is_file():
         raise MlmriskError(f"{state_dir} holds no monitor state; run `mlmrisk monitor FILES --state {state_dir}` first")
     db = open_state(state_dir)
     try:
         rows = db.execute(
             "SELECT id, time, channel, text, probability, risk, level, flagged, detail, model FROM posts"
-            " WHERE account = ? ORDER BY time, id", (account,)).fetchall()
+            " WHERE account = ? ORDER BY time, id", [account]).fetchall()
     finally:
         db.close()
     if not rows:
@@ -43,8 +43,8 @@ def export_case(state_dir: str | Path, account: str, output: str | Path) -> dict
         d = json.loads(detail) if detail else {}
         scores.append({"id": pid, "model": model, "probability": p, "risk": risk, "level": level,
                        "flagged": bool(flagged), "elements": d.get("elements") or None,
-                       "evidence": d.get("evidence", []), "normalization": d.get("normalization", []),
-                       "lists": d.get("lists", [])})
+                       "evidence": d.get("evidence") or [], "normalization": d.get("normalization") or [],
+                       "lists": d.get("lists") or []})
     record = None
     accounts_file = state_dir / "accounts.jsonl"
     if accounts_file.is_file():

@@ -38,7 +38,8 @@ def _figures(db, accounts: list[dict], networks: list[dict]) -> list[tuple[str, 
     import plotly.graph_objects as go
 
     days, posts, flagged = [], [], []
-    for day, n, f in db.execute("SELECT day, count(*), sum(flagged) FROM posts GROUP BY day ORDER BY day"):
+    for day, n, f in db.execute("SELECT day, count(*), count(*) FILTER (WHERE flagged) FROM posts GROUP BY day"
+                                " ORDER BY day").fetchall():
         days.append(day)
         posts.append(n)
         flagged.append(f)
@@ -51,7 +52,7 @@ def _figures(db, accounts: list[dict], networks: list[dict]) -> list[tuple[str, 
         counts[a["tier"]] += 1
     tiers = go.Figure([go.Bar(x=[f"{t} {TIER_LABELS[t]}" for t in TIERS], y=[counts[t] for t in TIERS])])
     tiers.update_layout(title="Accounts by disposal tier", yaxis_type="log", height=320, margin={"t": 40, "b": 30})
-    mix = [db.execute(f"SELECT count(*) FROM posts WHERE flagged AND (elements & {ELEMENT_BITS[e]}) != 0")
+    mix = [db.execute(f"SELECT count(*) FROM posts WHERE flagged AND (elements & {ELEMENT_BITS[e]}) <> 0")
            .fetchone()[0] for e in ELEMENT_NAMES]
     elements = go.Figure([go.Bar(x=[f"{e} {ELEMENT_LABELS[e]}" for e in ELEMENT_NAMES], y=mix)])
     elements.update_layout(title="Element mix (flagged posts)", height=320, margin={"t": 40, "b": 30})
@@ -80,7 +81,7 @@ def write_report(db, path: Path, accounts: list[dict], networks: list[dict], ale
         r = a["reasons"]
         items = []
         for ev in r["top_evidence"]:
-            row = db.execute("SELECT text FROM posts WHERE account = ? AND id = ?", (a["account"], ev["post"])).fetchone()
+            row = db.execute("SELECT text FROM posts WHERE key = ?", [ev["key"]]).fetchone()
             text = row[0] if row else ""
             items.append(f'<li><span class="meta">{html.escape(str(ev["post"]))} · {html.escape(ev["time"])} · '
                          f'p={ev["probability"]:.3f} · {html.escape(ev["level"])}</span>'

@@ -24,43 +24,14 @@ from mlmrisk.classifier.account_risk import (
     trend,
 )
 from mlmrisk.classifier.contacts import LINKING_KINDS, extract_contacts
-from mlmrisk.serving.monitor.ingest import FieldMap, IngestStats, Post, iter_posts
+from mlmrisk.serving.monitor.ingest import FieldMap, staging_sql
 from mlmrisk.serving.monitor.networks import build_networks, signature
-from mlmrisk.serving.monitor.state import ELEMENT_BITS, existing_keys, open_state, previous_tiers, save_tiers
+from mlmrisk.serving.monitor.state import ELEMENT_BITS, open_state, previous_tiers, save_tiers
 
 CHUNK = 8192
-WATCH_LEVELS = {"low", "medium", "high", "severe"}
+WATCH_LEVELS = ("low", "medium", "high", "severe")
 TOP_EVIDENCE = 3
-
-
-def _elements_bits(record: dict) -> int:
-    elements = record.get("elements") or {}
-    bits = 0
-    if isinstance(elements, dict):
-        for name, value in elements.items():
-            if isinstance(value, dict) and value.get("present") and name in ELEMENT_BITS:
-                bits |= ELEMENT_BITS[name]
-    return bits
-
-
-def _row(post: Post, record: dict, model: str) -> tuple:
-    level = record.get("level") or "none"
-    flagged = bool(record.get("flagged"))
-    detail = None
-    if flagged or level in WATCH_LEVELS:
-        elements = record.get("elements") or {}
-        detail = orjson.dumps({
-            "elements": {k: {"probability": v.get("probability"), "present": v.get("present")}
-                         for k, v in elements.items() if isinstance(v, dict)} if isinstance(elements, dict) else {},
-            "evidence": [{k: e.get(k) for k in ("start", "end", "text", "weight", "source")}
-                         for e in (record.get("evidence") or []) if isinstance(e, dict)],
-            "normalization": record.get("normalization") or [], "lists": record.get("lists") or [],
-        }).decode()
-    probability = round(float(record.get("probability") or 0.0), 6)
-    risk = record.get("risk")
-    risk = int(round(100 * probability)) if risk is None else int(risk)
-    return (post.key, post.account, post.id, post.time, post.time[:10], post.channel, post.text, probability, risk,
-            level, int(flagged), _elements_bits(record) if flagged else 0, detail, record.get("model") or model, 0)
+_WATCH_SQL = "('low', 'medium', 'high', 'severe')"
 
 
 class _LazyScorer:
@@ -76,75 +47,127 @@ class _LazyScorer:
         return self.scorer
 
 
-def ingest(db, paths: list[str], fields: FieldMap, scorer: _LazyScorer) -> dict:
-    stats = IngestStats()
-    added = duplicates = scored = 0
+def _insert_arrow(db, table: str, columns: dict[str, list]) -> None:
+    import pyarrow as pa
 
-    def flush(batch: list[Post]) -> None:
-        nonlocal added, duplicates, scored
-        unique: dict[str, Post] = {}
-        for p in batch:
-            if p.key in unique:
-                duplicates += 1
-            else:
-                unique[p.key] = p
-        seen = existing_keys(db, list(unique))
-        duplicates += len(seen)
-        new = [p for k, p in unique.items() if k not in seen]
-        if not new:
-            return
-        to_score = [p for p in new if p.scored is None]
-        records: dict[str, dict] = {p.key: p.scored for p in new if p.scored is not None}
-        model = "unknown"
-        if to_score:
-            s = scorer.get()
-            model = s.model_id
-            for p, r in zip(to_score, s.score_batch([p.text for p in to_score]).records()):
-                records[p.key] = r
-            scored += len(to_score)
-        rows, contacts, sigs = [], [], []
-        for p in new:
-            r = records[p.key]
-            if r.get("error"):
-                stats.reject("score_error")
+    data = pa.table(columns)
+    db.register("_arrow_rows", data)
+    db.execute(f"INSERT INTO {table} SELECT * FROM _arrow_rows")
+    db.unregister("_arrow_rows")
+
+
+def ingest_file(db, path: str, fields: FieldMap, scorer: _LazyScorer) -> dict:
+    """Add one file's new posts to the state; returns read / added / duplicates / bad / scored counts."""
+    db.execute(f"CREATE OR REPLACE TEMP TABLE stage_raw AS {staging_sql(path, fields)}")
+    read, bad = db.execute("SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM stage_raw").fetchone()
+    score_cols = "probability, level, risk, flagged, model, elements, evidence, normalization, lists"
+    db.execute(f"""
+      CREATE OR REPLACE TEMP TABLE stage AS
+      SELECT row_number() OVER (ORDER BY key) AS seq, key, account, coalesce(pid, key) AS id, time,
+             substr(time, 1, 10) AS day, coalesce(channel, '') AS channel, coalesce(text, '') AS text, is_scored,
+             {score_cols}
+      FROM (SELECT *, row_number() OVER (PARTITION BY key ORDER BY time, text) AS rn FROM stage_raw WHERE ok) s
+      WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.key = s.key)""")
+    db.execute("DROP TABLE stage_raw")
+    new = db.execute("SELECT count(*) FROM stage").fetchone()[0]
+    # score what is not scored yet, through the public Scorer API, in chunks (bounded memory)
+    db.execute("CREATE OR REPLACE TEMP TABLE fresh (key VARCHAR, probability DOUBLE, level VARCHAR, risk DOUBLE,"
+               " flagged BOOLEAN, model VARCHAR, elements JSON, evidence JSON, normalization JSON, lists JSON,"
+               " failed BOOLEAN)")
+    todo = db.execute("SELECT count(*) FROM stage WHERE NOT is_scored").fetchone()[0]
+    model = "unknown"
+    if todo:
+        s = scorer.get()
+        model = s.model_id
+        for lo in range(0, new, CHUNK):
+            rows = db.execute("SELECT key, text FROM stage WHERE NOT is_scored AND seq > ? AND seq <= ?",
+                              [lo, lo + CHUNK]).fetchall()
+            if not rows:
                 continue
-            row = _row(p, r, model)
-            cta = False
-            if p.text and (row[10] or row[9] in WATCH_LEVELS):
-                found = extract_contacts(p.text)
-                cta = bool(found)
-                contacts.extend((p.key, p.account, k) for k in dict.fromkeys(
-                    c.key for c in found if c.kind in LINKING_KINDS))
-                row = row[:-1] + (int(cta),)
-            rows.append(row)
-            if row[10] and cta:
-                sig = signature(p.text)
-                if sig is not None:
-                    sigs.append((p.key, p.account, sig))
-        db.execute("BEGIN")
-        db.executemany("INSERT OR IGNORE INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        db.executemany("INSERT OR IGNORE INTO contacts VALUES (?,?,?)", contacts)
-        db.executemany("INSERT OR IGNORE INTO sigs VALUES (?,?,?)", sigs)
-        db.execute("COMMIT")
-        added += len(rows)
+            records = s.score_batch([t for _, t in rows]).records()
 
-    batch: list[Post] = []
-    for post in iter_posts(paths, fields, stats):
-        batch.append(post)
-        if len(batch) >= CHUNK:
-            flush(batch)
-            batch = []
-    if batch:
-        flush(batch)
-    return {"read": stats.read, "added": added, "duplicates": duplicates, "bad": stats.bad,
-            "bad_reasons": stats.reasons, "scored": scored}
+            def dumps(value):
+                return None if value is None else orjson.dumps(value).decode()
+
+            _insert_arrow(db, "fresh", {
+                "key": [k for k, _ in rows], "probability": [r.get("probability") for r in records],
+                "level": [r.get("level") for r in records], "risk": [r.get("risk") for r in records],
+                "flagged": [r.get("flagged") for r in records], "model": [r.get("model", model) for r in records],
+                "elements": [dumps(r.get("elements")) for r in records],
+                "evidence": [dumps(r.get("evidence")) for r in records],
+                "normalization": [dumps(r.get("normalization")) for r in records],
+                "lists": [dumps(r.get("lists")) for r in records],
+                "failed": [bool(r.get("error")) for r in records]})
+    bits = " + ".join(f"CASE WHEN TRY_CAST(elements->>'$.{name}.present' AS BOOLEAN) THEN {b} ELSE 0 END"
+                      for name, b in ELEMENT_BITS.items())
+    pick = ", ".join(f"coalesce(f.{c}, s.{c}) AS {c}" for c in score_cols.split(", "))
+    db.execute(f"""
+      CREATE OR REPLACE TEMP TABLE final AS
+      WITH c AS (SELECT s.key, s.account, s.id, s.time, s.day, s.channel, s.text, {pick},
+                        f.key IS NOT NULL AS is_fresh, coalesce(f.failed, false) AS failed
+                 FROM stage s LEFT JOIN fresh f USING (key))
+      SELECT key, account, id, time, day, channel, text, round(probability, 6) AS probability,
+             CAST(coalesce(risk, round(100 * probability)) AS INTEGER) AS risk,
+             coalesce(level, 'none') AS level, coalesce(flagged, false) AS flagged,
+             CASE WHEN flagged THEN {bits} ELSE 0 END AS elements,
+             CASE WHEN flagged OR level IN {_WATCH_SQL} THEN CAST(json_object(
+               'elements', elements, 'evidence', evidence, 'normalization', normalization, 'lists', lists)
+               AS VARCHAR) END AS detail,
+             coalesce(model, CASE WHEN is_fresh THEN ? ELSE 'unknown' END) AS model
+      FROM c WHERE NOT failed AND probability IS NOT NULL""", [model])
+    kept = db.execute("SELECT count(*) FROM final").fetchone()[0]
+    # contacts (a way to join) and campaign signatures, for posts at/above watch only
+    watch = db.execute(f"SELECT key, account, text, flagged FROM final WHERE flagged OR level IN {_WATCH_SQL}"
+                       " ORDER BY key").fetchall()
+    cta_keys, c_rows, s_rows = [], ([], [], []), ([], [], [])
+    for key, account, text, flagged in watch:
+        found = extract_contacts(text) if text else []
+        if not found:
+            continue
+        cta_keys.append(key)
+        for ckey in dict.fromkeys(c.key for c in found if c.kind in LINKING_KINDS):
+            c_rows[0].append(key)
+            c_rows[1].append(account)
+            c_rows[2].append(ckey)
+        if flagged:
+            sig = signature(text)
+            if sig is not None:
+                s_rows[0].append(key)
+                s_rows[1].append(account)
+                s_rows[2].append(sig)
+    db.execute("CREATE OR REPLACE TEMP TABLE cta (key VARCHAR)")
+    if cta_keys:
+        _insert_arrow(db, "cta", {"key": cta_keys})
+    db.execute("BEGIN TRANSACTION")
+    db.execute("""INSERT INTO posts SELECT f.key, account, id, time, day, channel, text, probability, risk, level,
+                  flagged, elements, detail, model, c.key IS NOT NULL FROM final f LEFT JOIN cta c USING (key)""")
+    if c_rows[0]:
+        _insert_arrow(db, "contacts", {"key": c_rows[0], "account": c_rows[1], "ckey": c_rows[2]})
+    if s_rows[0]:
+        import pyarrow as pa
+
+        _insert_arrow(db, "sigs", {"key": s_rows[0], "account": s_rows[1], "sig": pa.array(s_rows[2], pa.binary())})
+    db.execute("COMMIT")
+    for table in ("stage", "fresh", "final", "cta"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    good = read - bad
+    return {"read": read, "added": kept, "duplicates": good - new, "bad": bad + (new - kept), "scored": todo}
+
+
+def ingest(db, paths: list[str], fields: FieldMap, scorer: _LazyScorer) -> dict:
+    total = {"read": 0, "added": 0, "duplicates": 0, "bad": 0, "scored": 0}
+    for path in paths:
+        for k, v in ingest_file(db, path, fields, scorer).items():
+            total[k] += v
+    return total
 
 
 def _post_ids(db, keys: list[str]) -> dict[str, str]:
     out = {}
     for i in range(0, len(keys), 900):
         part = keys[i:i + 900]
-        for key, pid in db.execute(f"SELECT key, id FROM posts WHERE key IN ({','.join('?' * len(part))})", part):
+        for key, pid in db.execute(f"SELECT key, id FROM posts WHERE key IN ({','.join('?' * len(part))})",
+                                   part).fetchall():
             out[key] = pid
     return out
 
@@ -159,7 +182,7 @@ def aggregate(db) -> tuple[list[dict], list[dict], dict]:
     for n in networks:
         for link in n["shared"]:
             if link["kind"] == "campaign":
-                text = db.execute("SELECT text FROM posts WHERE key = ?", (link["value"],)).fetchone()[0]
+                text = db.execute("SELECT text FROM posts WHERE key = ?", [link["value"]]).fetchone()[0]
                 link["value"] = text[:80]
             link["posts"] = [ids.get(k, k) for k in link["posts"]]
     last_day = db.execute("SELECT max(day) FROM posts").fetchone()[0]
@@ -168,25 +191,25 @@ def aggregate(db) -> tuple[list[dict], list[dict], dict]:
     end = date.fromisoformat(last_day)
     recent_from = (end - timedelta(days=7)).isoformat()
     previous_from = (end - timedelta(days=14)).isoformat()
-    element_sql = ", ".join(f"sum(flagged AND (elements & {b}) != 0)" for b in ELEMENT_BITS.values())
+    element_sql = ", ".join(f"count(*) FILTER (WHERE flagged AND (elements & {b}) <> 0)" for b in ELEMENT_BITS.values())
     rows = db.execute(
-        f"SELECT account, count(*), sum(flagged), min(time), max(time),"
+        f"SELECT account, count(*), count(*) FILTER (WHERE flagged), min(time), max(time),"
         f" count(DISTINCT CASE WHEN flagged THEN day END),"
-        f" sum(flagged AND day > ?), sum(flagged AND day > ? AND day <= ?),"
-        f" group_concat(DISTINCT channel), sum(flagged AND cta), {element_sql}"
-        f" FROM posts GROUP BY account ORDER BY account", (recent_from, previous_from, recent_from)).fetchall()
+        f" count(*) FILTER (WHERE flagged AND day > ?), count(*) FILTER (WHERE flagged AND day > ? AND day <= ?),"
+        f" string_agg(DISTINCT channel, ',' ORDER BY channel), count(*) FILTER (WHERE flagged AND cta), {element_sql}"
+        f" FROM posts GROUP BY account ORDER BY account", [recent_from, previous_from, recent_from]).fetchall()
     top: dict[str, list[float]] = defaultdict(list)
     for account, p in db.execute(
             "SELECT account, probability FROM (SELECT account, probability, row_number() OVER"
-            " (PARTITION BY account ORDER BY probability DESC) AS rn FROM posts) WHERE rn <= 3"):
+            " (PARTITION BY account ORDER BY probability DESC) AS rn FROM posts) WHERE rn <= 3").fetchall():
         top[account].append(p)
     evidence: dict[str, list[dict]] = defaultdict(list)
-    for account, pid, t, p, level, detail in db.execute(
-            "SELECT account, id, time, probability, level, detail FROM (SELECT account, id, time, probability,"
-            " level, detail, row_number() OVER (PARTITION BY account ORDER BY probability DESC, key) AS rn"
-            " FROM posts WHERE flagged) WHERE rn <= ?", (TOP_EVIDENCE,)):
-        spans = json.loads(detail)["evidence"] if detail else []
-        evidence[account].append({"post": pid, "time": t, "probability": p, "level": level,
+    for account, key, pid, t, p, level, detail in db.execute(
+            "SELECT account, key, id, time, probability, level, detail FROM (SELECT account, key, id, time,"
+            " probability, level, detail, row_number() OVER (PARTITION BY account ORDER BY probability DESC, key) AS rn"
+            " FROM posts WHERE flagged) WHERE rn <= ? ORDER BY account, rn", [TOP_EVIDENCE]).fetchall():
+        spans = (json.loads(detail).get("evidence") or []) if detail else []
+        evidence[account].append({"post": pid, "key": key, "time": t, "probability": p, "level": level,
                                   "spans": [{"start": s["start"], "end": s["end"], "text": s["text"]} for s in spans]})
     accounts = []
     for (account, posts, flagged, first, last, fdays, recent, previous, channels, cta, *counts) in rows:
@@ -265,9 +288,9 @@ def run_monitor(paths: list[str], state_dir: str | Path, *, fields: FieldMap | N
             from mlmrisk.serving.monitor.report import write_report
 
             write_report(db, state_dir / "report.html", accounts, networks, alerts, overview)
-        db.execute("INSERT INTO runs (at, files, read, added, duplicates, bad, scored) VALUES (?,?,?,?,?,?,?)",
-                   (_time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime()), json.dumps([str(p) for p in paths]),
-                    summary["read"], summary["added"], summary["duplicates"], summary["bad"], summary["scored"]))
+        db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [_time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime()), json.dumps([str(p) for p in paths]),
+                    summary["read"], summary["added"], summary["duplicates"], summary["bad"], summary["scored"]])
     finally:
         db.close()
     tiers: dict[str, int] = defaultdict(int)

@@ -1,59 +1,59 @@
-"""The monitor's state: one SQLite file, ``DIR/state.sqlite`` (why SQLite: docs/monitoring.md, "State").
+"""The monitor's state: one DuckDB file, ``DIR/state.duckdb`` (why DuckDB: docs/monitoring.md, "State").
 
 Posts are keyed by account+id (or account+time+text hash) so a post seen twice is stored once. Only what a later
 run needs is kept: per post its scores, element bits and, for posts at/above watch, the score detail (evidence
-spans, element probabilities); the contact keys of posts at/above watch; the MinHash signature of flagged posts.
-Everything the outputs show is recomputed from these tables on every run, which is why part 1 + part 2 gives the
-same accounts and networks as one run over both.
+spans, element probabilities); the contact keys of posts at/above watch; the MinHash signatures of flagged posts
+that offer a way to join. Everything the outputs show is recomputed from these tables on every run, which is why
+part 1 + part 2 gives the same accounts and networks as one run over both.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+import duckdb
+
+STATE_FILE = "state.duckdb"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
-  key TEXT PRIMARY KEY, account TEXT NOT NULL, id TEXT, time TEXT NOT NULL, day TEXT NOT NULL, channel TEXT,
-  text TEXT, probability REAL, risk INTEGER, level TEXT, flagged INTEGER, elements INTEGER, detail TEXT, model TEXT,
-  cta INTEGER
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS contacts (key TEXT, account TEXT, ckey TEXT, PRIMARY KEY (key, ckey)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sigs (key TEXT PRIMARY KEY, account TEXT, sig BLOB) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tiers (kind TEXT, name TEXT, tier TEXT, PRIMARY KEY (kind, name)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, at TEXT, files TEXT, read INTEGER, added INTEGER,
-  duplicates INTEGER, bad INTEGER, scored INTEGER);
+  key VARCHAR, account VARCHAR NOT NULL, id VARCHAR, time VARCHAR NOT NULL, day VARCHAR NOT NULL, channel VARCHAR,
+  text VARCHAR, probability DOUBLE, risk INTEGER, level VARCHAR, flagged BOOLEAN, elements INTEGER, detail VARCHAR,
+  model VARCHAR, cta BOOLEAN);
+CREATE TABLE IF NOT EXISTS contacts (key VARCHAR, account VARCHAR, ckey VARCHAR);
+CREATE TABLE IF NOT EXISTS sigs (key VARCHAR, account VARCHAR, sig BLOB);
+CREATE TABLE IF NOT EXISTS tiers (kind VARCHAR, name VARCHAR, tier VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (run_at VARCHAR, files VARCHAR, read BIGINT, added BIGINT, duplicates BIGINT,
+  bad BIGINT, scored BIGINT);
 """
 ELEMENT_BITS = {"lart": 1, "fee": 2, "team": 4, "ponzi": 8}
+#: DuckDB's own memory cap: beyond it, joins and sorts spill to DIR/tmp instead of growing the process.
+MEMORY_LIMIT = "512MB"
 
 
-def open_state(directory: str | Path) -> sqlite3.Connection:
+def open_state(directory: str | Path, create: bool = True) -> duckdb.DuckDBPyConnection:
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(directory / "state.sqlite", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bounded memory at any state size
-    db.execute("PRAGMA temp_store=FILE")
-    db.executescript(SCHEMA)
+    if create:
+        directory.mkdir(parents=True, exist_ok=True)
+    db = duckdb.connect(str(directory / STATE_FILE))
+    db.execute("SET TimeZone = 'UTC'")
+    db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    db.execute("SET threads = 2")
+    db.execute(f"SET temp_directory = '{directory / 'tmp'}'")
+    db.execute("SET preserve_insertion_order = true")
+    db.execute("SET enable_progress_bar = false")
+    db.execute(SCHEMA)
     return db
 
 
-def existing_keys(db: sqlite3.Connection, keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(keys), 900):
-        part = keys[i:i + 900]
-        q = f"SELECT key FROM posts WHERE key IN ({','.join('?' * len(part))})"
-        found.update(r[0] for r in db.execute(q, part))
-    return found
+def previous_tiers(db, kind: str) -> dict[str, str]:
+    return dict(db.execute("SELECT name, tier FROM tiers WHERE kind = ?", [kind]).fetchall())
 
 
-def previous_tiers(db: sqlite3.Connection, kind: str) -> dict[str, str]:
-    return dict(db.execute("SELECT name, tier FROM tiers WHERE kind = ?", (kind,)))
+def save_tiers(db, kind: str, tiers: dict[str, str]) -> None:
+    import pyarrow as pa
 
-
-def save_tiers(db: sqlite3.Connection, kind: str, tiers: dict[str, str]) -> None:
-    db.execute("BEGIN")
-    db.execute("DELETE FROM tiers WHERE kind = ?", (kind,))
-    db.executemany("INSERT INTO tiers VALUES (?, ?, ?)", [(kind, k, v) for k, v in tiers.items()])
-    db.execute("COMMIT")
+    db.execute("DELETE FROM tiers WHERE kind = ?", [kind])
+    table = pa.table({"kind": [kind] * len(tiers), "name": list(tiers), "tier": list(tiers.values())})
+    db.register("new_tiers", table)
+    db.execute("INSERT INTO tiers SELECT kind, name, tier FROM new_tiers")
+    db.unregister("new_tiers")
