@@ -115,10 +115,10 @@ table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding
 <p id="summary">{overview.get("posts", 0)} posts, {overview.get("accounts", 0)} accounts, {len(networks)} networks,
 {overview.get("first_day")} → {overview.get("last_day")}. Data: {html.escape(json.dumps(overview, ensure_ascii=False))}</p>
 <div class="grid">{"".join(charts)}</div>
-<h2>Alerts (new or up a tier since the previous run)</h2>
-<table><tr><th>kind</th><th>name</th><th>tier</th><th>previous</th><th>risk</th></tr>{alert_rows}</table>
-<h2>Evidence by account</h2>
+<h2>Evidence by account (highlighted: the spans that carried the score)</h2>
 {"".join(sections)}
+<h2>Alerts (new or up a tier since the previous run; {len(alerts)} in all, first 50 here, all in alerts.jsonl)</h2>
+<table><tr><th>kind</th><th>name</th><th>tier</th><th>previous</th><th>risk</th></tr>{alert_rows}</table>
 </body></html>
 """
     tmp = path.with_suffix(".html.tmp")
