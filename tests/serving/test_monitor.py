@@ -193,3 +193,17 @@ def test_report_renders_in_headless_chromium(one_shot, tmp_path):
     assert not console, console
     assert dom.stdout.count('class="main-svg"') >= 5  # every Plotly chart drew
     assert "<mark>" in dom.stdout
+
+
+def test_parquet_epoch_times_and_bad_records(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"account": ["a", "b", None], "time": [1767225600, 1767312000, 1767312000],
+                             "text": ["今天天气不错", "交399入会费，直推一人奖100，邀请码 XY7788", "x"]}), tmp_path / "p.parquet")
+    (tmp_path / "j.jsonl").write_text('not json\n{"account": "c", "time": "yesterday", "text": "hi"}\n'
+                                      '{"account": "d", "time": "2026-01-02T00:00:00Z"}\n', encoding="utf-8")
+    summary = run_monitor([tmp_path / "p.parquet", tmp_path / "j.jsonl"], tmp_path / "s", report=False)
+    assert summary["added"] == 2 and summary["bad"] == 4
+    accounts = {json.loads(x)["account"]: json.loads(x) for x in (tmp_path / "s" / "accounts.jsonl").read_text().splitlines()}
+    assert accounts["a"]["reasons"]["first_seen"] == "2026-01-01T00:00:00"
