@@ -104,14 +104,16 @@ def build_networks(db) -> list[dict]:
         links.extend(_campaigns(keys, accounts, sigs, uf))
     # components
     groups: dict[str, set[str]] = defaultdict(set)
+    by_root: dict[str, list[dict]] = defaultdict(list)
     for link in links:
         for a in link["accounts"]:
             groups[uf.find(a)].add(a)
+        by_root[uf.find(link["accounts"][0])].append(link)
     networks = []
     for root, members in groups.items():
         if len(members) < 2:
             continue
-        evidence = [link for link in links if uf.find(link["accounts"][0]) == root]
+        evidence = by_root[root]
         networks.append({"network": f"net:{min(members)}", "accounts": sorted(members), "size": len(members),
                          "shared": sorted(evidence, key=lambda l: (-len(l["accounts"]), l["kind"], l["value"]))})
     networks.sort(key=lambda n: (-n["size"], n["network"]))
