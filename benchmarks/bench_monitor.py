@@ -53,14 +53,16 @@ def build(out: Path, posts: int, accounts: int) -> dict:
 
 _PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
           "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-          "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+          "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+          "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime)")
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``cmd``, measured by a fresh parent that runs only it."""
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system, all threads) of ``cmd``, measured by a fresh
+    parent that runs only it. CPU seconds are the fairer figure on a machine shared with other jobs."""
     out = subprocess.run([sys.executable, "-c", _PROBE, *cmd], check=True, capture_output=True, text=True).stdout
-    wall, rss_kb = out.split()
-    return float(wall), float(rss_kb) / 1024
+    wall, rss_kb, cpu = out.split()
+    return float(wall), float(rss_kb) / 1024, float(cpu)
 
 
 def main() -> None:
@@ -75,15 +77,16 @@ def main() -> None:
     exe = str(Path(sys.executable).with_name("mlmrisk"))
     result = dict(info)
     if not args.skip_score:
-        wall, rss = timed([exe, "score", str(args.out / "raw.jsonl"), "-o", str(args.out / "rescored.jsonl"),
-                           "--no-progress"])
-        result.update(score_seconds=round(wall, 1), score_peak_rss_mb=round(rss))
+        wall, rss, cpu = timed([exe, "score", str(args.out / "raw.jsonl"), "-o", str(args.out / "rescored.jsonl"),
+                                "--no-progress"])
+        result.update(score_seconds=round(wall, 1), score_cpu_seconds=round(cpu, 1), score_peak_rss_mb=round(rss))
     state = args.out / "state"
     shutil.rmtree(state, ignore_errors=True)
-    wall, rss = timed([exe, "monitor", str(args.out / "scored.jsonl"), "--state", str(state)])
-    result.update(monitor_seconds=round(wall, 1), monitor_peak_rss_mb=round(rss))
+    wall, rss, cpu = timed([exe, "monitor", str(args.out / "scored.jsonl"), "--state", str(state)])
+    result.update(monitor_seconds=round(wall, 1), monitor_cpu_seconds=round(cpu, 1), monitor_peak_rss_mb=round(rss))
     if "score_seconds" in result:
         result["monitor_over_score"] = round(result["monitor_seconds"] / result["score_seconds"], 3)
+        result["monitor_over_score_cpu"] = round(result["monitor_cpu_seconds"] / result["score_cpu_seconds"], 3)
     print(json.dumps(result))
     (args.out / "results.json").write_text(json.dumps(result, indent=1))
 

@@ -68,18 +68,25 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
     return folded, None
 
 
-def _compact(folded: str, origin: list[int] | None) -> tuple[str, list[int]]:
-    """Drop separators and decorations (anything but word characters and ``:：+#@``), keeping the origin index;
-    Chinese-digit runs of ≥ 5 become ASCII digits (same length)."""
-    parts: list[str] = []
-    keep: list[int] = []
-    for m in _KEPT.finditer(folded):
-        parts.append(m.group(0))
-        keep.extend(range(m.start(), m.end()) if origin is None else origin[m.start():m.end()])
-    compact = "".join(parts)
+_DROPPED = re.compile(r"[^\w:：+#@]+")
+_MAY_HOLD = re.compile(r"[a-z0-9零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖]")
+
+
+def _compact(folded: str) -> str:
+    """Drop separators and decorations (anything but word characters and ``:：+#@``); Chinese-digit runs of ≥ 5
+    become ASCII digits (same length)."""
+    compact = _DROPPED.sub("", folded)
     if any(c in _CN_DIGIT_SET for c in compact):
         compact = _CN_RUN.sub(lambda m: m.group(0).translate(_CN_DIGITS), compact)
-    return compact, keep
+    return compact
+
+
+def _kept_index(folded: str, origin: list[int] | None) -> list[int]:
+    """Original index of every compact character (built only for texts with a hit)."""
+    keep: list[int] = []
+    for m in _KEPT.finditer(folded):
+        keep.extend(range(m.start(), m.end()) if origin is None else origin[m.start():m.end()])
+    return keep
 
 
 _CN_RUN = re.compile("[零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖]{5,}")
@@ -118,8 +125,17 @@ def extract_contacts(text: str) -> list[Contact]:
     if not text:
         return []
     folded, origin = _fold(text)
-    compact, keep = _compact(folded, origin)
     found: list[Contact] = []
+    if not _MAY_HOLD.search(folded) and not _DM.search(_DROPPED.sub("", folded)):
+        return found
+    compact = _compact(folded)
+    index: list[list[int]] = []
+
+    def keep() -> list[int]:
+        if not index:
+            index.append(_kept_index(folded, origin))
+        return index[0]
+
     taken: list[tuple[int, int]] = []  # compact spans of handle values already claimed
 
     def overlaps(a: int, b: int) -> bool:
@@ -137,14 +153,14 @@ def extract_contacts(text: str) -> list[Contact]:
             if kind == "invite" and not any(ch.isdigit() for ch in value) and len(value) < 6:
                 continue
             taken.append((a, b))
-            start, end, original = _span(text, keep, m.start(), b)
+            start, end, original = _span(text, keep(), m.start(), b)
             found.append(Contact(k, value, start, end, original))
     for m in _URL.finditer(folded):
         raw = m.group(0)
         start, end = (m.start(), m.end()) if origin is None else (origin[m.start()], origin[m.end() - 1] + 1)
         found.append(Contact("url", _canonical_url(raw), start, end, text[start:end]))
     for m in _DM.finditer(compact):
-        start, end, original = _span(text, keep, m.start(), m.end())
+        start, end, original = _span(text, keep(), m.start(), m.end())
         found.append(Contact("dm", "", start, end, original))
     found.sort(key=lambda c: (c.start, c.end, c.kind))
     return found

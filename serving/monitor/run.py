@@ -61,13 +61,16 @@ def ingest_file(db, path: str, fields: FieldMap, scorer: _LazyScorer) -> dict:
     db.execute(f"CREATE OR REPLACE TEMP TABLE stage_raw AS {staging_sql(path, fields)}")
     read, bad = db.execute("SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM stage_raw").fetchone()
     score_cols = "probability, level, risk, flagged, model, elements, evidence, normalization, lists"
+    # in-file duplicates: resolved by a window only when there are any (the window sorts every row)
+    rows_ok, keys = db.execute("SELECT count(*), count(DISTINCT key) FROM stage_raw WHERE ok").fetchone()
+    source = ("(SELECT * FROM stage_raw WHERE ok)" if rows_ok == keys else
+              "(SELECT * FROM stage_raw WHERE ok QUALIFY row_number() OVER (PARTITION BY key ORDER BY time, text) = 1)")
     db.execute(f"""
       CREATE OR REPLACE TEMP TABLE stage AS
-      SELECT row_number() OVER (ORDER BY key) AS seq, key, account, coalesce(pid, key) AS id, time,
-             substr(time, 1, 10) AS day, coalesce(channel, '') AS channel, coalesce(text, '') AS text, is_scored,
-             {score_cols}
-      FROM (SELECT *, row_number() OVER (PARTITION BY key ORDER BY time, text) AS rn FROM stage_raw WHERE ok) s
-      WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.key = s.key)""")
+      SELECT key, account, coalesce(pid, key) AS id, time, substr(time, 1, 10) AS day, coalesce(channel, '') AS channel,
+             coalesce(text, '') AS text, is_scored, {score_cols}
+      FROM {source} s
+      WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.key = s.key)""")
     db.execute("DROP TABLE stage_raw")
     new = db.execute("SELECT count(*) FROM stage").fetchone()[0]
     # score what is not scored yet, through the public Scorer API, in chunks (bounded memory)
@@ -79,9 +82,10 @@ def ingest_file(db, path: str, fields: FieldMap, scorer: _LazyScorer) -> dict:
     if todo:
         s = scorer.get()
         model = s.model_id
-        for lo in range(0, new, CHUNK):
-            rows = db.execute("SELECT key, text FROM stage WHERE NOT is_scored AND seq > ? AND seq <= ?",
-                              [lo, lo + CHUNK]).fetchall()
+        db.execute("CREATE OR REPLACE TEMP TABLE todo AS"
+                   " SELECT row_number() OVER () AS seq, key, text FROM stage WHERE NOT is_scored")
+        for lo in range(0, todo, CHUNK):
+            rows = db.execute("SELECT key, text FROM todo WHERE seq > ? AND seq <= ?", [lo, lo + CHUNK]).fetchall()
             if not rows:
                 continue
             records = s.score_batch([t for _, t in rows]).records()
@@ -148,7 +152,7 @@ def ingest_file(db, path: str, fields: FieldMap, scorer: _LazyScorer) -> dict:
 
         _insert_arrow(db, "sigs", {"key": s_rows[0], "account": s_rows[1], "sig": pa.array(s_rows[2], pa.binary())})
     db.execute("COMMIT")
-    for table in ("stage", "fresh", "final", "cta"):
+    for table in ("stage", "fresh", "final", "cta", "todo"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
     good = read - bad
     return {"read": read, "added": kept, "duplicates": good - new, "bad": bad + (new - kept), "scored": todo}
