@@ -1,4 +1,4 @@
-"""The ``mlmrisk`` command: ``score | explain | info | train | evaluate | serve | spark``.
+"""The ``mlmrisk`` command: ``score | explain | info | train | evaluate | monitor | serve | spark``.
 
 A thin shell: each command parses its arguments and calls one plain function. ``main()`` is the only place that
 turns errors into a one-line message on stderr and an exit code (``MLMRISK_DEBUG=1`` shows the traceback).
@@ -31,6 +31,8 @@ EXAMPLES = """examples:
   mlmrisk explain "静态收益加动态收益，直推十人拿见点奖"
   mlmrisk train --output models/mine
   mlmrisk evaluate --model models/default
+  mlmrisk monitor stream.jsonl --state monitor_state        # accounts, networks, alerts, report.html
+  mlmrisk monitor --state monitor_state --export-case ACCOUNT -o case.zip
 """
 
 
@@ -106,6 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--text-field", default="text")
     evaluate.add_argument("--label-field", default="label")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    monitor = sub.add_parser("monitor", help="account and channel monitoring: risk index per account, networks, alerts, report")
+    monitor.add_argument("inputs", nargs="*", help="post files (JSONL, CSV, Parquet; gzip/zstd), plain or already scored")
+    monitor.add_argument("--state", type=Path, required=True, help="state directory (DuckDB state and the outputs)")
+    monitor.add_argument("--account-field", default="account")
+    monitor.add_argument("--time-field", default="time", help="ISO 8601 time field (default: time)")
+    monitor.add_argument("--text-field", default="text")
+    monitor.add_argument("--id-field", default="id")
+    monitor.add_argument("--channel-field", default="channel")
+    monitor.add_argument("--model", type=Path, help="model directory for posts that are not yet scored")
+    monitor.add_argument("--alert-tier", choices=["watch", "light", "medium", "severe"], default="light",
+                         help="lowest tier that raises an alert (default: light)")
+    monitor.add_argument("--no-report", action="store_true", help="do not write report.html")
+    monitor.add_argument("--export-case", metavar="ACCOUNT", help="write the evidence package of ACCOUNT to -o")
+    monitor.add_argument("-o", "--output", type=Path, help="with --export-case: a .zip file or a directory")
     _add_platform_commands(sub)
     return parser
 
@@ -175,6 +191,32 @@ def cmd_spark(args: argparse.Namespace) -> int:
                          allow=args.allow_list, deny=args.deny_list, mode=args.mode)
     print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
     return EXIT_BAD_RECORDS if summary.get("bad") else EXIT_OK
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    for module in ("duckdb", "datasketch", "plotly"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise MlmriskError(f"{module} is not installed: monitoring needs the extra, `pip install -e '.[monitor]'`") from None
+    if args.export_case:
+        if args.output is None:
+            raise MlmriskError("--export-case needs -o case.zip or -o DIR")
+        from mlmrisk.serving.monitor.case import export_case
+
+        print(json.dumps(export_case(args.state, args.export_case, args.output), ensure_ascii=False), file=sys.stderr)
+        return EXIT_OK
+    if not args.inputs:
+        raise MlmriskError("give post files to monitor, or --export-case ACCOUNT -o OUT")
+    from mlmrisk.serving.monitor.ingest import FieldMap
+    from mlmrisk.serving.monitor.run import run_monitor
+
+    fields = FieldMap(account=args.account_field, time=args.time_field, text=args.text_field, id=args.id_field,
+                      channel=args.channel_field)
+    summary = run_monitor(args.inputs, args.state, fields=fields, model_dir=args.model, report=not args.no_report,
+                          alert_tier=args.alert_tier)
+    print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -303,7 +345,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"score": cmd_score, "explain": cmd_explain, "info": cmd_info, "train": cmd_train, "evaluate": cmd_evaluate,
-            "serve": cmd_serve, "spark": cmd_spark}
+            "serve": cmd_serve, "spark": cmd_spark, "monitor": cmd_monitor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,95 @@
+"""Cost of ``mlmrisk monitor`` on already-scored input against the cost of scoring, and its peak RSS.
+
+    python benchmarks/bench_monitor.py --posts 1000000 --accounts 50000 --out benchmarks/out/monitor
+
+Builds the input from the simulated stream (training/simulate_stream.py, ``full``): the stream's posts are copied
+with the account renamed per copy (``acct~k``) until there are ``--posts`` posts; a copy keeps texts and times, so
+copies of one ring share handles and campaign texts (bigger networks: a heavier case, not an easier one). Then it
+runs, each as its own process:
+
+1. ``mlmrisk score raw.jsonl -o scored.jsonl`` (1 worker) — the scoring time;
+2. ``mlmrisk monitor scored.jsonl --state DIR`` on the scored records (account/time/text + the score record) —
+   nothing is rescored;
+
+and prints both wall times, their ratio and the monitor's peak RSS (``ru_maxrss`` of the child) as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mlmrisk.serving.scorer import Scorer
+from mlmrisk.training.simulate_stream import generate
+
+
+def build(out: Path, posts: int, accounts: int) -> dict:
+    stream = generate("full")
+    per_copy = len({r["account"] for r in stream})
+    copies = max(1, -(-posts // len(stream)))
+    scorer = Scorer.load()
+    scored = scorer.score_batch([r["text"] for r in stream]).records([r["id"] for r in stream])
+    n = 0
+    names = set()
+    with open(out / "raw.jsonl", "wb") as raw, open(out / "scored.jsonl", "wb") as sc:
+        for k in range(copies):
+            for r, s in zip(stream, scored):
+                if n >= posts:
+                    break
+                account = f"{r['account']}~{k}"
+                names.add(account)
+                base = {"id": f"{r['id']}~{k}", "account": account, "time": r["time"], "channel": r["channel"],
+                        "text": r["text"]}
+                raw.write(json.dumps(base, ensure_ascii=False).encode() + b"\n")
+                sc.write(json.dumps({**s, **base}, ensure_ascii=False).encode() + b"\n")
+                n += 1
+    return {"posts": n, "accounts": len(names), "accounts_per_copy": per_copy, "copies": copies}
+
+
+_PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+          "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+          "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+          "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime)")
+
+
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system, all threads) of ``cmd``, measured by a fresh
+    parent that runs only it. CPU seconds are the fairer figure on a machine shared with other jobs."""
+    out = subprocess.run([sys.executable, "-c", _PROBE, *cmd], check=True, capture_output=True, text=True).stdout
+    wall, rss_kb, cpu = out.split()
+    return float(wall), float(rss_kb) / 1024, float(cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=50_000, help="informational: accounts follow from --posts")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/monitor"))
+    parser.add_argument("--skip-score", action="store_true")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    info = build(args.out, args.posts, args.accounts)
+    exe = str(Path(sys.executable).with_name("mlmrisk"))
+    result = dict(info)
+    if not args.skip_score:
+        wall, rss, cpu = timed([exe, "score", str(args.out / "raw.jsonl"), "-o", str(args.out / "rescored.jsonl"),
+                                "--no-progress"])
+        result.update(score_seconds=round(wall, 1), score_cpu_seconds=round(cpu, 1), score_peak_rss_mb=round(rss))
+    state = args.out / "state"
+    shutil.rmtree(state, ignore_errors=True)
+    wall, rss, cpu = timed([exe, "monitor", str(args.out / "scored.jsonl"), "--state", str(state)])
+    result.update(monitor_seconds=round(wall, 1), monitor_cpu_seconds=round(cpu, 1), monitor_peak_rss_mb=round(rss))
+    if "score_seconds" in result:
+        result["monitor_over_score"] = round(result["monitor_seconds"] / result["score_seconds"], 3)
+        result["monitor_over_score_cpu"] = round(result["monitor_cpu_seconds"] / result["score_cpu_seconds"], 3)
+    print(json.dumps(result))
+    (args.out / "results.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

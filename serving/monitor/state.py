@@ -1,0 +1,59 @@
+"""The monitor's state: one DuckDB file, ``DIR/state.duckdb`` (why DuckDB: docs/monitoring.md, "State").
+
+Posts are keyed by account+id (or account+time+text hash) so a post seen twice is stored once. Only what a later
+run needs is kept: per post its scores, element bits and, for posts at/above watch, the score detail (evidence
+spans, element probabilities); the contact keys of posts at/above watch; the MinHash signatures of flagged posts
+that offer a way to join. Everything the outputs show is recomputed from these tables on every run, which is why
+part 1 + part 2 gives the same accounts and networks as one run over both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+STATE_FILE = "state.duckdb"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+  key VARCHAR, account VARCHAR NOT NULL, id VARCHAR, time VARCHAR NOT NULL, day VARCHAR NOT NULL, channel VARCHAR,
+  text VARCHAR, probability DOUBLE, risk INTEGER, level VARCHAR, flagged BOOLEAN, elements INTEGER, detail VARCHAR,
+  model VARCHAR, cta BOOLEAN);
+CREATE TABLE IF NOT EXISTS contacts (key VARCHAR, account VARCHAR, ckey VARCHAR);
+CREATE TABLE IF NOT EXISTS sigs (key VARCHAR, account VARCHAR, sig BLOB);
+CREATE TABLE IF NOT EXISTS tiers (kind VARCHAR, name VARCHAR, tier VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (run_at VARCHAR, files VARCHAR, read BIGINT, added BIGINT, duplicates BIGINT,
+  bad BIGINT, scored BIGINT);
+"""
+ELEMENT_BITS = {"lart": 1, "fee": 2, "team": 4, "ponzi": 8}
+#: DuckDB's own memory cap: beyond it, joins and sorts spill to DIR/tmp instead of growing the process.
+MEMORY_LIMIT = "512MB"
+
+
+def open_state(directory: str | Path, create: bool = True) -> duckdb.DuckDBPyConnection:
+    directory = Path(directory)
+    if create:
+        directory.mkdir(parents=True, exist_ok=True)
+    db = duckdb.connect(str(directory / STATE_FILE))
+    db.execute("SET TimeZone = 'UTC'")
+    db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    db.execute("SET threads = 2")
+    db.execute(f"SET temp_directory = '{directory / 'tmp'}'")
+    db.execute("SET preserve_insertion_order = true")
+    db.execute("SET enable_progress_bar = false")
+    db.execute(SCHEMA)
+    return db
+
+
+def previous_tiers(db, kind: str) -> dict[str, str]:
+    return dict(db.execute("SELECT name, tier FROM tiers WHERE kind = ?", [kind]).fetchall())
+
+
+def save_tiers(db, kind: str, tiers: dict[str, str]) -> None:
+    import pyarrow as pa
+
+    db.execute("DELETE FROM tiers WHERE kind = ?", [kind])
+    table = pa.table({"kind": [kind] * len(tiers), "name": list(tiers), "tier": list(tiers.values())})
+    db.register("new_tiers", table)
+    db.execute("INSERT INTO tiers SELECT kind, name, tier FROM new_tiers")
+    db.unregister("new_tiers")
