@@ -162,6 +162,8 @@ def _coerce(name: str, value: typing.Any, hint: typing.Any, where: str) -> typin
         try:
             return [_coerce(name, v, item, where) for v in value]
         except ConfigError:
+            if item is dict:  # the entry's own message says which key is wrong
+                raise
             raise bad() from None
     if hint is bool:
         if not isinstance(value, bool):
