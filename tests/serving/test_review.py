@@ -131,7 +131,7 @@ def test_import_label_studio_and_csv(scorer, posts, scored, tmp_path, capsys):
         writer.writerows(rows)
     assert main(["review", "import", str(tmp_path / "export.json"), "-o", str(tmp_path / "a.jsonl")]) == 0
     summary = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
-    assert summary["read"] == 12 and summary["unsure"] == 4 and summary["unlabelled"] == 1 and summary["labelled"] == 7
+    assert summary["read"] == 12 and summary["unsure"] == 3 and summary["unlabelled"] == 1 and summary["labelled"] == 8
     labelled = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()]
     assert labelled[0]["label"] == 1 and labelled[0]["elements"] == ["fee"] and labelled[0]["reviewer"] == "3"
     assert labelled[0]["selected_by"] == scorer.model_id and labelled[0]["reason"] == queue[0]["reason"]
