@@ -1,4 +1,5 @@
-"""The ``mlmrisk`` command: ``score | explain | info | train | evaluate | monitor | serve | spark``.
+"""The ``mlmrisk`` command: ``score | explain | info | train | evaluate | init-config | review | compare | monitor |
+serve | spark``.
 
 A thin shell: each command parses its arguments and calls one plain function. ``main()`` is the only place that
 turns errors into a one-line message on stderr and an exit code (``MLMRISK_DEBUG=1`` shows the traceback).
@@ -30,6 +31,10 @@ EXAMPLES = """examples:
   cat posts.txt | mlmrisk score - -o - --input-format txt
   mlmrisk explain "静态收益加动态收益，直推十人拿见点奖"
   mlmrisk train --output models/mine
+  mlmrisk init-config mine.toml && mlmrisk train mine.toml --output models/mine --set fit.n_folds=3
+  mlmrisk review select scored.jsonl --texts posts.jsonl --budget 500 -o queue.jsonl --label-studio tasks.json
+  mlmrisk review import export.json -o labelled.jsonl
+  mlmrisk compare models/default models/mine --data labelled.jsonl -o compare/
   mlmrisk evaluate --model models/default
   mlmrisk monitor stream.jsonl --state monitor_state        # accounts, networks, alerts, report.html
   mlmrisk monitor --state monitor_state --export-case ACCOUNT -o case.zip
@@ -89,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--model", type=Path)
 
     train = sub.add_parser("train", help="rebuild a model from ../shared/data and/or your own labelled files")
-    train.add_argument("--output", type=Path, required=True, help="model directory to write (a new or empty directory)")
+    train.add_argument("config", nargs="?", type=Path,
+                       help="training configuration (TOML; write one with `mlmrisk init-config`); default: built-in defaults")
+    train.add_argument("--output", type=Path, help="model directory to write (a new or empty directory; default: [system] output)")
     train.add_argument("--force", action="store_true", help="replace the model already in --output")
     train.add_argument("--shared-data", type=Path, help="the shared data folder (default: ../shared/data)")
     train.add_argument("--no-shared", action="store_true", help="do not use the shared data folder")
@@ -97,8 +104,41 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--text-field", default="text")
     train.add_argument("--label-field", default="label", help="0/1 MLM label field of --data files")
     train.add_argument("--elements-field", help="list-of-elements field of --data files (lart, fee, team, ponzi)")
-    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                       help="override a TrainConfig setting, e.g. --set synthetic_n=20000 --set 'C_grid=[2,8]'")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override a setting, e.g. --set mix.synthetic_n=20000 --set 'fit.C_grid=[2,8]' (TOML values)")
+
+    init_config = sub.add_parser("init-config", help="write the default training configuration (commented TOML)")
+    init_config.add_argument("path", nargs="?", type=Path, default=Path("mlmrisk.toml"), help="default: mlmrisk.toml")
+    init_config.add_argument("--force", action="store_true", help="replace an existing file")
+
+    review = sub.add_parser("review", help="the review queue: pick posts for human labels, read the labels back")
+    review_sub = review.add_subparsers(dest="review_command", required=True)
+    select = review_sub.add_parser("select", help="pick posts worth a human look from `mlmrisk score` output")
+    select.add_argument("scored", type=Path, help="scored records (.jsonl or .parquet from `mlmrisk score`)")
+    select.add_argument("--budget", type=positive_int, default=500, help="how many posts to pick (default: 500)")
+    select.add_argument("-o", "--output", type=Path, required=True, help="the queue (JSONL, one picked post per line)")
+    select.add_argument("--texts", type=Path, help="the scored posts' texts (.jsonl/.csv/.parquet), joined by id; "
+                        "not needed when the scored file kept the text (`score --keep-fields text`)")
+    select.add_argument("--text-field", default="text", help="text field of --texts or of the scored records")
+    select.add_argument("--id-field", default="id", help="id field of --texts (default: id)")
+    select.add_argument("--model", type=Path, help="the model that scored the file (novelty; default: the shipped model)")
+    select.add_argument("--seed", type=int, default=0, help="seed of the random control slice")
+    select.add_argument("--random-share", type=float, default=0.1, help="share of the budget picked at random (default 0.1)")
+    select.add_argument("--label-studio", type=Path, help="also write Label Studio tasks (JSON) with evidence pre-annotated")
+    select.add_argument("--csv", type=Path, help="also write a CSV for spreadsheet review")
+    imp = review_sub.add_parser("import", help="read reviewers' labels (Label Studio JSON export or CSV) into a labelled file")
+    imp.add_argument("export", type=Path, nargs="+", help="Label Studio JSON export(s) or CSV file(s)")
+    imp.add_argument("-o", "--output", type=Path, required=True, help="labelled JSONL for `mlmrisk train --data`")
+
+    compare = sub.add_parser("compare", help="champion vs challenger on the same labelled texts")
+    compare.add_argument("champion", type=Path, help="model directory A (the model in use)")
+    compare.add_argument("challenger", type=Path, help="model directory B (the candidate)")
+    compare.add_argument("--data", type=Path, action="append", required=True, help="labelled file (.jsonl/.csv/.parquet), repeatable")
+    compare.add_argument("-o", "--output", type=Path, required=True, help="directory for compare.md, compare.json, compare.html")
+    compare.add_argument("--text-field", default="text")
+    compare.add_argument("--label-field", default="label")
+    compare.add_argument("--fpr-budget", type=float, help="false-positive budget for the recall comparison "
+                         "(default: the champion's thresholds.max_benign_fpr, else 0.01)")
 
     evaluate = sub.add_parser("evaluate", help="quality report of a model on held-out and evaluation data")
     evaluate.add_argument("--model", type=Path)
@@ -294,19 +334,27 @@ def _check_output_dir(output: Path, force: bool) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     _training_modules()
+    import dataclasses
+
+    from mlmrisk.training.config import apply_overrides, load_config
     from mlmrisk.training.fit import TrainConfig, train
 
-    config = TrainConfig()
+    config = load_config(args.config)
     if args.shared_data:
         config.shared_data = str(args.shared_data)
     if args.no_shared:
         config.shared_data = None
-    config.extra_data = [{"path": str(p), "text_field": args.text_field, "label_field": args.label_field,
-                          "elements_field": args.elements_field} for p in args.data]
-    try:
-        config = config.override(args.overrides)
-    except ValueError as exc:
-        raise MlmriskError(str(exc)) from None
+    config.extra_data = list(config.extra_data) + [
+        {"path": str(p), "text_field": args.text_field, "label_field": args.label_field,
+         "elements_field": args.elements_field} for p in args.data]
+    config = TrainConfig(**apply_overrides(dataclasses.asdict(config), args.overrides))
+    if args.output is None and not config.output:
+        raise MlmriskError("no output directory: give --output DIR (or set [system] output in the config)")
+    args.output = args.output or Path(config.output)
+    config.output = str(args.output)
+    for extra in config.extra_data:
+        if not Path(extra["path"]).is_file():
+            raise MlmriskError(f"data file {extra['path']} does not exist; expected a labelled .jsonl/.csv/.parquet")
     if config.shared_data and not Path(config.shared_data).is_dir():
         raise MlmriskError(f"shared data folder {config.shared_data} does not exist; pass --shared-data PATH, "
                            "or --no-shared with --data FILE")
@@ -344,8 +392,49 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init_config(args: argparse.Namespace) -> int:
+    _training_modules()
+    from mlmrisk.training.config import write_default_config
+
+    path = write_default_config(args.path, force=args.force)
+    print(f"wrote {path}; train with: mlmrisk train {path} --output models/NAME", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from mlmrisk.serving import review
+
+    if args.review_command == "import":
+        summary = review.import_labels(args.export, args.output)
+        print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
+        return EXIT_OK
+    if not 0 <= args.random_share <= 1:
+        raise MlmriskError(f"--random-share must be in [0, 1], got {args.random_share}")
+    from mlmrisk.serving.scorer import Scorer
+
+    summary = review.select_file(
+        args.scored, args.output, scorer=Scorer.load(args.model), budget=args.budget, texts_path=args.texts,
+        text_field=args.text_field, id_field=args.id_field, seed=args.seed, random_share=args.random_share,
+        label_studio=args.label_studio, csv_path=args.csv)
+    print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from mlmrisk.serving.compare import compare_models
+    from mlmrisk.serving.scorer import Scorer
+
+    if args.fpr_budget is not None and not 0 < args.fpr_budget < 1:
+        raise MlmriskError(f"--fpr-budget must be in (0, 1), got {args.fpr_budget}")
+    result = compare_models(Scorer.load(args.champion), Scorer.load(args.challenger), args.data, args.output,
+                            text_field=args.text_field, label_field=args.label_field, fpr_budget=args.fpr_budget)
+    print(result["markdown"])
+    return EXIT_OK
+
+
 COMMANDS = {"score": cmd_score, "explain": cmd_explain, "info": cmd_info, "train": cmd_train, "evaluate": cmd_evaluate,
-            "serve": cmd_serve, "spark": cmd_spark, "monitor": cmd_monitor}
+            "init-config": cmd_init_config, "review": cmd_review, "compare": cmd_compare, "serve": cmd_serve,
+            "spark": cmd_spark, "monitor": cmd_monitor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -464,6 +464,27 @@ class Scorer:
             if present:
                 element_evidence[good[j]] = present
 
+    def novelty(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        """Per post, the share of its n-gram occurrences whose bucket the model never saw in training (idf 0).
+
+        Read from the full graph's ``gram_rows`` (column 0 is idf², zero for a bucket no training document had).
+        A post the model has seen nothing like scores near 1; an empty post 0. Used by the review queue.
+        """
+        texts = [t if isinstance(t, str) else "" for t in _sequence_of_texts(texts, "novelty")]
+        out = np.zeros(len(texts))
+        for start in range(0, len(texts), batch_size):
+            batch = normalize_batch(texts[start : start + batch_size], self.tables)
+            if batch.n_docs == 0:
+                continue
+            scores = self.score_full(batch)
+            unseen = np.zeros(len(scores.grams), dtype=np.float64)
+            unseen[scores.membership.gram] = scores.gram_rows[:, 0] == 0
+            valid = (scores.grams.bucket < self.features.n_buckets).astype(np.float64)  # bucket B: no gram
+            total = np.bincount(scores.grams.doc, weights=valid, minlength=batch.n_docs)
+            hits = np.bincount(scores.grams.doc, weights=unseen * valid, minlength=batch.n_docs)
+            out[start : start + batch.n_docs] = np.divide(hits, total, out=np.zeros(batch.n_docs), where=total > 0)
+        return out
+
     def explain(self, text: str, top: int = 15) -> dict:
         """Everything a reviewer needs for one text: result, normalised text, the passage, top-weighted n-grams."""
         if not isinstance(text, str):

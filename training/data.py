@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +121,8 @@ class Corpus:
     group: list[str] = field(default_factory=list)
     split: list[str] = field(default_factory=list)  # train | heldout | eval
     fold: list[int] = field(default_factory=list)  # -1 outside training
+    duplicates: dict[str, int] = field(default_factory=dict)  # records dropped as exact duplicates, per corpus
+    skipped: dict[str, int] = field(default_factory=dict)  # records without a usable text, per corpus
 
     def __len__(self) -> int:
         return len(self.text)
@@ -196,13 +198,21 @@ def _label(value) -> int | None:
 
 
 def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, synthetic: Iterable[dict] = (),
-                 n_folds: int = 5) -> Corpus:
-    """Read, clean, deduplicate and split everything (see the module docstring)."""
+                 n_folds: int = 5, keep_all: Collection[str] = ()) -> Corpus:
+    """Read, clean, deduplicate and split everything (see the module docstring).
+
+    Corpora named in ``keep_all`` keep EVERY record (no deduplication, blank texts kept): ``mlmrisk evaluate
+    --data mine.csv`` scores and counts each row of the user's file. Deduplication is for training only; the
+    number of records it dropped per corpus is in ``Corpus.duplicates`` (and the training log and manifest).
+    """
     raw: list[tuple[CorpusSpec, str, int, tuple[str, ...], str, str, str | None, dict]] = []
+    skipped: dict[str, int] = {}
     for spec in specs:
+        keep = spec.name in keep_all
         for record in load_records(spec):
             text = record.get(spec.text_field)
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or (not text.strip() and not keep):
+                skipped[spec.name] = skipped.get(spec.name, 0) + 1
                 continue
             if spec.strip_placeholders:
                 text = TELECOM_PLACEHOLDERS.sub("", text)
@@ -230,9 +240,10 @@ def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, syntheti
                     record["group"], record.get("source", "synthetic"), None, {}))
     keys = _dedup_keys([r[1] for r in raw], tables)
     seen: set[str] = set()
-    corpus = Corpus()
+    corpus = Corpus(skipped=skipped)
     for (spec, text, label, elements, original, category, own_group, style), (exact, near) in zip(raw, keys):
-        if exact in seen:
+        if exact in seen and spec.name not in keep_all:
+            corpus.duplicates[spec.name] = corpus.duplicates.get(spec.name, 0) + 1
             continue
         seen.add(exact)
         group = own_group or (f"synthetic:{original}" if spec.role == "synthetic" else f"{spec.name}:{near}")

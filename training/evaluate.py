@@ -63,12 +63,23 @@ def build_report(*, corpus: Corpus, oof_p: np.ndarray, nested_threshold: np.ndar
     # 1. ChineseHarm MLM task, out-of-fold: mlm 1 vs 0, borderline and 不违规 left out.
     task = (name == "chineseharm") & (split == "train") & (original != "2") & (
         corpus.array("category") != "不违规")
-    p_task = oof_p[:n, 0][task]
-    nested_flags = p_task >= nested_threshold[task]
-    section = _with_baselines(texts[task], label[task], nested_flags,
-                              {"average_precision": round(average_precision(label[task], p_task), 4)})
-    section["model_global_threshold"] = binary_metrics(label[task], p_task >= thresholds.flag)
-    report["chineseharm_cv"] = section
+    # Every section is written only for sources present in the run (no tables of zeros for absent data).
+    if task.any():
+        p_task = oof_p[:n, 0][task]
+        nested_flags = p_task >= nested_threshold[task]
+        section = _with_baselines(texts[task], label[task], nested_flags,
+                                  {"average_precision": round(average_precision(label[task], p_task), 4)})
+        section["model_global_threshold"] = binary_metrics(label[task], p_task >= thresholds.flag)
+        report["chineseharm_cv"] = section
+    # 1b. Labelled files of the user (role labelled, not ChineseHarm), out-of-fold with the nested threshold.
+    for corpus_name in dict.fromkeys(corpus.corpus):
+        rows = (name == corpus_name) & (corpus.array("role") == "labelled") & (split == "train")
+        if corpus_name == "chineseharm" or not rows.any():
+            continue
+        p_rows = oof_p[:n, 0][rows]
+        report.setdefault("labelled_cv", {})[corpus_name] = _with_baselines(
+            texts[rows], label[rows], p_rows >= nested_threshold[rows],
+            {"average_precision": round(average_precision(label[rows], p_rows), 4)})
 
     # 2. False-positive rates with the final model on held-out real text (never trained on).
     fpr = {}
@@ -114,7 +125,8 @@ def build_report(*, corpus: Corpus, oof_p: np.ndarray, nested_threshold: np.ndar
 
     # 4. Elements on real positives (out-of-fold) and on synthetic held-out templates (final model).
     positives = (name == "chineseharm") & (split == "train") & (label == 1)
-    report["elements_real_cv"] = _element_section(corpus, positives, oof_p[:n, 1:], thresholds)
+    if positives.any():
+        report["elements_real_cv"] = _element_section(corpus, positives, oof_p[:n, 1:], thresholds)
     synthetic_heldout = (name == "synthetic") & (split == "heldout")
     if synthetic_heldout.any():
         report["synthetic_heldout"] = _with_baselines(
@@ -153,6 +165,8 @@ def _headline(report: dict) -> dict:
     for who in ("model", "keywords_strict", "keywords_broad"):
         if who in task:
             head[f"chineseharm_cv_{who}"] = {k: task[who][k] for k in ("precision", "recall", "f1")}
+    for corpus_name, section in report.get("labelled_cv", {}).items():
+        head[f"{corpus_name}_cv_model"] = {k: section["model"][k] for k in ("precision", "recall", "f1")}
     fpr = report.get("false_positive_rates", {})
     if "benign_pooled" in fpr:
         head["benign_fpr"] = {who: fpr["benign_pooled"][who]["fpr"] for who in fpr["benign_pooled"]}
@@ -186,12 +200,17 @@ def render_markdown(report: dict) -> str:
     if "chineseharm_cv" in report:
         out += ["## Real MLM task (ChineseHarm, mlm 1 vs 0, out-of-fold, nested threshold)", ""]
         out += _table(report["chineseharm_cv"], ("n", "positives", "tp", "fp", "precision", "recall", "f1")) + [""]
-    out += ["## False-positive rates (held-out real text, final model)", "",
+    for corpus, section in report.get("labelled_cv", {}).items():
+        out += [f"## Your labelled data: {corpus} (out-of-fold, nested threshold)", ""]
+        out += _table(section, ("n", "positives", "tp", "fp", "precision", "recall", "f1")) + [""]
+    if report.get("false_positive_rates"):
+        out += ["## False-positive rates (held-out real text, final model)", "",
             "| corpus | n | model | keywords_strict | keywords_broad |", "|---|---|---|---|---|"]
     for corpus, section in report.get("false_positive_rates", {}).items():
         out.append(f"| {corpus} | {section['model']['n']} | {section['model']['fpr']:.4f} | "
                    f"{section['keywords_strict']['fpr']:.4f} | {section['keywords_broad']['fpr']:.4f} |")
-    out.append("")
+    if report.get("false_positive_rates"):
+        out.append("")
     if "evasive_recall" in report:
         out += ["## Recall on evasive rewrites of the real positives (out-of-fold)", "",
                 "| rewrite | model recall | model clean | ratio | strict recall | broad recall |",
@@ -280,9 +299,14 @@ def evaluate_model(scorer, shared_data: Path | None, extra: Sequence[dict] = (),
                                 text_field=item.get("text_field", "text"),
                                 label_field=item.get("label_field", "label"),
                                 elements_field=item.get("elements_field")))
-    corpus = build_corpus(specs, scorer.tables, (), scorer.manifest.get("config", {}).get("n_folds", 5))
+    user = [spec.name for spec in specs if spec.role == "eval" and spec.name.startswith("user:")]
+    # The user's files are evaluated row for row: no deduplication against shared data or within the file.
+    corpus = build_corpus(specs, scorer.tables, (), scorer.manifest.get("config", {}).get("n_folds", 5),
+                          keep_all=user)
     report: dict = {"model": scorer.model_id, "thresholds": scorer.thresholds.to_dict(), "sections": {}}
-    trained_on = set(scorer.manifest.get("data", {}).get("summary", {}))
+    if corpus.skipped:
+        report["records_without_text"] = corpus.skipped
+    trained_on = set(scorer.manifest.get("data", {}).get("summary", {})) - set(user)
     name = corpus.array("corpus")
     split = corpus.array("split")
     texts = np.asarray(corpus.text, dtype=object)

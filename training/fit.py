@@ -72,6 +72,7 @@ class TrainConfig:
     negative_passages: bool = True
     evasion_seed: int = 11
     n_jobs: int = 2
+    output: str | None = None  # model directory when `mlmrisk train` gets no --output
 
     def override(self, assignments: Sequence[str]) -> "TrainConfig":
         """Apply ``name=value`` strings (values parsed as JSON when they parse, else kept as strings)."""
@@ -241,8 +242,15 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     spec = build_normalization_spec(max_chars=config.max_chars)
     tables = NormalizerTables.from_spec(spec)
     synthetic = _synthetic_records(config) if config.synthetic_n else []
-    corpus = build_corpus(corpus_specs(config), tables, synthetic, config.n_folds)
-    log(f"corpus: {len(corpus)} records after deduplication ({time.time() - started:.0f}s)")
+    specs = corpus_specs(config)
+    corpus = build_corpus(specs, tables, synthetic, config.n_folds)
+    dropped = sum(corpus.duplicates.values())
+    log(f"corpus: {len(corpus)} records after deduplication ({time.time() - started:.0f}s)"
+        + (f"; dropped {dropped} exact duplicates: {json.dumps(corpus.duplicates)}" if dropped else ""))
+    from mlmrisk.training.config import check_training_rows, data_hashes, dump_config
+
+    in_training = np.asarray(corpus.split) == "train"
+    check_training_rows(np.asarray(corpus.label)[in_training].tolist(), "training rows")
 
     role = corpus.array("role")
     split = corpus.array("split")
@@ -356,7 +364,10 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "thresholds": thresholds.to_dict(),
         "metrics": report["headline"],
         "data": {"summary": corpus.summary(), "training_rows": int(train_rows.size),
-                 "evasive_rewrites": len(evasive_texts)},
+                 "evasive_rewrites": len(evasive_texts), "duplicates_dropped": corpus.duplicates,
+                 "records_skipped": corpus.skipped},
+        "data_hashes": data_hashes([spec.path for spec in specs]),
+        "config_file": "config.toml",
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,
                             "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
@@ -367,6 +378,10 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     from mlmrisk.training.export import export_model
 
     manifest = export_model(output, vectorizer=vectorizer, heads=heads, manifest_fields=manifest_fields)
+    (output / "config.toml").write_text(dump_config(config, header=(
+        f"Resolved configuration of the model {manifest.get('model_version')} written {manifest_fields['created']}.\n"
+        "Rebuild with: mlmrisk train config.toml --output NEW_DIR (input SHA-256 in manifest.json data_hashes)")),
+        encoding="utf-8")
     (output / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (output / "report.md").write_text(render_markdown(report), encoding="utf-8")
     (output / "MODEL_CARD.md").write_text(render_model_card(manifest, report), encoding="utf-8")
@@ -395,7 +410,9 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
         out["embedded"] = gen.embedded_section(predict, thresholds, challenge_pos, benign_heldout, config.evasion_seed)
     task = (name == "chineseharm") & (split == "train") & (corpus.array("original_label") != "2") & (
         corpus.array("category") != "不违规")
-    levels = {"chineseharm_positives_cv": gen.level_distribution(oof_p[task & (label == 1)], thresholds)}
+    levels = {}
+    if (task & (label == 1)).any():  # sections only for sources present
+        levels["chineseharm_positives_cv"] = gen.level_distribution(oof_p[task & (label == 1)], thresholds)
     if challenge_pos:
         levels["challenge_positives"] = gen.level_distribution(predict(challenge_pos), thresholds)
     out["levels"] = levels
@@ -441,6 +458,33 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
             section[axis]["_pooled"] = pooled
         out["leave_one_style_out"] = section
     return out
+
+
+def generalisation_headline(report: dict) -> dict:
+    """Headline figures of the generalisation sections that are present (see ``generalisation_sections``)."""
+    head: dict = {}
+    short = report.get("short_texts")
+    if short:
+        head["short_comments_flagged"] = short["comments"]["flagged"]
+        head["short_comments_high_or_severe"] = short["comments"]["high_or_severe"]
+        head["fragments_1_6_flagged_rate"] = short["fragments_1_6"]["flagged_rate"]
+    embedded = report.get("embedded", {})
+    for key in ("padded_100", "padded_300"):
+        if key in embedded:
+            head[f"embedded_{key}_kept"] = embedded[key]["rate"]
+    for axis, values in report.get("leave_one_style_out", {}).items():
+        pooled = values.get("_pooled")
+        if pooled:
+            head[f"leave_one_{axis}_out_average_precision"] = pooled["average_precision"]
+        recalls = {value: entry["at_flag"]["recall"] for value, entry in values.items() if value != "_pooled"}
+        if recalls:
+            worst = min(recalls, key=recalls.get)
+            head[f"leave_one_{axis}_out_worst_recall"] = {"style": worst, "recall": recalls[worst]}
+    baseline = report.get("real_only_baseline", {}).get("chineseharm_cv")
+    if baseline:
+        head["chineseharm_cv_average_precision"] = baseline["model_average_precision"]
+        head["real_only_baseline_chineseharm_cv_average_precision"] = baseline["average_precision"]
+    return head
 
 
 def predict_posts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, counted: Counted) -> np.ndarray:

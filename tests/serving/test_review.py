@@ -1,0 +1,147 @@
+"""The review queue on a small synthetic model: budget, reasons, random control slice, no near-duplicates, texts
+from the records or a --texts file, novelty, Label Studio / CSV exports and reading the labels back."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from mlmrisk.cli import main
+from mlmrisk.classifier.errors import InputFormatError
+from mlmrisk.serving import review
+from mlmrisk.serving.scorer import Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer(tiny_model):
+    return Scorer.load(tiny_model[0])
+
+
+@pytest.fixture(scope="module")
+def posts():
+    from mlmrisk.training.synthetic import generate
+
+    texts = [p.text for p in generate(300, seed=99)]
+    texts += ["加入我们团队，静态收益加动态收益，直推十人拿见点奖，早进早赚"] * 5  # a near-duplicate campaign
+    texts += ["今天天气不错，去公园散步", "这家店的面很好吃，推荐", "会员费交了以后发展下线就能拿提成"]
+    return [{"id": f"p{i}", "text": t} for i, t in enumerate(texts)]
+
+
+@pytest.fixture(scope="module")
+def scored(scorer, posts):
+    records = scorer.score_batch([p["text"] for p in posts]).records(ids=[p["id"] for p in posts])
+    return records
+
+
+def test_select_respects_budget_and_reasons(scorer, posts, scored):
+    queue = review.select(scored, [p["text"] for p in posts], scorer, 60, seed=1)
+    assert len(queue) == 60 and len({q["id"] for q in queue}) == 60
+    assert sum(q["reason"] == "random" for q in queue) == 6
+    assert {"uncertain", "disagreement", "novel"} <= {q["reason"] for q in queue}
+    for q in queue:
+        assert q["reason"] == q["reasons"][0] and q["selected_by"] == scorer.model_id
+        assert q["text"] == posts[int(q["id"][1:])]["text"]
+    campaign = [q for q in queue if q["text"].startswith("加入我们团队") and q["reason"] != "random"]
+    assert len(campaign) <= 1  # near-duplicates take one slot
+    again = review.select(scored, [p["text"] for p in posts], scorer, 60, seed=1)
+    assert [q["id"] for q in again] == [q["id"] for q in queue]
+
+
+def test_uncertain_picks_are_closest_to_the_flag_threshold(scorer, posts, scored):
+    queue = review.select(scored, [p["text"] for p in posts], scorer, 20, seed=0, random_share=0.0,
+                          shares={"uncertain": 1.0})
+    p = np.clip([r["probability"] for r in scored], 1e-6, 1 - 1e-6)
+    distance = np.abs(np.log(p / (1 - p)) - np.log(scorer.thresholds.flag / (1 - scorer.thresholds.flag)))
+    picked = np.clip([q["probability"] for q in queue], 1e-6, 1 - 1e-6)
+    picked_distance = np.abs(np.log(picked / (1 - picked)) - np.log(scorer.thresholds.flag / (1 - scorer.thresholds.flag)))
+    assert picked_distance.max() <= np.quantile(distance, 0.5)
+
+
+def test_novelty_is_the_share_of_unseen_ngrams(scorer):
+    novelty = scorer.novelty(["会员费交了以后发展下线就能拿提成", "鬱鬱鸛鸛蠹蠹齉齉龘龘", ""])
+    # rare characters: every character n-gram is unseen (their pinyin syllables may not be)
+    assert 0 <= novelty[0] < 0.5 < novelty[1] <= 1 and novelty[2] == 0
+
+
+def test_texts_come_from_records_or_a_texts_file(scorer, posts, scored, tmp_path):
+    kept = [{**r, "text": p["text"]} for r, p in zip(scored, posts)]
+    (tmp_path / "kept.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
+    summary = review.select_file(tmp_path / "kept.jsonl", tmp_path / "q1.jsonl", scorer=scorer, budget=10)
+    assert summary["picked"] == 10 and summary["with_text"] == len(posts)
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in scored), encoding="utf-8")
+    with pytest.raises(InputFormatError, match="--keep-fields text"):
+        review.select_file(bare, tmp_path / "q.jsonl", scorer=scorer, budget=10)
+    texts = tmp_path / "posts.csv"
+    with open(texts, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "body"])
+        writer.writeheader()
+        writer.writerows({"id": p["id"], "body": p["text"]} for p in posts)
+    summary = review.select_file(bare, tmp_path / "q2.jsonl", scorer=scorer, budget=10, texts_path=texts,
+                                 text_field="body")
+    assert summary["with_text"] == len(posts)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist([{"id": r["id"], "probability": r["probability"], "flagged": r["flagged"],
+                                          "model": r["model"], "text": p["text"]} for r, p in zip(scored, posts)]),
+                   tmp_path / "scored.parquet")
+    assert review.select_file(tmp_path / "scored.parquet", tmp_path / "q3.jsonl", scorer=scorer, budget=10)["picked"] == 10
+
+
+def test_label_studio_tasks_preannotate_the_evidence(scorer, posts, scored, tmp_path):
+    queue = review.select(scored, [p["text"] for p in posts], scorer, 30, seed=2)
+    config = review.write_label_studio(queue, tmp_path / "tasks.json")
+    assert "<Labels name=\"evidence\"" in config.read_text(encoding="utf-8")
+    tasks = json.loads((tmp_path / "tasks.json").read_text(encoding="utf-8"))
+    spans = 0
+    for task in tasks:
+        text = task["data"]["text"]
+        for item in task["predictions"][0]["result"]:
+            if item["type"] == "labels":
+                value = item["value"]
+                assert text[value["start"]:value["end"]] == value["text"] and value["labels"]
+                spans += 1
+    assert spans > 0
+
+
+def test_import_label_studio_and_csv(scorer, posts, scored, tmp_path, capsys):
+    queue = review.select(scored, [p["text"] for p in posts], scorer, 12, seed=3)
+    tasks = review.label_studio_tasks(queue)
+    choices = ["mlm", "not_mlm", "unsure"]
+    for k, task in enumerate(tasks):
+        result = [{"from_name": "label", "type": "choices", "value": {"choices": [choices[k % 3]]}}]
+        if k % 3 == 0:
+            result.append({"from_name": "evidence", "type": "labels",
+                           "value": {"start": 0, "end": 2, "text": task["data"]["text"][:2], "labels": ["fee"]}})
+        task["annotations"] = [{"completed_by": 3, "result": result, "updated_at": "2026-11-30T09:00:00Z"}]
+    tasks[-1]["annotations"] = []
+    (tmp_path / "export.json").write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    review.write_csv(queue, tmp_path / "queue.csv")
+    with open(tmp_path / "queue.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["label"], rows[0]["elements"], rows[0]["reviewer"] = "1", "lart, team", "ana"
+    rows[1]["label"] = "0"
+    with open(tmp_path / "filled.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["review", "import", str(tmp_path / "export.json"), "-o", str(tmp_path / "a.jsonl")]) == 0
+    summary = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert summary["read"] == 12 and summary["unsure"] == 3 and summary["unlabelled"] == 1 and summary["labelled"] == 8
+    labelled = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert labelled[0]["label"] == 1 and labelled[0]["elements"] == ["fee"] and labelled[0]["reviewer"] == "3"
+    assert labelled[0]["selected_by"] == scorer.model_id and labelled[0]["reason"] == queue[0]["reason"]
+    assert review.import_labels([tmp_path / "filled.csv"], tmp_path / "b.jsonl")["labelled"] == 2
+    b = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert b[0]["elements"] == ["lart", "team"] and b[0]["reviewer"] == "ana" and b[1]["label"] == 0
+    rows[2]["elements"], rows[2]["label"] = "pyramid", "1"
+    with open(tmp_path / "bad.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["review", "import", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "c.jsonl")]) == 1
+    assert "unknown element 'pyramid'" in capsys.readouterr().err
