@@ -194,7 +194,9 @@ def _label(value) -> int | None:
         if value.lower() in ("0", "false", "no", "neg", "negative"):
             return 0
         return None
-    return int(value)
+    if isinstance(value, (bool, int, float)) and value in (0, 1):
+        return int(value)
+    return None
 
 
 def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, synthetic: Iterable[dict] = (),
