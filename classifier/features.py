@@ -39,20 +39,20 @@ built here, and a parity test holds the two together.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE, NormalizedBatch
-from mlmrisk.classifier.pinyin import PinyinTables, adjacent_pairs, syllable_events
+from mlmrisk.classifier.normalize import NormalizedBatch
+from mlmrisk.classifier.pinyin import PinyinTables, latin_events
 
 K1 = np.uint64(0x9E3779B97F4A7C15)
 K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 K3 = np.uint64(0x165667B19E3779F9)
 SYLLABLE_BASE = 0x110000
 FEATURE_VERSION = 3
-_SHIFT31 = np.uint64(31)
 
 
 def _salt(channel: int, order: int) -> np.uint64:
@@ -131,108 +131,67 @@ class Passages:
     passage_end: np.ndarray  # int64[Q]
 
 
-def _grams(symbols: np.ndarray, orders: tuple[int, ...], valid_pair: np.ndarray | None, is_symbol: np.ndarray | None,
-           channel: int, bits: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(order, bucket, first index) of every gram of each order in ``orders`` over a symbol sequence.
+def _order_mask(orders: tuple[int, ...]) -> np.ndarray:
+    """bool[max order + 1]: which orders are hashed (``mask[n]``)."""
+    mask = np.zeros(max(orders, default=0) + 1, dtype=bool)
+    mask[list(orders)] = True
+    return mask
 
-    ``symbols`` are already multiplied by K1 (uint64). An ``order``-gram starting at i is valid when every symbol
-    in it is (``is_symbol``, None: all are) and every consecutive pair in it may be joined (``valid_pair[i]`` for
-    symbols i, i+1; None: all may). The rolling hash runs on contiguous slices (no gathers) and only the valid
-    grams are mixed.
-    """
-    out = []
-    h = symbols
-    ok = is_symbol if is_symbol is not None else np.ones(symbols.size, dtype=bool)
-    for order in range(1, max(orders, default=0) + 1):
-        if order > 1:
-            if h.size < 2:
-                break
-            h = (h[:-1] * K2) ^ symbols[order - 1 :]
-            step = is_symbol[order - 1 :] if is_symbol is not None else True
-            ok = ok[:-1] & step
-            if valid_pair is not None:
-                ok = ok & valid_pair[order - 2 :]
-        if order in orders:
-            first = np.flatnonzero(ok)
-            v = h[first]
-            bucket = ((v ^ (v >> _SHIFT31)) * K3 + _salt(channel, order)) >> np.uint64(64 - bits)
-            out.append((order, bucket.astype(np.int64), first))
-    return out
+
+@functools.lru_cache(maxsize=32)
+def _kernel_args(spec: FeatureSpec) -> tuple:
+    """The spec as kernel arguments (cached per spec: the char → syllable table is passed as it is, not copied)."""
+    pinyin = spec.pinyin is not None and bool(spec.pinyin_orders)
+    orders = max((*spec.char_orders, *spec.pinyin_orders), default=0)
+    salts = np.array([[_salt(channel, n) for n in range(orders + 1)] for channel in (0, 1)], dtype=np.uint64)
+    table = spec.pinyin.char_syllable if pinyin else np.zeros(0, dtype=np.int16)
+    return (_order_mask(spec.char_orders), _order_mask(spec.pinyin_orders if pinyin else ()), table, salts,
+            spec.bucket_bits, SYLLABLE_BASE)
+
+
+def _batch_args(batch: NormalizedBatch, spec: FeatureSpec) -> tuple:
+    char_orders, pinyin_orders, table, salts, bits, base = _kernel_args(spec)
+    if pinyin_orders.size > 1 and batch.codes.size:
+        latin = latin_events(batch.codes, spec.pinyin)
+    else:
+        latin = (np.zeros(0, dtype=np.int64),) * 3
+    return (batch.codes, batch.doc, char_orders, pinyin_orders, table, *latin, salts, bits, base)
 
 
 def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
-    """All n-gram occurrences of a normalised batch (see the module docstring for the formula)."""
-    codes = batch.codes
-    buckets, starts, ends = [], [], []
-    if spec.char_orders and codes.size:
-        symbols = codes.astype(np.uint64) * K1
-        for order, bucket, first in _grams(symbols, spec.char_orders, None, codes != SEPARATOR, 0, spec.bucket_bits):
-            buckets.append(bucket)
-            starts.append(first)
-            ends.append(first + order)
-    if spec.pinyin_orders and spec.pinyin is not None and codes.size:
-        events = syllable_events(batch, spec.pinyin)
-        if events.start.size:
-            content = (codes != SEPARATOR) & (codes != SPACE) & (codes != NEWLINE)
-            content_before = np.concatenate(([0], np.cumsum(content)))
-            adjacent = adjacent_pairs(events, content_before)
-            symbols = (events.syllable + SYLLABLE_BASE).astype(np.uint64) * K1
-            for order, bucket, first in _grams(symbols, spec.pinyin_orders, adjacent, None, 1, spec.bucket_bits):
-                buckets.append(bucket)
-                starts.append(events.start[first])
-                ends.append(events.end[first + order - 1])
-    if not buckets:
-        empty = np.zeros(0, dtype=np.int64)
-        return Grams(empty, empty, empty, empty)
-    start = np.concatenate(starts)
-    return Grams(np.concatenate(buckets), batch.doc[start] if start.size else start, start, np.concatenate(ends))
+    """All n-gram occurrences of a normalised batch (see the module docstring for the formula).
+
+    Order: characters then syllables, each order by order (ascending), then by first position.
+    """
+    from mlmrisk.classifier import kernels
+
+    return Grams(*kernels.hash_grams(*_batch_args(batch, spec)))
 
 
 def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
     """Passage membership of every gram (see the module docstring): one passage per short post, two overlapping
     tilings of ``window`` characters for longer ones.
 
-    Most posts are short, so the per-gram arithmetic runs on the grams of long posts only.
+    Entries: every gram of the short posts first (in gram order), then the grams of long posts that lie in a
+    passage of tiling A, then those in tiling B.
     """
-    n = batch.n_docs
-    length = np.diff(batch.starts) - 1  # characters per post
-    long = length > window
-    if not long.any():
-        # one passage per post, numbered like the posts: every gram is in its post's passage
-        return Passages(np.arange(len(grams), dtype=np.int64), grams.doc, np.arange(n, dtype=np.int64),
-                        np.zeros(n, dtype=np.int64), length)
-    half = window // 2
-    n_a = np.maximum(1, -(-length // window))  # ceil; an empty post still has one passage
-    n_b = np.where(long, (length + half + window - 1) // window, 0)
-    per_doc = n_a + n_b
-    first = np.zeros(n + 1, dtype=np.int64)
-    first[1:] = np.cumsum(per_doc)
-    passage_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
-    local = np.arange(int(first[-1]), dtype=np.int64) - first[passage_doc]
-    in_b = local >= n_a[passage_doc]
-    k = np.where(in_b, local - n_a[passage_doc], local)
-    p_start = np.maximum(np.where(in_b, k * window - half, k * window), 0)
-    p_end = np.minimum(np.where(in_b, (k + 1) * window - half, (k + 1) * window), length[passage_doc])
-    p_end = np.where(long[passage_doc], p_end, length[passage_doc])
-    if len(grams) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Passages(empty, empty, passage_doc, p_start, p_end)
-    in_long = long[grams.doc]
-    short_rows = np.flatnonzero(~in_long)
-    long_rows = np.flatnonzero(in_long)
-    doc = grams.doc[long_rows]
-    base = batch.starts[doc]
-    s = grams.start[long_rows] - base
-    e = grams.end[long_rows] - base - 1  # last character of the gram
-    shift = window.bit_length() - 1  # window is a power of two: shifts instead of (slow) integer division
-    a_index = s >> shift
-    in_a = (e >> shift) == a_index
-    b_index = (s + half) >> shift
-    in_b_tiling = ((e + half) >> shift) == b_index
-    gram = np.concatenate([short_rows, long_rows[in_a], long_rows[in_b_tiling]])
-    passage = np.concatenate([first[grams.doc[short_rows]], first[doc[in_a]] + a_index[in_a],
-                              first[doc[in_b_tiling]] + n_a[doc[in_b_tiling]] + b_index[in_b_tiling]])
+    from mlmrisk.classifier import kernels
+
+    gram, passage, _, passage_doc, p_start, p_end = kernels.passages(grams.bucket, grams.doc, grams.start, grams.end,
+                                                                     batch.starts, window)
     return Passages(gram, passage, passage_doc, p_start, p_end)
+
+
+def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, Grams, Passages]:
+    """``hash_grams`` and ``passages`` in one kernel call, plus what the graphs are fed: (bucket per entry,
+    passage per entry, passage_doc, grams, membership), so ``bucket[k] == grams.bucket[membership.gram[k]]``."""
+    from mlmrisk.classifier import kernels
+
+    args = _batch_args(batch, spec)
+    (bucket, doc, start, end, gram, passage, entry_bucket, passage_doc, p_start,
+     p_end) = kernels.feeds(*args[:2], batch.starts, *args[2:], spec.window)
+    return (entry_bucket, passage, passage_doc, Grams(bucket, doc, start, end),
+            Passages(gram, passage, passage_doc, p_start, p_end))
 
 
 def smoothed_idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:

@@ -12,7 +12,8 @@ Syllable events of a flat normalised batch:
   (fewest syllables first, so ``xian`` is 线 not 西安); runs that do not split (``app``, ``vx``) give none.
 
 Two events are adjacent when nothing but separators (spaces, punctuation) lies between them inside one post, so
-``fa zhan`` and ``发展`` give the same bigram. The char→syllable table and the syllable list are data: training
+``fa zhan`` and ``发展`` give the same bigram. The CJK lookup, the merge with the Latin events and the adjacency
+test run inside the feature kernel (``classifier.kernels``); this module splits the Latin runs (``latin_events``). The char→syllable table and the syllable list are data: training
 builds them with pypinyin and writes them into the model manifest; serving reads them from there.
 """
 
@@ -25,22 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlmrisk.classifier.normalize import N_CODEPOINTS, NormalizedBatch
+from mlmrisk.classifier.normalize import N_CODEPOINTS
 
 LATIN_A, LATIN_Z = ord("a"), ord("z")
 #: a Latin run longer than this is not pinyin (URLs, base64…); segmenting it would only cost time.
 MAX_LATIN_RUN = 40
 NO_SYLLABLE = -1
-
-
-@dataclass(frozen=True)
-class Syllables:
-    """Event arrays of a batch, sorted by position: syllable id, flat start, flat end (exclusive), post."""
-
-    syllable: np.ndarray  # int64[E]
-    start: np.ndarray  # int64[E]
-    end: np.ndarray  # int64[E]
-    doc: np.ndarray  # int64[E]
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,55 +116,30 @@ def _split_cached(tables: PinyinTables, run: str) -> tuple[tuple[int, int, int],
     return tuple(reversed(events))
 
 
-def syllable_events(batch: NormalizedBatch, tables: PinyinTables) -> Syllables:
-    """Syllable events of every post of a batch (see the module docstring)."""
-    codes = batch.codes
-    char_syllable = tables.char_syllable[codes]
-    cjk = np.flatnonzero(char_syllable != NO_SYLLABLE)
-    syllable = [char_syllable[cjk].astype(np.int64)]
-    start = [cjk]
-    latin = (codes >= LATIN_A) & (codes <= LATIN_Z)
-    if latin.any():
-        edges = np.diff(np.concatenate(([0], latin.view(np.int8), [0])))
-        run_starts = np.flatnonzero(edges == 1)
-        run_ends = np.flatnonzero(edges == -1)
-        long_enough = run_ends - run_starts >= 2
-        extra_syllables, extra_starts, extra_ends = [], [], []
-        starts_, ends_ = run_starts[long_enough].tolist(), run_ends[long_enough].tolist()
-        # one decode for the batch; runs are slices of it (a decode per run cost more than splitting them)
-        flat = codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass") if starts_ else ""
-        for a, b in zip(starts_, ends_):
-            for syl, s, e in tables.split_latin(flat[a:b]):
-                extra_syllables.append(syl)
-                extra_starts.append(a + s)
-                extra_ends.append(a + e)
-        if extra_syllables:
-            syllable.append(np.asarray(extra_syllables, dtype=np.int64))
-            start.append(np.asarray(extra_starts, dtype=np.int64))
-            end_latin = np.asarray(extra_ends, dtype=np.int64)
-        else:
-            end_latin = np.zeros(0, dtype=np.int64)
-    else:
-        end_latin = np.zeros(0, dtype=np.int64)
-    syllable_all = np.concatenate(syllable)
-    start_all = np.concatenate(start)
-    end_all = np.concatenate([cjk + 1, end_latin])
-    if len(start) > 1:
-        order = np.argsort(start_all, kind="stable")
-        syllable_all, start_all, end_all = syllable_all[order], start_all[order], end_all[order]
-    return Syllables(syllable_all, start_all, end_all, batch.doc[start_all] if start_all.size else start_all)
+def latin_events(codes: np.ndarray, tables: PinyinTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(syllable id, flat start, flat end), int64 each and sorted by start, of the Latin runs of a flat batch.
 
-
-def adjacent_pairs(events: Syllables, content_before: np.ndarray) -> np.ndarray:
-    """bool[E-1]: event k and k+1 are adjacent (same post, only separators between them).
-
-    ``content_before[i]`` counts content characters (not separators) in ``codes[:i]``.
+    The CJK events are a table lookup done inside the feature kernel (``classifier.kernels``); only the Latin
+    runs need the Python splitter, and only those of 2 … ``MAX_LATIN_RUN`` letters (the kernel finds them and
+    hands their letters over in one buffer, decoded once).
     """
-    if events.start.size < 2:
-        return np.zeros(0, dtype=bool)
-    same_doc = events.doc[1:] == events.doc[:-1]
-    between = content_before[events.start[1:]] - content_before[events.end[:-1]]
-    return same_doc & (between == 0)
+    from mlmrisk.classifier import kernels
+
+    run_start, run_end, letters = kernels.latin_runs(codes, MAX_LATIN_RUN)
+    if run_start.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    flat = letters.tobytes().decode("ascii")
+    syllables, starts, ends = [], [], []
+    offset = 0
+    for a, b in zip(run_start.tolist(), run_end.tolist()):
+        for syl, s, e in tables.split_latin(flat[offset : offset + b - a]):
+            syllables.append(syl)
+            starts.append(a + s)
+            ends.append(a + e)
+        offset += b - a
+    return (np.asarray(syllables, dtype=np.int64), np.asarray(starts, dtype=np.int64),
+            np.asarray(ends, dtype=np.int64))
 
 
 def readings_from_pypinyin(code_points: Sequence[int]) -> dict[int, str]:

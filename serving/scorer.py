@@ -19,6 +19,7 @@ import onnxruntime as ort
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
 from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, hash_grams, passages
+from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file
 from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
@@ -313,10 +314,9 @@ class Scorer:
         return _join(parts, cuts)
 
     def _feeds(self, batch: NormalizedBatch) -> tuple[dict, Grams, Passages]:
-        grams = hash_grams(batch, self.features)
-        membership = passages(grams, batch, self.features.window)
-        feeds = {"bucket": grams.bucket[membership.gram], "passage": membership.passage,
-                 "passage_doc": membership.passage_doc, "n_docs": np.array([batch.n_docs], dtype=np.int64)}
+        bucket, passage, passage_doc, grams, membership = feature_feeds(batch, self.features)
+        feeds = {"bucket": bucket, "passage": passage, "passage_doc": passage_doc,
+                 "n_docs": np.array([batch.n_docs], dtype=np.int64)}
         return feeds, grams, membership
 
     def _fast(self, batch: NormalizedBatch) -> np.ndarray:

@@ -7,9 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlmrisk.classifier.features import K1, K2, K3, SYLLABLE_BASE, FeatureSpec, _salt, hash_grams, passages, smoothed_idf
-from mlmrisk.classifier.normalize import normalize_batch
-from mlmrisk.classifier.pinyin import PinyinTables
+from dataclasses import dataclass
+
+from mlmrisk.classifier.features import (K1, K2, K3, SYLLABLE_BASE, FeatureSpec, Grams, Passages, _salt, feeds,
+                                         hash_grams, passages, smoothed_idf)
+from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE, NormalizedBatch, normalize_batch
+from mlmrisk.classifier.pinyin import LATIN_A, LATIN_Z, NO_SYLLABLE, PinyinTables
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +132,243 @@ def test_passages_contain_their_grams_and_cover_every_post(tables, spec, texts):
             # every gram no longer than half a window lies wholly inside one of the two tilings
             short = [g for g in inside if grams.end[g] - grams.start[g] <= spec.window // 2]
             assert set(short) <= covered
+
+
+
+def assert_same(kernel, oracle, fields):
+    for field in fields:
+        got, want = getattr(kernel, field), getattr(oracle, field)
+        assert got.dtype == want.dtype and np.array_equal(got, want), field
+
+
+SPECS = [((1, 2, 3, 4), (1, 2, 3), 8), ((2, 4), (1, 3), 4), ((1, 2, 3, 4), (), 16), ((), (2,), 2), ((3,), (1, 2, 3), 64)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.text(alphabet="发展下线薇信西安ab xianfzhwei。\n,X0㐀", max_size=60), max_size=8),
+       which=st.integers(0, len(SPECS) - 1))
+def test_kernels_reproduce_the_numpy_implementation(tables, pinyin, texts, which):
+    """Same grams (bucket, doc, start, end, in order), same passages, same feeds as the numpy implementation."""
+    char_orders, pinyin_orders, window = SPECS[which]
+    spec = FeatureSpec(bucket_bits=12, char_orders=char_orders, pinyin_orders=pinyin_orders, window=window,
+                       pinyin=pinyin if pinyin_orders else None)
+    batch = normalize_batch(texts, tables)
+    want = numpy_hash_grams(batch, spec)
+    grams = hash_grams(batch, spec)
+    assert_same(grams, want, ("bucket", "doc", "start", "end"))
+    want_membership = numpy_passages(want, batch, spec.window)
+    membership_fields = ("gram", "passage", "passage_doc", "passage_start", "passage_end")
+    assert_same(passages(grams, batch, spec.window), want_membership, membership_fields)
+    bucket, passage, passage_doc, fused_grams, membership = feeds(batch, spec)
+    assert_same(fused_grams, want, ("bucket", "doc", "start", "end"))
+    assert_same(membership, want_membership, membership_fields)
+    assert np.array_equal(bucket, want.bucket[want_membership.gram]) and bucket.dtype == np.int64
+    assert np.array_equal(passage, want_membership.passage)
+    assert np.array_equal(passage_doc, want_membership.passage_doc)
+
+
+def test_kernels_on_any_code_point(tables, spec):
+    """Code points above the BMP, control characters, long Latin runs (not segmented), an empty batch."""
+    for texts in (["\U0010ffff" * 5, "\x01", "发" * 3, "a" * 41 + " fa" * 30, "z" * 40], [], [""]):
+        batch = normalize_batch(texts, tables)
+        want = numpy_hash_grams(batch, spec)
+        assert_same(hash_grams(batch, spec), want, ("bucket", "doc", "start", "end"))
+        assert_same(passages(want, batch, spec.window), numpy_passages(want, batch, spec.window),
+                    ("gram", "passage", "passage_doc", "passage_start", "passage_end"))
+
+
+def test_importing_features_compiles_nothing():
+    """numba is imported (and the kernels compiled or loaded from cache) on first use, not on import."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mlmrisk, mlmrisk.classifier.features, mlmrisk.serving.scorer; "
+            "assert 'numba' not in sys.modules, 'numba imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_kernels_work_without_a_writable_cache(tmp_path):
+    """No writable cache location (read-only install, no home): the kernels compile in memory and still work."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from mlmrisk.classifier import kernels; "
+            "b, d, s, e = kernels.hash_grams(np.array([20320, 22909, 0]), np.zeros(3, dtype=np.int64), "
+            "np.array([False, True, True]), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int16), "
+            "*(np.zeros(0, dtype=np.int64),) * 3, np.ones((2, 3), dtype=np.uint64), 20, 0); "
+            "assert list(s) == [0, 1, 0] and list(e) == [1, 2, 2], (s, e)")
+    unwritable = "/proc/mlmrisk-numba-cache"  # mkdir fails there, even as root
+    env = dict(os.environ, NUMBA_CACHE_DIR=unwritable, NUMBA_CACHE_LOCATOR_CLASSES="UserProvidedCacheLocator")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
+
+
+# --- the oracle: the numpy implementation the kernels replaced (classifier/features.py and classifier/pinyin.py
+# before classifier/kernels.py), kept verbatim apart from names; the kernels must reproduce its arrays exactly.
+
+_SHIFT31 = np.uint64(31)
+
+
+@dataclass(frozen=True)
+class Syllables:
+    """Event arrays of a batch, sorted by position: syllable id, flat start, flat end (exclusive), post."""
+
+    syllable: np.ndarray  # int64[E]
+    start: np.ndarray  # int64[E]
+    end: np.ndarray  # int64[E]
+    doc: np.ndarray  # int64[E]
+
+
+def syllable_events(batch: NormalizedBatch, tables: PinyinTables) -> "Syllables":
+    """Syllable events of every post of a batch (see the module docstring)."""
+    codes = batch.codes
+    char_syllable = tables.char_syllable[codes]
+    cjk = np.flatnonzero(char_syllable != NO_SYLLABLE)
+    syllable = [char_syllable[cjk].astype(np.int64)]
+    start = [cjk]
+    latin = (codes >= LATIN_A) & (codes <= LATIN_Z)
+    if latin.any():
+        edges = np.diff(np.concatenate(([0], latin.view(np.int8), [0])))
+        run_starts = np.flatnonzero(edges == 1)
+        run_ends = np.flatnonzero(edges == -1)
+        long_enough = run_ends - run_starts >= 2
+        extra_syllables, extra_starts, extra_ends = [], [], []
+        starts_, ends_ = run_starts[long_enough].tolist(), run_ends[long_enough].tolist()
+        # one decode for the batch; runs are slices of it (a decode per run cost more than splitting them)
+        flat = codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass") if starts_ else ""
+        for a, b in zip(starts_, ends_):
+            for syl, s, e in tables.split_latin(flat[a:b]):
+                extra_syllables.append(syl)
+                extra_starts.append(a + s)
+                extra_ends.append(a + e)
+        if extra_syllables:
+            syllable.append(np.asarray(extra_syllables, dtype=np.int64))
+            start.append(np.asarray(extra_starts, dtype=np.int64))
+            end_latin = np.asarray(extra_ends, dtype=np.int64)
+        else:
+            end_latin = np.zeros(0, dtype=np.int64)
+    else:
+        end_latin = np.zeros(0, dtype=np.int64)
+    syllable_all = np.concatenate(syllable)
+    start_all = np.concatenate(start)
+    end_all = np.concatenate([cjk + 1, end_latin])
+    if len(start) > 1:
+        order = np.argsort(start_all, kind="stable")
+        syllable_all, start_all, end_all = syllable_all[order], start_all[order], end_all[order]
+    return Syllables(syllable_all, start_all, end_all, batch.doc[start_all] if start_all.size else start_all)
+
+
+def adjacent_pairs(events: Syllables, content_before: np.ndarray) -> np.ndarray:
+    """bool[E-1]: event k and k+1 are adjacent (same post, only separators between them).
+
+    ``content_before[i]`` counts content characters (not separators) in ``codes[:i]``.
+    """
+    if events.start.size < 2:
+        return np.zeros(0, dtype=bool)
+    same_doc = events.doc[1:] == events.doc[:-1]
+    between = content_before[events.start[1:]] - content_before[events.end[:-1]]
+    return same_doc & (between == 0)
+
+
+def _grams(symbols: np.ndarray, orders: tuple[int, ...], valid_pair: np.ndarray | None, is_symbol: np.ndarray | None,
+           channel: int, bits: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(order, bucket, first index) of every gram of each order in ``orders`` over a symbol sequence.
+
+    ``symbols`` are already multiplied by K1 (uint64). An ``order``-gram starting at i is valid when every symbol
+    in it is (``is_symbol``, None: all are) and every consecutive pair in it may be joined (``valid_pair[i]`` for
+    symbols i, i+1; None: all may). The rolling hash runs on contiguous slices (no gathers) and only the valid
+    grams are mixed.
+    """
+    out = []
+    h = symbols
+    ok = is_symbol if is_symbol is not None else np.ones(symbols.size, dtype=bool)
+    for order in range(1, max(orders, default=0) + 1):
+        if order > 1:
+            if h.size < 2:
+                break
+            h = (h[:-1] * K2) ^ symbols[order - 1 :]
+            step = is_symbol[order - 1 :] if is_symbol is not None else True
+            ok = ok[:-1] & step
+            if valid_pair is not None:
+                ok = ok & valid_pair[order - 2 :]
+        if order in orders:
+            first = np.flatnonzero(ok)
+            v = h[first]
+            bucket = ((v ^ (v >> _SHIFT31)) * K3 + _salt(channel, order)) >> np.uint64(64 - bits)
+            out.append((order, bucket.astype(np.int64), first))
+    return out
+
+
+def numpy_hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
+    """All n-gram occurrences of a normalised batch (see the module docstring for the formula)."""
+    codes = batch.codes
+    buckets, starts, ends = [], [], []
+    if spec.char_orders and codes.size:
+        symbols = codes.astype(np.uint64) * K1
+        for order, bucket, first in _grams(symbols, spec.char_orders, None, codes != SEPARATOR, 0, spec.bucket_bits):
+            buckets.append(bucket)
+            starts.append(first)
+            ends.append(first + order)
+    if spec.pinyin_orders and spec.pinyin is not None and codes.size:
+        events = syllable_events(batch, spec.pinyin)
+        if events.start.size:
+            content = (codes != SEPARATOR) & (codes != SPACE) & (codes != NEWLINE)
+            content_before = np.concatenate(([0], np.cumsum(content)))
+            adjacent = adjacent_pairs(events, content_before)
+            symbols = (events.syllable + SYLLABLE_BASE).astype(np.uint64) * K1
+            for order, bucket, first in _grams(symbols, spec.pinyin_orders, adjacent, None, 1, spec.bucket_bits):
+                buckets.append(bucket)
+                starts.append(events.start[first])
+                ends.append(events.end[first + order - 1])
+    if not buckets:
+        empty = np.zeros(0, dtype=np.int64)
+        return Grams(empty, empty, empty, empty)
+    start = np.concatenate(starts)
+    return Grams(np.concatenate(buckets), batch.doc[start] if start.size else start, start, np.concatenate(ends))
+
+
+def numpy_passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
+    """Passage membership of every gram (see the module docstring): one passage per short post, two overlapping
+    tilings of ``window`` characters for longer ones.
+
+    Most posts are short, so the per-gram arithmetic runs on the grams of long posts only.
+    """
+    n = batch.n_docs
+    length = np.diff(batch.starts) - 1  # characters per post
+    long = length > window
+    if not long.any():
+        # one passage per post, numbered like the posts: every gram is in its post's passage
+        return Passages(np.arange(len(grams), dtype=np.int64), grams.doc, np.arange(n, dtype=np.int64),
+                        np.zeros(n, dtype=np.int64), length)
+    half = window // 2
+    n_a = np.maximum(1, -(-length // window))  # ceil; an empty post still has one passage
+    n_b = np.where(long, (length + half + window - 1) // window, 0)
+    per_doc = n_a + n_b
+    first = np.zeros(n + 1, dtype=np.int64)
+    first[1:] = np.cumsum(per_doc)
+    passage_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
+    local = np.arange(int(first[-1]), dtype=np.int64) - first[passage_doc]
+    in_b = local >= n_a[passage_doc]
+    k = np.where(in_b, local - n_a[passage_doc], local)
+    p_start = np.maximum(np.where(in_b, k * window - half, k * window), 0)
+    p_end = np.minimum(np.where(in_b, (k + 1) * window - half, (k + 1) * window), length[passage_doc])
+    p_end = np.where(long[passage_doc], p_end, length[passage_doc])
+    if len(grams) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Passages(empty, empty, passage_doc, p_start, p_end)
+    in_long = long[grams.doc]
+    short_rows = np.flatnonzero(~in_long)
+    long_rows = np.flatnonzero(in_long)
+    doc = grams.doc[long_rows]
+    base = batch.starts[doc]
+    s = grams.start[long_rows] - base
+    e = grams.end[long_rows] - base - 1  # last character of the gram
+    shift = window.bit_length() - 1  # window is a power of two: shifts instead of (slow) integer division
+    a_index = s >> shift
+    in_a = (e >> shift) == a_index
+    b_index = (s + half) >> shift
+    in_b_tiling = ((e + half) >> shift) == b_index
+    gram = np.concatenate([short_rows, long_rows[in_a], long_rows[in_b_tiling]])
+    passage = np.concatenate([first[grams.doc[short_rows]], first[doc[in_a]] + a_index[in_a],
+                              first[doc[in_b_tiling]] + n_a[doc[in_b_tiling]] + b_index[in_b_tiling]])
+    return Passages(gram, passage, passage_doc, p_start, p_end)

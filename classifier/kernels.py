@@ -1,0 +1,318 @@
+"""numba kernels of the feature step: n-gram hashing (both channels) and passage membership.
+
+The formulas are stated once, in ``classifier.features``' docstring; this module is their only implementation
+(``features.hash_grams``, ``features.passages`` and ``features.feeds`` call it). Every kernel is compiled lazily,
+on first use, with ``cache=True``: a process that finds the on-disk cache (``__pycache__`` next to this file, or
+numba's user-wide cache directory) loads the machine code instead of compiling it; where no cache location is
+writable the kernels are compiled in memory, per process, and still work.
+
+This module imports numba; ``classifier.features`` imports it lazily (``import mlmrisk`` and
+``import mlmrisk.classifier.features`` neither import numba nor compile anything).
+
+Output order is the one the numpy implementation had (the tests hold the two equal): grams channel by channel
+(characters, then syllables), order by order ascending, then by first position; passage entries first every gram
+of the posts that fit one passage, then the grams of long posts in tiling A, then those in tiling B.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from mlmrisk.classifier.features import K1, K2, K3
+from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE
+from mlmrisk.classifier.pinyin import LATIN_A, LATIN_Z, NO_SYLLABLE
+
+_S31 = np.uint64(31)
+
+
+def _jit(fn):
+    """``njit(cache=True, nogil=True)``; without a writable cache location, the same kernel compiled per process.
+
+    numba looks for a cache location when the function is decorated and raises ``RuntimeError`` when none is
+    usable (read-only install, no writable home); a slower first call beats an import error.
+    """
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # pragma: no cover - depends on the file system
+        return njit(cache=False, nogil=True)(fn)
+
+
+@_jit
+def latin_runs(codes, max_run):
+    """Maximal runs of Latin letters a–z of length 2 … ``max_run``: (start[R], end[R], letters uint8[Σ lengths]).
+
+    Shorter runs give no syllables and longer ones are not segmented (``pinyin.MAX_LATIN_RUN``), so only these
+    need the (Python) splitter; ``letters`` holds their characters back to back, to be decoded once.
+    """
+    t = codes.size
+    n_runs = 0
+    n_letters = 0
+    i = 0
+    while i < t:
+        c = codes[i]
+        if LATIN_A <= c <= LATIN_Z:
+            j = i + 1
+            while j < t and LATIN_A <= codes[j] <= LATIN_Z:
+                j += 1
+            if 2 <= j - i <= max_run:
+                n_runs += 1
+                n_letters += j - i
+            i = j
+        else:
+            i += 1
+    start = np.empty(n_runs, dtype=np.int64)
+    end = np.empty(n_runs, dtype=np.int64)
+    letters = np.empty(n_letters, dtype=np.uint8)
+    r = 0
+    k = 0
+    i = 0
+    while i < t:
+        c = codes[i]
+        if LATIN_A <= c <= LATIN_Z:
+            j = i + 1
+            while j < t and LATIN_A <= codes[j] <= LATIN_Z:
+                j += 1
+            if 2 <= j - i <= max_run:
+                start[r] = i
+                end[r] = j
+                r += 1
+                for m in range(i, j):
+                    letters[k] = codes[m]
+                    k += 1
+            i = j
+        else:
+            i += 1
+    return start, end, letters
+
+
+@njit(nogil=True, inline="always")
+def _mix(h, salt, shift):
+    return np.int64((((h ^ (h >> _S31)) * K3) + salt) >> shift)
+
+
+@njit(nogil=True, inline="always")
+def _no_content(codes, a, b):
+    """True when codes[a:b] (or codes[b:a]) holds only separators, spaces and newlines."""
+    if b < a:
+        a, b = b, a
+    for i in range(a, b):
+        c = codes[i]
+        if c != SEPARATOR and c != SPACE and c != NEWLINE:
+            return False
+    return True
+
+
+@_jit
+def hash_grams(codes, doc, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start, latin_end,
+               salts, bits, syllable_base):
+    """Every gram of a flat normalised batch: (bucket, doc, start, end), int64[G] each.
+
+    ``char_orders``/``pinyin_orders`` are bool masks indexed by order (length max order + 1; length ≤ 1: channel
+    off). ``char_syllable`` is the int16 char → syllable table (empty: no syllable channel); the Latin events
+    (from ``pinyin.latin_events``) are sorted by start. ``salts[channel, order]``.
+    """
+    t = codes.size
+    shift = np.uint64(64 - bits)
+    max_c = char_orders.size - 1
+    max_p = pinyin_orders.size - 1 if char_syllable.size else 0
+    # characters: run[i] = how many non-separator symbols start at i (capped at max_c); an n-gram at i is valid
+    # when run[i] ≥ n
+    n_char = 0
+    run = np.zeros(t + 1, dtype=np.int64)
+    count_c = np.zeros(max(max_c, 0) + 2, dtype=np.int64)
+    if max_c > 0:
+        for i in range(t - 1, -1, -1):
+            r = 0 if codes[i] == SEPARATOR else min(run[i + 1] + 1, max_c)
+            run[i] = r
+            count_c[r] += 1
+        for n in range(max_c - 1, 0, -1):  # count_c[n] = grams of order n = positions with run ≥ n
+            count_c[n] += count_c[n + 1]
+        for n in range(1, max_c + 1):
+            if char_orders[n]:
+                n_char += count_c[n]
+    # syllable events: a CJK character with a reading, then the Latin events starting at the same position
+    n_latin = latin_start.size
+    n_events = 0
+    ev_sym = np.empty(0, dtype=np.uint64)
+    ev_start = np.empty(0, dtype=np.int64)
+    ev_end = np.empty(0, dtype=np.int64)
+    ev_run = np.empty(0, dtype=np.int64)
+    n_syl = 0
+    count_p = np.zeros(max(max_p, 0) + 2, dtype=np.int64)
+    if max_p > 0 and t > 0:
+        cap = t + n_latin
+        ev_sym = np.empty(cap, dtype=np.uint64)
+        ev_start = np.empty(cap, dtype=np.int64)
+        ev_end = np.empty(cap, dtype=np.int64)
+        table_size = char_syllable.size
+        k = 0
+        for i in range(t):
+            c = codes[i]
+            if c < table_size:
+                s = char_syllable[c]
+                if s != NO_SYLLABLE:
+                    ev_sym[n_events] = np.uint64(s + syllable_base) * K1
+                    ev_start[n_events] = i
+                    ev_end[n_events] = i + 1
+                    n_events += 1
+            while k < n_latin and latin_start[k] == i:
+                ev_sym[n_events] = np.uint64(latin_syllable[k] + syllable_base) * K1
+                ev_start[n_events] = i
+                ev_end[n_events] = latin_end[k]
+                n_events += 1
+                k += 1
+        # ev_run[k]: events k, k+1, … adjacent (same post, nothing but separators between), capped at max_p
+        ev_run = np.zeros(n_events + 1, dtype=np.int64)
+        for e in range(n_events - 1, -1, -1):
+            r = 1
+            if e + 1 < n_events and doc[ev_start[e + 1]] == doc[ev_start[e]] and \
+                    _no_content(codes, ev_end[e], ev_start[e + 1]):
+                r = min(ev_run[e + 1] + 1, max_p)
+            ev_run[e] = r
+            count_p[r] += 1
+        for n in range(max_p - 1, 0, -1):
+            count_p[n] += count_p[n + 1]
+        for n in range(1, max_p + 1):
+            if pinyin_orders[n]:
+                n_syl += count_p[n]
+    g_total = n_char + n_syl
+    bucket = np.empty(g_total, dtype=np.int64)
+    gdoc = np.empty(g_total, dtype=np.int64)
+    gstart = np.empty(g_total, dtype=np.int64)
+    gend = np.empty(g_total, dtype=np.int64)
+    g = 0
+    # characters, order by order: h[i] holds the hash of the n symbols from i (rolled forward in place)
+    if n_char > 0:
+        h = np.empty(t, dtype=np.uint64)
+        for i in range(t):
+            h[i] = np.uint64(codes[i]) * K1
+        for n in range(1, max_c + 1):
+            if n > 1:
+                for i in range(t - n + 1):
+                    h[i] = (h[i] * K2) ^ (np.uint64(codes[i + n - 1]) * K1)
+            if char_orders[n] and count_c[n] > 0:
+                salt = salts[0, n]
+                for i in range(t - n + 1):
+                    if run[i] >= n:
+                        bucket[g] = _mix(h[i], salt, shift)
+                        gdoc[g] = doc[i]
+                        gstart[g] = i
+                        gend[g] = i + n
+                        g += 1
+    if n_syl > 0:
+        h = ev_sym.copy()
+        for n in range(1, max_p + 1):
+            if n > 1:
+                for e in range(n_events - n + 1):
+                    h[e] = (h[e] * K2) ^ ev_sym[e + n - 1]
+            if pinyin_orders[n] and count_p[n] > 0:
+                salt = salts[1, n]
+                for e in range(n_events - n + 1):
+                    if ev_run[e] >= n:
+                        bucket[g] = _mix(h[e], salt, shift)
+                        gdoc[g] = doc[ev_start[e]]
+                        gstart[g] = ev_start[e]
+                        gend[g] = ev_end[e + n - 1]
+                        g += 1
+    return bucket, gdoc, gstart, gend
+
+
+@_jit
+def passages(bucket, gdoc, gstart, gend, starts, window):
+    """Passage membership of every gram: (gram[K], passage[K], bucket[K] = bucket[gram], passage_doc[Q],
+    passage_start[Q], passage_end[Q]) — see ``features.passages``."""
+    n = starts.size - 1
+    g_total = bucket.size
+    half = window // 2
+    shift = 0
+    while (1 << shift) < window:
+        shift += 1
+    length = np.empty(n, dtype=np.int64)
+    n_a = np.empty(n, dtype=np.int64)
+    first = np.zeros(n + 1, dtype=np.int64)
+    any_long = False
+    for d in range(n):
+        L = starts[d + 1] - starts[d] - 1
+        length[d] = L
+        a = max(1, -(-L // window))
+        b = (L + half + window - 1) // window if L > window else 0
+        any_long = any_long or L > window
+        n_a[d] = a
+        first[d + 1] = first[d] + a + b
+    q_total = first[n]
+    passage_doc = np.empty(q_total, dtype=np.int64)
+    p_start = np.empty(q_total, dtype=np.int64)
+    p_end = np.empty(q_total, dtype=np.int64)
+    for d in range(n):
+        L = length[d]
+        for q in range(first[d], first[d + 1]):
+            passage_doc[q] = d
+            if L > window:
+                k = q - first[d]
+                if k < n_a[d]:
+                    p_start[q] = k * window
+                    p_end[q] = min((k + 1) * window, L)
+                else:
+                    k -= n_a[d]
+                    p_start[q] = max(k * window - half, 0)
+                    p_end[q] = min((k + 1) * window - half, L)
+            else:
+                p_start[q] = 0
+                p_end[q] = L
+    if not any_long:  # one passage per post, numbered like the posts
+        return np.arange(g_total), gdoc.copy(), bucket.copy(), passage_doc, p_start, p_end
+    n_short = 0
+    n_in_a = 0
+    n_in_b = 0
+    for g in range(g_total):
+        d = gdoc[g]
+        if length[d] <= window:
+            n_short += 1
+        else:
+            s = gstart[g] - starts[d]
+            e = gend[g] - starts[d] - 1
+            if (e >> shift) == (s >> shift):
+                n_in_a += 1
+            if ((e + half) >> shift) == ((s + half) >> shift):
+                n_in_b += 1
+    k_total = n_short + n_in_a + n_in_b
+    gram = np.empty(k_total, dtype=np.int64)
+    passage = np.empty(k_total, dtype=np.int64)
+    entry_bucket = np.empty(k_total, dtype=np.int64)
+    i_short = 0
+    i_a = n_short
+    i_b = n_short + n_in_a
+    for g in range(g_total):
+        d = gdoc[g]
+        if length[d] <= window:
+            gram[i_short] = g
+            passage[i_short] = first[d]
+            entry_bucket[i_short] = bucket[g]
+            i_short += 1
+        else:
+            s = gstart[g] - starts[d]
+            e = gend[g] - starts[d] - 1
+            a = s >> shift
+            if (e >> shift) == a:
+                gram[i_a] = g
+                passage[i_a] = first[d] + a
+                entry_bucket[i_a] = bucket[g]
+                i_a += 1
+            b = (s + half) >> shift
+            if ((e + half) >> shift) == b:
+                gram[i_b] = g
+                passage[i_b] = first[d] + n_a[d] + b
+                entry_bucket[i_b] = bucket[g]
+                i_b += 1
+    return gram, passage, entry_bucket, passage_doc, p_start, p_end
+
+
+@_jit
+def feeds(codes, doc, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start, latin_end,
+          salts, bits, syllable_base, window):
+    """``hash_grams`` then ``passages`` in one call: the grams and the membership."""
+    bucket, gdoc, gstart, gend = hash_grams(codes, doc, char_orders, pinyin_orders, char_syllable, latin_syllable,
+                                            latin_start, latin_end, salts, bits, syllable_base)
+    gram, passage, entry_bucket, passage_doc, p_start, p_end = passages(bucket, gdoc, gstart, gend, starts, window)
+    return bucket, gdoc, gstart, gend, gram, passage, entry_bucket, passage_doc, p_start, p_end
