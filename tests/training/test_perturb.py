@@ -295,10 +295,15 @@ def pinyin_tables():
 
 
 def _syllables_of(text: str, tables, pinyin_tables) -> list[str]:
-    from mlmrisk.classifier.pinyin import syllable_events
+    """The syllables the phonetic channel hears, in order: Chinese characters by table, Latin runs split."""
+    from mlmrisk.classifier.pinyin import latin_events
 
-    events = syllable_events(normalize_batch([text], tables), pinyin_tables)
-    return [pinyin_tables.syllables[s] for s in events.syllable]
+    codes = normalize_batch([text], tables).codes
+    events = [(int(i), int(pinyin_tables.char_syllable[c])) for i, c in enumerate(codes.tolist())
+              if pinyin_tables.char_syllable[c] >= 0]
+    syllable, start, _ = latin_events(codes, pinyin_tables)
+    events += list(zip(start.tolist(), syllable.tolist()))
+    return [pinyin_tables.syllables[s] for _, s in sorted(events)]
 
 
 def _contains_in_order(haystack: list[str], needle: list[str]) -> bool:
