@@ -44,6 +44,7 @@ _REPEATS = RULE_BITS["repeats"]
 _NUMBERS = RULE_BITS["numbers"]
 _NOISE = RULE_BITS["noise"]
 _NUMERALS = RULE_BITS["numerals"]
+_FOLDING = RULE_BITS["folding"]
 
 
 def _jit(function):
@@ -319,3 +320,56 @@ def normalize_core(raw, spans, char_map, char_rule, char_class, char_flags, rule
     codes, origin, doc = map_characters(raw, spans, char_map, char_rule, char_class, rules)
     fold_numerals(codes, doc, char_flags, rules)
     return clean(codes, origin, doc, char_class, char_flags, rules)
+
+
+@_jit
+def apply_folds(codes, doc, first, group_bounds, group_lengths, phrases, entries, targets, reclasses, rules):
+    """Replace folding-table variants in place, longest entries first; returns (any fold, a fold changed a class).
+
+    Per length group (``group_bounds[g]:group_bounds[g+1]`` rows of ``phrases``, sorted by first code point, then
+    entry index), every match is found on the codes as they were before the group's replacements, and the
+    replacements are applied in position order: what ``PhraseMatcher.find`` + ``normalize._apply_folds`` did.
+    """
+    size = codes.size
+    folded = False
+    reclassed = False
+    found_at = np.empty(0, dtype=np.int64)
+    found_entry = np.empty(0, dtype=np.int64)
+    for g in range(group_lengths.size):
+        length = group_lengths[g]
+        lo = group_bounds[g]
+        hi = group_bounds[g + 1]
+        heads = phrases[lo:hi, 0]
+        n_found = 0
+        for p in range(size - length + 1):
+            c = codes[p]
+            if not first[c]:
+                continue
+            k = lo + np.searchsorted(heads, c)
+            while k < hi and phrases[k, 0] == c:
+                same = True
+                for j in range(1, length):
+                    if codes[p + j] != phrases[k, j]:
+                        same = False
+                        break
+                if same:
+                    if n_found == found_at.size:
+                        grown = max(16, 2 * n_found)
+                        at, entry = np.empty(grown, dtype=np.int64), np.empty(grown, dtype=np.int64)
+                        at[:n_found] = found_at[:n_found]
+                        entry[:n_found] = found_entry[:n_found]
+                        found_at, found_entry = at, entry
+                    found_at[n_found] = p
+                    found_entry[n_found] = entries[k]
+                    n_found += 1
+                    break
+                k += 1
+        for m in range(n_found):
+            p = found_at[m]
+            e = found_entry[m]
+            for j in range(length):
+                codes[p + j] = targets[e, j]
+            rules[doc[p]] |= _FOLDING
+            reclassed = reclassed or reclasses[e]
+            folded = True
+    return folded, reclassed

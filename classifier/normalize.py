@@ -3,8 +3,8 @@
 Why compiled: bulk scoring must keep up with a keyword automaton (hundreds of thousands of posts per second
 per process), so normalisation cannot loop over characters in Python. A batch of posts is encoded once to UTF-32
 and the rules below run as numba kernels (``classifier/_normalize_kernels.py``), each one walk over the flat
-code-point array of the batch; only the folding table is matched with numpy (``PhraseMatcher``). The vectorised
-numpy passes the kernels replaced are kept as the test oracle (``tests/classifier/test_normalize_kernel.py``).
+code-point array of the batch (the folding table too, from ``NormalizerTables.fold_index``). The vectorised numpy
+passes the kernels replaced are kept as the test oracle (``tests/classifier/test_normalize_kernel.py``).
 
 Rules, in order (each is one bit in ``NormalizedBatch.rules``; see ``RULES``):
 
@@ -42,6 +42,7 @@ enough of a post after that many characters, and it bounds memory per batch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -162,6 +163,36 @@ class NormalizerTables:
                    char_flags)
 
 
+    @functools.cached_property
+    def fold_index(self) -> tuple[np.ndarray, ...]:
+        """The folding table as flat arrays for ``_normalize_kernels.apply_folds``.
+
+        (first, group_bounds, group_lengths, phrases, entries, targets, reclasses): the length groups of
+        ``folds`` (longest first) with their phrases sorted by first code point, then entry index, padded into one
+        int64 matrix; ``targets[entry]`` is the canonical spelling.
+        """
+        groups = self.folds.groups
+        width = max([g.length for g in groups] + [len(t) for t in self.fold_targets] + [1])
+        bounds, rows, entries = [0], [], []
+        for group in groups:
+            order = np.lexsort((group.entries, group.phrases[:, 0]))
+            padded = np.zeros((order.size, width), dtype=np.int64)
+            padded[:, : group.length] = group.phrases[order]
+            rows.append(padded)
+            entries.append(np.asarray(group.entries, dtype=np.int64)[order])
+            bounds.append(bounds[-1] + order.size)
+        targets = np.zeros((len(self.fold_targets), width), dtype=np.int64)
+        for entry, target in enumerate(self.fold_targets):
+            targets[entry, : target.size] = target
+        return (self.folds.first,
+                np.asarray(bounds, dtype=np.int64),
+                np.asarray([g.length for g in groups], dtype=np.int64),
+                np.concatenate(rows) if rows else np.zeros((0, width), dtype=np.int64),
+                np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64),
+                targets,
+                np.asarray(self.fold_reclasses, dtype=np.bool_))
+
+
 @dataclass(frozen=True)
 class NormalizedBatch:
     """A batch of normalised posts as one flat array, ready for the n-gram graph.
@@ -235,7 +266,7 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
     codes, origin, doc = kernels.normalize_core(raw, lengths + 1, tables.char_map, tables.char_rule, char_class,
                                                 char_flags, rules)
     for _ in range(3):  # folds and cleaning can enable each other (rare): a few rounds reach a fixed point
-        folded, reclassed = _apply_folds(codes, doc, tables, rules)
+        folded, reclassed = kernels.apply_folds(codes, doc, *tables.fold_index, rules)
         if not folded:
             break
         if reclassed:
@@ -256,29 +287,6 @@ def _kernels():
     from mlmrisk.classifier import _normalize_kernels
 
     return _normalize_kernels
-
-
-def _apply_folds(
-    codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray
-) -> tuple[bool, bool]:
-    """Replace folding-table variants in place, longest entries first.
-
-    Returns (any replacement, a replacement changed the class of a character: separators must be handled again).
-    """
-    folded = reclassed = False
-    candidates = tables.folds.candidates(codes)  # one scan for all lengths; most posts have no candidate
-    for group in tables.folds.groups:
-        if candidates.size == 0:
-            break
-        matches = tables.folds.find(codes, group, candidates)
-        for position, entry in matches:
-            codes[position : position + group.length] = tables.fold_targets[entry]
-            rules[doc[position]] |= RULE_BITS["folding"]
-            reclassed = reclassed or tables.fold_reclasses[entry]
-            folded = True
-        if matches:  # a replacement may create or remove phrase-starting characters
-            candidates = tables.folds.candidates(codes)
-    return folded, reclassed
 
 
 def normalize_text(text: str, tables: NormalizerTables) -> tuple[str, list[int]]:

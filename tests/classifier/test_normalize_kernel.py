@@ -418,3 +418,48 @@ def test_kernel_equals_oracle_on_real_posts(tables, shared_data):
             texts = [json.loads(line)["text"] for _, line in zip(range(2000), f)]
         for start in range(0, len(texts), 500):
             assert_same(texts[start : start + 500], tables)
+
+
+# --- lazy compilation, cache fallback -----------------------------------------------------------------------------
+
+
+def test_import_does_not_load_numba():
+    """``import mlmrisk`` (and the scorer) neither imports numba nor compiles: the kernels load on first use."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mlmrisk, mlmrisk.classifier.normalize, mlmrisk.serving.scorer; "
+            "assert 'numba' not in sys.modules and 'mlmrisk.classifier._normalize_kernels' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_kernels_work_without_a_writable_cache(monkeypatch):
+    """No writable cache location (read-only install, read-only home): compile in memory instead of failing."""
+    import errno
+    import importlib.util
+
+    import numba.core.caching as caching
+
+    from mlmrisk.classifier import _normalize_kernels
+
+    def unwritable(self):
+        raise OSError(errno.EROFS, "read-only file system")
+
+    monkeypatch.setattr(caching._CacheLocator, "ensure_cache_path", unwritable)
+    spec = importlib.util.spec_from_file_location("normalize_kernels_uncached", _normalize_kernels.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # njit(cache=True) raises here without the fallback
+    assert isinstance(module.fold_numerals._cache, caching.NullCache)
+    codes = np.array([ord("三"), ord("级"), SEPARATOR], dtype=np.int64)
+    flags = np.zeros(0x110000, dtype=np.uint16)
+    flags[ord("三")], flags[ord("级")] = FLAG_NUMERAL, FLAG_MEASURE
+    rules = np.zeros(1, dtype=np.uint16)
+    module.fold_numerals(codes, np.zeros(3, dtype=np.int64), flags, rules)
+    assert codes.tolist() == [ZERO, ord("级"), SEPARATOR] and rules[0] == RULE_BITS["numerals"]
+
+
+@pytest.mark.xfail(strict=True, reason="known gap of the rules, identical in the oracle: numerals are folded before "
+                                       "separators are joined, so 三/元 → 三元 and only a second pass gives 0元")
+def test_numerals_after_a_separator_join_are_idempotent(tables):
+    once = oracle_normalize_batch(["三/元"], tables).text(0)
+    assert normalize_batch([once], tables).text(0) == once
