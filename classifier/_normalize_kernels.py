@@ -248,25 +248,31 @@ def drop_noise(codes, origin, doc, char_class, char_flags, rules):
     precede a measure word (1月1日) stay.
     """
     size = codes.size
-    if size < 5:
+    # pair i: noise candidates at i and i+2 (a letter/digit between Chinese characters) hold the same character,
+    # and they are not digits around a link word (3至5). Written out twice: a helper taking the arrays costs a
+    # reference count per call.
+    first_pair = -1
+    for i in range(1, size - 3):
+        if (codes[i] == codes[i + 2] and char_class[codes[i]] == CLASS_CONTENT
+                and char_class[codes[i - 1]] == CLASS_CJK and char_class[codes[i + 1]] == CLASS_CJK
+                and char_class[codes[i + 3]] == CLASS_CJK
+                and not (codes[i] == ZERO and (char_flags[codes[i + 1]] & FLAG_NUMBER_LINK) != 0)):
+            first_pair = i
+            break
+    if first_pair < 0:
         return codes, origin, doc, False
     pair = np.zeros(size, dtype=np.bool_)  # candidate i and i+2 hold the same character
-    found = False
-    for i in range(1, size - 3):
-        c = codes[i]
-        if (c == codes[i + 2] and char_class[c] == CLASS_CONTENT and char_class[codes[i - 1]] == CLASS_CJK
-                and char_class[codes[i + 1]] == CLASS_CJK and char_class[codes[i + 3]] == CLASS_CJK
-                and not (c == ZERO and (char_flags[codes[i + 1]] & FLAG_NUMBER_LINK) != 0)):
-            pair[i] = True
-            found = True
-    if not found:
-        return codes, origin, doc, False
+    for i in range(first_pair, size - 3):
+        pair[i] = (codes[i] == codes[i + 2] and char_class[codes[i]] == CLASS_CONTENT
+                   and char_class[codes[i - 1]] == CLASS_CJK and char_class[codes[i + 1]] == CLASS_CJK
+                   and char_class[codes[i + 3]] == CLASS_CJK
+                   and not (codes[i] == ZERO and (char_flags[codes[i + 1]] & FLAG_NUMBER_LINK) != 0))
     drop = np.zeros(size, dtype=np.bool_)
     dropped = False
     chain_start = -1
     previous = -1
     numbers = True
-    for i in range(size):
+    for i in range(first_pair, size):
         if not (pair[i] or (i >= 2 and pair[i - 2])):
             continue
         if chain_start >= 0 and not (pair[previous] and i == previous + 2):
@@ -303,15 +309,42 @@ def drop_noise(codes, origin, doc, char_class, char_flags, rules):
 
 @_jit
 def clean(codes, origin, doc, char_class, char_flags, rules):
-    """Separators, repeats and noise, until none of them changes anything (a few rounds at most)."""
+    """Separators, repeats and noise, until none of them changes anything (a few rounds at most).
+
+    Noise and repeats never reach across a post end, so their rounds run per post: a post that drops noise gets
+    up to three rounds (dropping noise can make new repeats and vice versa, rarely) without re-walking the batch.
+    """
     codes, origin, doc = handle_separators(codes, origin, doc, char_class, char_flags, rules)
     codes, origin, doc = collapse_repeats(codes, origin, doc, char_class, char_flags, rules)
-    for _ in range(3):  # dropping noise can make new repeats and vice versa (rare)
-        codes, origin, doc, dropped = drop_noise(codes, origin, doc, char_class, char_flags, rules)
-        if not dropped:
-            break
-        codes, origin, doc = collapse_repeats(codes, origin, doc, char_class, char_flags, rules)
-    return codes, origin, doc
+    size = codes.size
+    out_codes = np.empty(size, dtype=np.int64)
+    out_origin = np.empty(size, dtype=np.int64)
+    out_doc = np.empty(size, dtype=np.int64)
+    kept = 0
+    changed = False
+    start = 0
+    while start < size:
+        end = start + 1
+        while end < size and doc[end] == doc[start]:
+            end += 1
+        post_codes, post_origin, post_doc = codes[start:end], origin[start:end], doc[start:end]
+        for _ in range(3):
+            post_codes, post_origin, post_doc, dropped = drop_noise(post_codes, post_origin, post_doc, char_class,
+                                                                    char_flags, rules)
+            if not dropped:
+                break
+            changed = True
+            post_codes, post_origin, post_doc = collapse_repeats(post_codes, post_origin, post_doc, char_class,
+                                                                 char_flags, rules)
+        length = post_codes.size
+        out_codes[kept : kept + length] = post_codes
+        out_origin[kept : kept + length] = post_origin
+        out_doc[kept : kept + length] = post_doc
+        kept += length
+        start = end
+    if not changed:
+        return codes, origin, doc
+    return out_codes[:kept], out_origin[:kept], out_doc[:kept]
 
 
 @_jit
@@ -320,6 +353,22 @@ def normalize_core(raw, spans, char_map, char_rule, char_class, char_flags, rule
     codes, origin, doc = map_characters(raw, spans, char_map, char_rule, char_class, rules)
     fold_numerals(codes, doc, char_flags, rules)
     return clean(codes, origin, doc, char_class, char_flags, rules)
+
+
+@_jit
+def _fold_candidates(codes, first):
+    """Positions holding a code point that starts some folding entry (few: most posts have none)."""
+    count = 0
+    for p in range(codes.size):
+        if first[codes[p]]:
+            count += 1
+    candidates = np.empty(count, dtype=np.int64)
+    count = 0
+    for p in range(codes.size):
+        if first[codes[p]]:
+            candidates[count] = p
+            count += 1
+    return candidates
 
 
 @_jit
@@ -335,17 +384,27 @@ def apply_folds(codes, doc, first, group_bounds, group_lengths, phrases, entries
     reclassed = False
     found_at = np.empty(0, dtype=np.int64)
     found_entry = np.empty(0, dtype=np.int64)
+    candidates = _fold_candidates(codes, first)
     for g in range(group_lengths.size):
+        if candidates.size == 0:
+            break
         length = group_lengths[g]
         lo = group_bounds[g]
         hi = group_bounds[g + 1]
-        heads = phrases[lo:hi, 0]
         n_found = 0
-        for p in range(size - length + 1):
+        for p in candidates:
+            if p > size - length:
+                break
             c = codes[p]
-            if not first[c]:
-                continue
-            k = lo + np.searchsorted(heads, c)
+            a = lo  # binary search: the first row of the group whose phrase starts with c or later
+            b = hi
+            while a < b:
+                middle = (a + b) >> 1
+                if phrases[middle, 0] < c:
+                    a = middle + 1
+                else:
+                    b = middle
+            k = a
             while k < hi and phrases[k, 0] == c:
                 same = True
                 for j in range(1, length):
@@ -372,4 +431,6 @@ def apply_folds(codes, doc, first, group_bounds, group_lengths, phrases, entries
             rules[doc[p]] |= _FOLDING
             reclassed = reclassed or reclasses[e]
             folded = True
+        if n_found:  # a replacement may create or remove phrase-starting characters
+            candidates = _fold_candidates(codes, first)
     return folded, reclassed
