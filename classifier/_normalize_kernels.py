@@ -317,6 +317,18 @@ def clean(codes, origin, doc, char_class, char_flags, rules):
     codes, origin, doc = handle_separators(codes, origin, doc, char_class, char_flags, rules)
     codes, origin, doc = collapse_repeats(codes, origin, doc, char_class, char_flags, rules)
     size = codes.size
+    # Posts holding a noise pair now (see drop_noise; a pair never spans a post end). Only they can change.
+    noisy = np.zeros(rules.size, dtype=np.bool_)
+    any_noisy = False
+    for i in range(1, size - 3):
+        if (codes[i] == codes[i + 2] and char_class[codes[i]] == CLASS_CONTENT
+                and char_class[codes[i - 1]] == CLASS_CJK and char_class[codes[i + 1]] == CLASS_CJK
+                and char_class[codes[i + 3]] == CLASS_CJK
+                and not (codes[i] == ZERO and (char_flags[codes[i + 1]] & FLAG_NUMBER_LINK) != 0)):
+            noisy[doc[i]] = True
+            any_noisy = True
+    if not any_noisy:
+        return codes, origin, doc
     out_codes = np.empty(size, dtype=np.int64)
     out_origin = np.empty(size, dtype=np.int64)
     out_doc = np.empty(size, dtype=np.int64)
@@ -328,7 +340,7 @@ def clean(codes, origin, doc, char_class, char_flags, rules):
         while end < size and doc[end] == doc[start]:
             end += 1
         post_codes, post_origin, post_doc = codes[start:end], origin[start:end], doc[start:end]
-        for _ in range(3):
+        for _ in range(3 if noisy[doc[start]] else 0):
             post_codes, post_origin, post_doc, dropped = drop_noise(post_codes, post_origin, post_doc, char_class,
                                                                     char_flags, rules)
             if not dropped:
