@@ -368,23 +368,23 @@ def normalize_core(raw, spans, char_map, char_rule, char_class, char_flags, rule
 
 
 @_jit
-def _fold_candidates(codes, first):
+def _fold_candidates(codes, heads):
     """Positions holding a code point that starts some folding entry (few: most posts have none)."""
     count = 0
     for p in range(codes.size):
-        if first[codes[p]]:
+        if heads[codes[p]]:
             count += 1
     candidates = np.empty(count, dtype=np.int64)
     count = 0
     for p in range(codes.size):
-        if first[codes[p]]:
+        if heads[codes[p]]:
             candidates[count] = p
             count += 1
     return candidates
 
 
 @_jit
-def apply_folds(codes, doc, first, group_bounds, group_lengths, phrases, entries, targets, reclasses, rules):
+def apply_folds(codes, doc, heads, group_bounds, group_lengths, phrases, entries, targets, reclasses, rules):
     """Replace folding-table variants in place, longest entries first; returns (any fold, a fold changed a class).
 
     Per length group (``group_bounds[g]:group_bounds[g+1]`` rows of ``phrases``, sorted by first code point, then
@@ -396,18 +396,21 @@ def apply_folds(codes, doc, first, group_bounds, group_lengths, phrases, entries
     reclassed = False
     found_at = np.empty(0, dtype=np.int64)
     found_entry = np.empty(0, dtype=np.int64)
-    candidates = _fold_candidates(codes, first)
+    candidates = _fold_candidates(codes, heads)
     for g in range(group_lengths.size):
         if candidates.size == 0:
             break
         length = group_lengths[g]
         lo = group_bounds[g]
         hi = group_bounds[g + 1]
+        bit = 1 << min(g, 7)
         n_found = 0
         for p in candidates:
             if p > size - length:
                 break
             c = codes[p]
+            if (heads[c] & bit) == 0:  # no phrase of this group starts with c
+                continue
             a = lo  # binary search: the first row of the group whose phrase starts with c or later
             b = hi
             while a < b:
@@ -444,5 +447,5 @@ def apply_folds(codes, doc, first, group_bounds, group_lengths, phrases, entries
             reclassed = reclassed or reclasses[e]
             folded = True
         if n_found:  # a replacement may create or remove phrase-starting characters
-            candidates = _fold_candidates(codes, first)
+            candidates = _fold_candidates(codes, heads)
     return folded, reclassed

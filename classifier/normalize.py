@@ -167,11 +167,15 @@ class NormalizerTables:
     def fold_index(self) -> tuple[np.ndarray, ...]:
         """The folding table as flat arrays for ``_normalize_kernels.apply_folds``.
 
-        (first, group_bounds, group_lengths, phrases, entries, targets, reclasses): the length groups of
+        (heads, group_bounds, group_lengths, phrases, entries, targets, reclasses): the length groups of
         ``folds`` (longest first) with their phrases sorted by first code point, then entry index, padded into one
-        int64 matrix; ``targets[entry]`` is the canonical spelling.
+        int64 matrix; ``targets[entry]`` is the canonical spelling. ``heads[c]`` has bit ``min(g, 7)`` set when a
+        phrase of group ``g`` starts with code point ``c`` (zero: no phrase starts with it).
         """
         groups = self.folds.groups
+        heads = np.zeros(N_CODEPOINTS, dtype=np.uint8)
+        for g, group in enumerate(groups):
+            heads[group.phrases[:, 0]] |= np.uint8(1 << min(g, 7))
         width = max([g.length for g in groups] + [len(t) for t in self.fold_targets] + [1])
         bounds, rows, entries = [0], [], []
         for group in groups:
@@ -184,7 +188,7 @@ class NormalizerTables:
         targets = np.zeros((len(self.fold_targets), width), dtype=np.int64)
         for entry, target in enumerate(self.fold_targets):
             targets[entry, : target.size] = target
-        return (self.folds.first,
+        return (heads,
                 np.asarray(bounds, dtype=np.int64),
                 np.asarray([g.length for g in groups], dtype=np.int64),
                 np.concatenate(rows) if rows else np.zeros((0, width), dtype=np.int64),
