@@ -13,10 +13,12 @@ maps exceptions to exit codes). How it works, and why:
   (tmp, fsync, rename). The marker is the commit: a chunk is done iff its marker exists, so a run killed at any
   moment (Ctrl-C, ``kill -9``, power loss) resumes with ``resume=True`` and redoes only unfinished chunks; no record
   goes missing and none is duplicated.
-- **Job identity.** ``job.json`` in the work dir records the input (absolute path, size, mtime), the options that
-  change the output and a fingerprint of the model and allow/deny lists. Resuming refuses when anything differs,
-  because mixing parts of two different jobs would make a silently inconsistent output. Without ``resume``, an
-  existing work dir is refused too (it holds work that would otherwise be thrown away).
+- **Job identity.** :class:`ScoreJob` (frozen) describes the run; its ``identity()`` — the input (absolute path,
+  size, mtime, format, compression, encoding), the output, the fields, the options that change the output, the
+  model (dir, manifest SHA-256, id) and the allow/deny lists' fingerprints — is ``job.json`` in the work dir.
+  Resuming refuses when anything differs, because mixing parts of two different jobs would make a silently
+  inconsistent output. Without ``resume``, an existing work dir is refused too (it holds work that would
+  otherwise be thrown away).
 - **Assembly.** When every chunk is done the parent appends the parts in chunk order to ``OUTPUT.partial/output.tmp``
   and renames it to ``OUTPUT`` (same directory, so the rename is atomic), then removes the work dir. An ``OUTPUT``
   therefore never exists half-written. Output order equals input order; every input record yields exactly one
@@ -24,15 +26,19 @@ maps exceptions to exit codes). How it works, and why:
 - **stdin / stdout.** ``-`` reads stdin or writes stdout. stdin can be read once only, so it allows one worker and no
   resume. With stdout the parts live in a temporary directory and are streamed out in order as they finish; such a
   job cannot resume either.
-- **Bad records** (malformed JSON, missing/null/non-string text, invalid UTF-8, …) become error rows carrying their
-  ``line``, are counted by error code in the summary and, with ``rejects_path``, are also written there as JSONL
-  (``line``, ``id``, ``error``, ``raw`` = the offending input line where there is one). They never stop the job.
+- **Bad records** (malformed JSON, missing/null/non-string text, invalid UTF-8, …) become error records
+  (``classifier.schema.make_error_record``, naming the model) carrying their ``line``, are counted by error code
+  in the summary and, with ``rejects_path``, are also written there as JSONL (``line``, ``id``, ``error``,
+  ``raw`` = the offending input line where there is one). They never stop the job. Blank lines are not records;
+  they are counted as skipped, so the summary adds up (:class:`JobSummary`).
+- **Formats** are objects in ``serving.formats.FORMATS`` (reading, part encoding, assembly); the rows are the
+  result schema (``classifier/schema.py``) in the layout of ``serving/tabular.py``; docs/io.md has the rules.
 
 Memory is bounded by a few chunks per process (plus one 1 MiB read block and, for Parquet input, one row group's
 column data), never by the input size. Disk: the parts, then the assembled output, so up to twice the output size
 for a moment.
 
-Exit codes (applied by ``serving/cli.py``; decided here because this module defines what "finished" means):
+Exit codes (applied by ``mlmrisk/cli.py``; decided here because this module defines what "finished" means):
 
 - ``0`` — the job finished, the output is complete and every record was scored.
 - ``1`` — the job did not finish: usage or input errors found before scoring (missing file, unknown format, missing

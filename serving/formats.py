@@ -223,7 +223,7 @@ class CsvFormat:
 
     def encode_part(self, records: Sequence[dict], keep_fields: Sequence[str]) -> bytes:
         return tabular.encode_csv(tabular.records_to_table(records, keep_fields), header=False,
-                                  delimiter=self.delimiter)
+                                  delimiter=self.delimiter, records=records)
 
     def header(self, keep_fields: Sequence[str]) -> bytes:
         return tabular.encode_csv(tabular.records_to_table([], keep_fields), header=True, delimiter=self.delimiter)

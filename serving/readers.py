@@ -29,7 +29,14 @@ Blank lines are not records in JSONL and CSV (they are skipped; ``line`` still c
 text, where an empty line is an empty post: that keeps plain-text output aligned line-for-line with its input.
 A CSV empty field is the empty string (CSV cannot tell it from null).
 
-Errors about the input as a whole (missing file, unknown format, missing column, Parquet on stdin) raise
+Encodings: JSONL, CSV/TSV and text may be in any encoding; ``--encoding auto`` (default) detects the common
+Chinese ones from the first 64 KiB (:func:`detect_encoding`: BOM, UTF-8, GB18030/GBK, Big5, UTF-16) and the
+stream is recoded to UTF-8 right after decompression (:class:`_Recoded`), so line cutting and CSV parsing never
+see anything else. Which format does what is decided by ``serving.formats.FORMATS``; this module holds the
+machinery they share. ``Parsed`` (from ``ChunkReader.read``) adds each record's ``--keep-fields`` values and the
+count of skipped blank lines.
+
+Errors about the input as a whole (missing file, unknown format, missing column or field, Parquet on stdin) raise
 :class:`classifier.errors.InputFormatError` before any record is read.
 """
 

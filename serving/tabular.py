@@ -160,8 +160,27 @@ def csv_columns(schema: pa.Schema) -> list[str]:
     return names
 
 
-def flatten_for_csv(table: pa.Table) -> pa.Table:
-    """The table flattened by the CSV rule (module docstring): scalar columns only."""
+def _json_cells_from_records(records: Sequence[dict], path: tuple[str, ...]) -> list[str | None]:
+    """:func:`_json_cells` of the column at ``path``, read from the records the table was built from.
+
+    The same text (a test holds them equal: JSON numbers in records are already rounded to what float32 keeps),
+    without converting nested Arrow values back to Python, which cost more than scoring on flagged-heavy input.
+    """
+    dumps = orjson.dumps
+    out: list[str | None] = []
+    for record in records:
+        value: Any = record
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        out.append(dumps(value).decode() if value else None)
+    return out
+
+
+def flatten_for_csv(table: pa.Table, records: Sequence[dict] | None = None) -> pa.Table:
+    """The table flattened by the CSV rule (module docstring): scalar columns only.
+
+    ``records``: the records ``table`` was built from (:func:`records_to_table`), to take JSON text cells from.
+    """
     names: list[str] = []
     arrays: list[pa.Array] = []
 
@@ -176,7 +195,9 @@ def flatten_for_csv(table: pa.Table) -> pa.Table:
             arrays.append(pc.binary_join(values, ","))
         elif pa.types.is_nested(dtype):
             names.append(name)
-            arrays.append(pa.array(_json_cells(array), type=pa.string()))
+            cells = (_json_cells(array) if records is None
+                     else _json_cells_from_records(records, tuple(name.split("."))))
+            arrays.append(pa.array(cells, type=pa.string()))
         else:
             names.append(name)
             arrays.append(array)
@@ -186,11 +207,11 @@ def flatten_for_csv(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def encode_csv(table: pa.Table, *, header: bool, delimiter: str = ",") -> bytes:
+def encode_csv(table: pa.Table, *, header: bool, delimiter: str = ",", records: Sequence[dict] | None = None) -> bytes:
     """An output table as CSV bytes (UTF-8, ``\\n`` line ends, quotes only where needed by pyarrow's writer)."""
     import pyarrow.csv as pa_csv
 
-    flat = flatten_for_csv(table)
+    flat = flatten_for_csv(table, records)
     sink = pa.BufferOutputStream()
     options = pa_csv.WriteOptions(include_header=header, delimiter=delimiter)
     if flat.num_rows or header:
