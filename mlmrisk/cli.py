@@ -27,7 +27,6 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_RECORDS = 0, 1, 2, 3
 EXAMPLES = """examples:
   mlmrisk score data/sample_posts.jsonl -o scored.jsonl
   mlmrisk score archive.jsonl.zst -o scored.parquet --workers 2 --only-flagged
-  mlmrisk score excel_export.csv -o scored.csv --text-field 内容 --keep-fields account,time,url
   cat posts.txt | mlmrisk score - -o - --input-format txt
   mlmrisk explain "静态收益加动态收益，直推十人拿见点奖"
   mlmrisk train --output models/mine
@@ -129,7 +128,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     summary = score_file(
         args.input, args.output, model_dir=args.model, input_format=args.input_format,
         output_format=args.output_format, text_field=args.text_field, id_field=args.id_field,
-        keep_fields=args.keep_fields, encoding=args.encoding, workers=args.workers, only_flagged=args.only_flagged, resume=args.resume, rejects_path=args.rejects,
+        keep_fields=args.keep_fields, encoding=args.encoding, workers=args.workers, only_flagged=args.only_flagged,
+        resume=args.resume, rejects_path=args.rejects,
         allow=args.allow_list, deny=args.deny_list, chunk_size=args.chunk_size, progress=args.progress,
     )
     print(json.dumps(summary.to_dict(), ensure_ascii=False), file=sys.stderr)

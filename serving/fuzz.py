@@ -18,7 +18,8 @@ Invariants:
   one record per input, in order; an error record exactly for non-text inputs; probability in [0, 1]; every
   evidence span is a slice of the original text.
 - readers (JSONL, text, CSV, TSV; random bytes, malformed lines, odd encodings, gzip): no exception other than a
-  one-line ``InputFormatError`` about the input as a whole (no header, wrong column); line numbers strictly
+  one-line ``InputFormatError`` about the input as a whole (no header, wrong column, a corrupt gzip/zstd stream);
+  line numbers strictly
   increase; JSONL/text: every physical line is a record or a counted skip (``records + skipped == lines``), so no
   line is lost.
 """
@@ -203,6 +204,12 @@ def expected_lines(data: bytes, encoding: str) -> int:
     return data.count(b"\n") + (not data.endswith(b"\n"))
 
 
+def _sniffed_compression(data: bytes, compress: bool) -> bool:
+    """Random bytes that start with gzip/zstd magic are read as that compression: no line oracle for them (a
+    corrupt stream is a one-line input error; a truncated zstd frame ends the input where it breaks)."""
+    return not compress and data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd"))
+
+
 def check_reader(data: bytes, fmt: str, directory: str, *, chunk_size: int = 7, compress: bool = False) -> int:
     """Read ``data`` as ``fmt``; check the invariants; return the number of records (0 if refused as a whole)."""
     from mlmrisk.serving.readers import ChunkReader, RecordError, detect_input
@@ -222,7 +229,7 @@ def check_reader(data: bytes, fmt: str, directory: str, *, chunk_size: int = 7, 
     except InputFormatError as exc:
         if "\n" in str(exc):
             _fail("an input-level error message spans several lines", data)
-        if fmt in ("jsonl", "text"):
+        if fmt in ("jsonl", "text") and not _sniffed_compression(data, compress):
             _fail(f"{fmt} input refused as a whole: {exc}", data)
         return 0
     except Exception as exc:  # noqa: BLE001
@@ -233,7 +240,7 @@ def check_reader(data: bytes, fmt: str, directory: str, *, chunk_size: int = 7, 
         if not (isinstance(value, str) or isinstance(value, RecordError)) or line <= last:
             _fail(f"{fmt}: bad record {record!r} after line {last}", data)
         last = line
-    if fmt in ("jsonl", "text"):
+    if fmt in ("jsonl", "text") and not _sniffed_compression(data, compress):
         lines = expected_lines(data, spec.encoding)
         if len(records) + skipped != lines:
             _fail(f"{fmt}: {len(records)} records + {skipped} skipped for {lines} lines (encoding "

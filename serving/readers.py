@@ -411,19 +411,29 @@ class _CountingSource(io.RawIOBase):
 class _Decompressed(io.RawIOBase):
     """The decompressed byte stream plus the :class:`_CountingSource` under it (for progress positions)."""
 
-    def __init__(self, stream: BinaryIO, source: _CountingSource, owned: list[Any]) -> None:
+    def __init__(self, stream: BinaryIO, source: _CountingSource, owned: list[Any], compression: str | None = None,
+                 path: str = "") -> None:
         self._stream = stream
         self.source = source
         self._owned = owned
+        self._compression = compression
+        self._path = path
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        return self._stream.read(size)
+        if self._compression is None:
+            return self._stream.read(size)
+        try:
+            return self._stream.read(size)
+        except (EOFError, OSError, ValueError) as exc:  # gzip.BadGzipFile is an OSError; zstd.ZstdError a ValueError
+            where = "stdin" if self._path == STDIN else repr(self._path)
+            raise InputFormatError(f"{where} is a corrupt or truncated {self._compression} stream "
+                                   f"({type(exc).__name__}: {exc}); records after the damage cannot be read") from None
 
     def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
+        data = self.read(len(buffer))
         memoryview(buffer).cast("B")[: len(data)] = data
         return len(data)
 
@@ -469,7 +479,7 @@ def open_decompressed(spec: InputSpec) -> _Decompressed:
         owned.append(stream)
     else:
         stream = buffered
-    return _Decompressed(stream, source, owned)
+    return _Decompressed(stream, source, owned, compression, spec.path)
 
 
 def resolve_stdin_format(stream: _Decompressed, spec: InputSpec) -> tuple[InputSpec, bytes]:
@@ -662,6 +672,11 @@ def jsonl_fields_seen(lines: Sequence[bytes | _TooLong], limit: int = 100) -> tu
     return n, counts
 
 
+def _names(names: Sequence[str]) -> str:
+    """Field names for a one-line message: printable names as they are, others (newlines, controls) as repr."""
+    return ", ".join(name if name.isprintable() else repr(name) for name in names)
+
+
 def check_jsonl_fields(lines: Sequence[bytes | _TooLong], path: str, text_field: str, id_field: str | None,
                        keep: Sequence[str] = ()) -> None:
     """Stop early, with the fields actually seen, when none of the first records holds a field asked for.
@@ -671,7 +686,7 @@ def check_jsonl_fields(lines: Sequence[bytes | _TooLong], path: str, text_field:
     n, counts = jsonl_fields_seen(lines)
     if n == 0:
         return  # nothing to judge by (empty input, or not one valid object: those lines become error records)
-    seen = ", ".join(sorted(counts, key=lambda k: (-counts[k], k))[:30]) or "(none)"
+    seen = _names(sorted(counts, key=lambda k: (-counts[k], k))[:30]) or "(none)"
     for name, option in ((text_field, "--text-field"), (id_field, "--id-field"),
                          *((k, "--keep-fields") for k in keep)):
         if name is not None and name not in counts:
@@ -768,16 +783,16 @@ def _csv_layout(header: list[str], text_field: str, id_field: str | None, path: 
         raise InputFormatError(f"{path!r} has no CSV header row; the first row must name the columns")
     if text_field not in header:
         raise InputFormatError(
-            f"text column {text_field!r} not found in {path!r}; columns are: {', '.join(header)}; pass --text-field"
+            f"text column {text_field!r} not found in {path!r}; columns are: {_names(header)}; pass --text-field"
         )
     if id_field is not None and id_field not in header:
         raise InputFormatError(
-            f"id column {id_field!r} not found in {path!r}; columns are: {', '.join(header)}; pass --id-field"
+            f"id column {id_field!r} not found in {path!r}; columns are: {_names(header)}; pass --id-field"
         )
     missing = [k for k in keep if k not in header]
     if missing:
         raise InputFormatError(
-            f"--keep-fields column {missing[0]!r} not found in {path!r}; columns are: {', '.join(header)}"
+            f"--keep-fields column {missing[0]!r} not found in {path!r}; columns are: {_names(header)}"
         )
     id_name = id_field if id_field is not None else ("id" if "id" in header else None)
     return _CsvLayout(len(header), header.index(text_field), header.index(id_name) if id_name else None,
@@ -889,11 +904,11 @@ def _parquet_layout(pf: Any, text_field: str, id_field: str | None, path: str,
     names = schema.names
     if text_field not in names:
         raise InputFormatError(
-            f"text column {text_field!r} not found in {path!r}; columns are: {', '.join(names)}; pass --text-field"
+            f"text column {text_field!r} not found in {path!r}; columns are: {_names(names)}; pass --text-field"
         )
     if id_field is not None and id_field not in names:
         raise InputFormatError(
-            f"id column {id_field!r} not found in {path!r}; columns are: {', '.join(names)}; pass --id-field"
+            f"id column {id_field!r} not found in {path!r}; columns are: {_names(names)}; pass --id-field"
         )
     ttype = schema.field(text_field).type
     if pa.types.is_dictionary(ttype):
@@ -910,7 +925,7 @@ def _parquet_layout(pf: Any, text_field: str, id_field: str | None, path: str,
     missing = [k for k in keep if k not in names]
     if missing:
         raise InputFormatError(
-            f"--keep-fields column {missing[0]!r} not found in {path!r}; columns are: {', '.join(names)}"
+            f"--keep-fields column {missing[0]!r} not found in {path!r}; columns are: {_names(names)}"
         )
     id_name = id_field if id_field is not None else ("id" if "id" in names else None)
     columns = tuple(dict.fromkeys([text_field, *([id_name] if id_name else []), *keep]))

@@ -100,3 +100,16 @@ def test_random_files_from_the_long_fuzzer() -> None:
             fmt = rng.choice(("jsonl", "text", "csv", "tsv"))
             fuzz.check_reader(fuzz.random_file(rng, fmt, rng.choice((0, 3, 40))), fmt, directory,
                               chunk_size=rng.choice((1, 5, 100)), compress=rng.random() < 0.3)
+
+
+def test_corrupt_compressed_input_is_one_line(tmp_path) -> None:
+    import gzip
+
+    from mlmrisk.classifier.errors import InputFormatError
+    from mlmrisk.serving.readers import iter_records
+
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "a"}\n' * 1000)[:-30])
+    with pytest.raises(InputFormatError, match="corrupt or truncated gzip stream"):
+        list(iter_records(path))
+    fuzz.check_reader(b"(\xb5/\xfd", "text", str(tmp_path))  # zstd magic, no frame: the case hypothesis found
