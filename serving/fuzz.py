@@ -192,12 +192,10 @@ def check_scorer(scorer: Any, objects: Sequence[Any]) -> list[dict]:
 
 def expected_lines(data: bytes, encoding: str) -> int:
     """Physical lines of ``data`` as the readers see them (decoded as ``encoding``, leading BOM dropped)."""
+    from mlmrisk.serving.readers import ESCAPE_ERRORS, to_utf8
+
     if encoding not in ("utf-8", "auto"):
-        text = codecs.decode(data, encoding, "surrogateescape")
-        try:
-            data = text.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            data = text.encode("utf-8", "surrogatepass")
+        data = to_utf8(codecs.decode(data, encoding, ESCAPE_ERRORS))
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data:
         return 0

@@ -42,6 +42,7 @@ Errors about the input as a whole (missing file, unknown format, missing column 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -301,11 +302,33 @@ def detect_encoding(head: bytes, *, final: bool = False) -> str:
     return next(iter(decoded), "utf-8")
 
 
+def _escape_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler ``mlmrisk-escape``: like ``surrogateescape``, but also for bytes below 0x80 (a
+    UTF-16 stream with an odd trailing byte), as lone surrogates U+DC00–U+DCFF that never encode to valid UTF-8."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    return "".join(chr(0xDC00 + b) for b in bad), exc.end
+
+
+ESCAPE_ERRORS = "mlmrisk-escape"
+codecs.register_error(ESCAPE_ERRORS, _escape_undecodable)
+
+
+def to_utf8(text: str) -> bytes:
+    """Decoded text back to bytes: escaped bytes ≥ 0x80 as themselves, other lone surrogates as (invalid) UTF-8."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 class _Recoded(io.RawIOBase):
     """A byte stream in some encoding, read as UTF-8 (``source`` is kept for progress positions).
 
-    Undecodable bytes are passed through unchanged (``surrogateescape``), so they stay invalid UTF-8 and the line
-    holding them becomes an ``invalid_utf8`` record: one bad line costs one record, never the stream.
+    Undecodable bytes stay invalid UTF-8 (error handler ``mlmrisk-escape``: bytes ≥ 0x80 pass through unchanged,
+    lower ones become encoded lone surrogates), so the line holding them becomes an ``invalid_utf8`` record: one
+    bad line costs one record, never the stream.
     """
 
     def __init__(self, inner: "_Decompressed", encoding: str, head: bytes = b"") -> None:
@@ -313,7 +336,7 @@ class _Recoded(io.RawIOBase):
 
         self._inner = inner
         self.source = inner.source
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors=ESCAPE_ERRORS)
         self._head = head
         self._buf = b""
         self._eof = False
@@ -321,21 +344,14 @@ class _Recoded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    @staticmethod
-    def _utf8(text: str) -> bytes:
-        try:
-            return text.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            return text.encode("utf-8", "surrogatepass")
-
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
         while not self._eof and (size is None or size < 0 or len(self._buf) < size):
             block, self._head = (self._head or self._inner.read(BLOCK_SIZE)), b""
             if not block:
-                self._buf += self._utf8(self._decoder.decode(b"", final=True))
+                self._buf += to_utf8(self._decoder.decode(b"", final=True))
                 self._eof = True
                 break
-            self._buf += self._utf8(self._decoder.decode(block))
+            self._buf += to_utf8(self._decoder.decode(block))
         if size is None or size < 0:
             out, self._buf = self._buf, b""
         else:
@@ -1079,7 +1095,8 @@ class ChunkReader:
         from mlmrisk.serving.formats import FORMATS
 
         head = b""
-        if FORMATS[self.spec.format].streamable if self.spec.format else True:
+        streamed = not self.spec.format or FORMATS[self.spec.format].streamable  # stdin's format is sniffed below
+        if streamed:
             raw = open_decompressed(self.spec)
             if self.spec.is_stdin:
                 self.spec, head = resolve_stdin_format(raw, self.spec)

@@ -105,8 +105,8 @@ def _text(value: Any) -> str | None:
         return value
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", errors="replace")
-    if isinstance(value, (int, float, bool)) and not isinstance(value, bool):
-        return str(value)
+    if type(value) in (int, float):
+        return repr(value)
     try:
         return orjson.dumps(value, default=str).decode()
     except TypeError:
