@@ -227,8 +227,10 @@ def _read_head(spec: InputSpec) -> bytes:
     try:
         with open_decompressed(spec) as stream:
             return stream.read(ENCODING_SAMPLE)
-    except (OSError, EOFError, ValueError) as exc:  # a corrupt gzip/zstd stream
-        raise InputFormatError(f"cannot read input file {spec.path!r}: {exc}") from None
+    except InputFormatError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unreadable file or a corrupt stream: gzip, zstd and OS errors
+        raise InputFormatError(f"cannot read input file {spec.path!r}: {type(exc).__name__}: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------------------- encodings
@@ -443,7 +445,7 @@ class _Decompressed(io.RawIOBase):
             return self._stream.read(size)
         try:
             return self._stream.read(size)
-        except (EOFError, OSError, ValueError) as exc:  # gzip.BadGzipFile is an OSError; zstd.ZstdError a ValueError
+        except Exception as exc:  # noqa: BLE001 - EOFError, gzip.BadGzipFile, zstandard.ZstdError, OSError, …
             where = "stdin" if self._path == STDIN else repr(self._path)
             raise InputFormatError(f"{where} is a corrupt or truncated {self._compression} stream "
                                    f"({type(exc).__name__}: {exc}); records after the damage cannot be read") from None

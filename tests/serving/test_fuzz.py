@@ -114,3 +114,4 @@ def test_corrupt_compressed_input_is_one_line(tmp_path) -> None:
         list(iter_records(path))
     fuzz.check_reader(b"(\xb5/\xfd", "text", str(tmp_path))  # zstd magic, no frame: the case hypothesis found
     fuzz.check_reader(b"\xfe\xff\n", "jsonl", str(tmp_path))  # UTF-16 BOM, odd trailing byte: found by the fuzz profile
+    fuzz.check_reader(b"(\xb5/\xfd\n\x00\x00\x00", "jsonl", str(tmp_path))  # zstd magic, bad frame header
