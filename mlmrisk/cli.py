@@ -57,6 +57,14 @@ def positive_int(value: str) -> int:
     return number
 
 
+def _field_list(value: str) -> tuple[str, ...]:
+    """argparse type of --keep-fields: comma-separated names."""
+    names = tuple(name.strip() for name in value.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated field names, got {value!r}")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlmrisk", description="Pyramid-scheme (传销) promotion risk index for Chinese text.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
@@ -69,9 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--output", required=True, help="output file (.jsonl, .csv, .parquet), or - for stdout")
     score.add_argument("--model", type=Path, help="model directory (default: the shipped models/default)")
     score.add_argument("--input-format", choices=["jsonl", "csv", "tsv", "parquet", "txt"], help="default: from the suffix")
-    score.add_argument("--output-format", choices=["jsonl", "csv", "parquet"], help="default: from the suffix")
+    score.add_argument("--output-format", choices=["jsonl", "csv", "tsv", "parquet"], help="default: from the suffix")
     score.add_argument("--text-field", default="text", help="field holding the post text (default: text)")
     score.add_argument("--id-field", help="field holding the record id (default: id if present, else the record number)")
+    score.add_argument("--keep-fields", type=_field_list, default=(), metavar="A,B,…",
+                       help="input fields to copy into every output row, e.g. account,time,url")
+    score.add_argument("--encoding", default="auto",
+                       help="text encoding of JSONL/CSV/TSV/text input: auto (default: BOM, then UTF-8, GB18030/GBK, "
+                            "Big5), or a name such as utf-8, gbk, big5, utf-16")
     score.add_argument("--workers", type=positive_int, default=1, help="processes, one per core (default: 1)")
     score.add_argument("--only-flagged", action="store_true", help="write only flagged posts (bad records still go to the summary and --rejects)")
     score.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
@@ -265,7 +278,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     summary = score_file(
         args.input, args.output, model_dir=args.model, input_format=args.input_format,
         output_format=args.output_format, text_field=args.text_field, id_field=args.id_field,
-        workers=args.workers, only_flagged=args.only_flagged, resume=args.resume, rejects_path=args.rejects,
+        keep_fields=args.keep_fields, encoding=args.encoding, workers=args.workers, only_flagged=args.only_flagged,
+        resume=args.resume, rejects_path=args.rejects,
         allow=args.allow_list, deny=args.deny_list, chunk_size=args.chunk_size, progress=args.progress,
     )
     print(json.dumps(summary.to_dict(), ensure_ascii=False), file=sys.stderr)

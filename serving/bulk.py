@@ -13,10 +13,12 @@ maps exceptions to exit codes). How it works, and why:
   (tmp, fsync, rename). The marker is the commit: a chunk is done iff its marker exists, so a run killed at any
   moment (Ctrl-C, ``kill -9``, power loss) resumes with ``resume=True`` and redoes only unfinished chunks; no record
   goes missing and none is duplicated.
-- **Job identity.** ``job.json`` in the work dir records the input (absolute path, size, mtime), the options that
-  change the output and a fingerprint of the model and allow/deny lists. Resuming refuses when anything differs,
-  because mixing parts of two different jobs would make a silently inconsistent output. Without ``resume``, an
-  existing work dir is refused too (it holds work that would otherwise be thrown away).
+- **Job identity.** :class:`ScoreJob` (frozen) describes the run; its ``identity()`` — the input (absolute path,
+  size, mtime, format, compression, encoding), the output, the fields, the options that change the output, the
+  model (dir, manifest SHA-256, id) and the allow/deny lists' fingerprints — is ``job.json`` in the work dir.
+  Resuming refuses when anything differs, because mixing parts of two different jobs would make a silently
+  inconsistent output. Without ``resume``, an existing work dir is refused too (it holds work that would
+  otherwise be thrown away).
 - **Assembly.** When every chunk is done the parent appends the parts in chunk order to ``OUTPUT.partial/output.tmp``
   and renames it to ``OUTPUT`` (same directory, so the rename is atomic), then removes the work dir. An ``OUTPUT``
   therefore never exists half-written. Output order equals input order; every input record yields exactly one
@@ -24,15 +26,19 @@ maps exceptions to exit codes). How it works, and why:
 - **stdin / stdout.** ``-`` reads stdin or writes stdout. stdin can be read once only, so it allows one worker and no
   resume. With stdout the parts live in a temporary directory and are streamed out in order as they finish; such a
   job cannot resume either.
-- **Bad records** (malformed JSON, missing/null/non-string text, invalid UTF-8, …) become error rows carrying their
-  ``line``, are counted by error code in the summary and, with ``rejects_path``, are also written there as JSONL
-  (``line``, ``id``, ``error``, ``raw`` = the offending input line where there is one). They never stop the job.
+- **Bad records** (malformed JSON, missing/null/non-string text, invalid UTF-8, …) become error records
+  (``classifier.schema.make_error_record``, naming the model) carrying their ``line``, are counted by error code
+  in the summary and, with ``rejects_path``, are also written there as JSONL (``line``, ``id``, ``error``,
+  ``raw`` = the offending input line where there is one). They never stop the job. Blank lines are not records;
+  they are counted as skipped, so the summary adds up (:class:`JobSummary`).
+- **Formats** are objects in ``serving.formats.FORMATS`` (reading, part encoding, assembly); the rows are the
+  result schema (``classifier/schema.py``) in the layout of ``serving/tabular.py``; docs/io.md has the rules.
 
 Memory is bounded by a few chunks per process (plus one 1 MiB read block and, for Parquet input, one row group's
 column data), never by the input size. Disk: the parts, then the assembled output, so up to twice the output size
 for a moment.
 
-Exit codes (applied by ``serving/cli.py``; decided here because this module defines what "finished" means):
+Exit codes (applied by ``mlmrisk/cli.py``; decided here because this module defines what "finished" means):
 
 - ``0`` — the job finished, the output is complete and every record was scored.
 - ``1`` — the job did not finish: usage or input errors found before scoring (missing file, unknown format, missing
@@ -61,18 +67,21 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mlmrisk.classifier import errors as _errors
 from mlmrisk.classifier.errors import InputFormatError, ListFormatError, MlmriskError
-from mlmrisk.serving import writers
+from mlmrisk.classifier.schema import SCHEMA_VERSION, make_error_record
+from mlmrisk.serving.formats import FORMATS
 from mlmrisk.serving.readers import Chunk, ChunkReader, InputSpec, check_fields, detect_input
-from mlmrisk.serving.writers import OutputSpec, detect_output, encode_jsonl, fsync_dir, write_atomic
+from mlmrisk.serving.tabular import reserved_names
+from mlmrisk.serving.writers import (OutputSpec, check_output_path, detect_output, encode_jsonl, fsync_dir,
+                                     write_atomic)
 
 JOB_FORMAT = "mlmrisk-bulk-job"
-JOB_VERSION = 1
+JOB_VERSION = 2
 DEFAULT_CHUNK_SIZE = 8192
 _MARKER = ".done.json"
 _REJECTS = ".rejects.jsonl"
@@ -80,6 +89,10 @@ _REJECTS = ".rejects.jsonl"
 
 class JobStateError(MlmriskError):
     """The work dir of an earlier run is in the way, or does not match the job being resumed."""
+
+
+class OutputWriteError(MlmriskError):
+    """Writing the output, a part or the work dir failed (disk full, permissions, …)."""
 
 
 class WorkerError(MlmriskError):
@@ -92,22 +105,34 @@ class WorkerError(MlmriskError):
 
 @dataclass
 class JobSummary:
-    """What a bulk job did; ``to_dict()`` is JSON-ready (for ``--format json`` and logs).
+    """What a bulk job did; ``to_dict()`` is JSON-ready (for ``--format json`` and logs). The counts add up:
 
-    ``records`` = records read; ``scored`` = records that got a score; ``bad`` = error rows (``bad_codes`` counts
-    them by code); ``flagged`` = scored records flagged; ``written`` = rows in the output (``records`` unless
-    ``only_flagged``); ``resumed_chunks`` = chunks taken from an earlier, interrupted run.
+    - ``lines`` (input units read: lines, CSV rows, Parquet rows) = ``records`` + ``skipped`` (blank lines, which
+      are not records; ``skipped_reasons`` says why);
+    - ``records`` = ``scored`` + ``bad`` (error records; ``bad_codes`` counts them by code);
+    - ``written`` (output rows) = ``records`` − ``filtered`` (not written because of ``--only-flagged``);
+    - ``rejected`` = ``bad`` when a rejects file is written.
+
+    ``flagged`` = scored records flagged; ``resumed_chunks`` = chunks taken from an earlier, interrupted run.
+    ``model`` (the model id) and ``schema_version`` name what produced the output.
     """
 
     input: str
     output: str
     input_format: str
     output_format: str
+    model: str = ""
+    schema_version: str = SCHEMA_VERSION
+    encoding: str = "utf-8"
     rejects: str | None = None
+    lines: int = 0
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
     records: int = 0
     scored: int = 0
     bad: int = 0
     flagged: int = 0
+    filtered: int = 0
     written: int = 0
     rejected: int = 0
     bad_codes: dict[str, int] = field(default_factory=dict)
@@ -121,6 +146,14 @@ class JobSummary:
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds > 0 else 0.0
 
+    def check(self) -> None:
+        """Raise AssertionError if the counts do not add up (they always should; tests call this)."""
+        assert self.lines == self.records + self.skipped, self
+        assert self.records == self.scored + self.bad, self
+        assert self.written == self.records - self.filtered, self
+        assert self.skipped == sum(self.skipped_reasons.values()), self
+        assert self.bad == sum(self.bad_codes.values()), self
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["records_per_second"] = round(self.records_per_second, 1)
@@ -131,10 +164,12 @@ class JobSummary:
         """A human summary for stderr."""
         codes = ", ".join(f"{code}: {n:,}" for code, n in sorted(self.bad_codes.items(), key=lambda kv: -kv[1]))
         lines = [
-            f"records read {self.records:,}, scored {self.scored:,}, bad {self.bad:,}"
-            + (f" ({codes})" if codes else "") + f", flagged {self.flagged:,}",
+            f"read {self.lines:,} lines = {self.scored:,} scored + {self.bad:,} errors"
+            + (f" ({codes})" if codes else "") + f" + {self.skipped:,} skipped (blank); {self.flagged:,} flagged",
             f"wrote {self.written:,} rows to {self.output}"
+            + (f" ({self.filtered:,} not flagged, left out)" if self.filtered else "")
             + (f"; {self.rejected:,} rejects to {self.rejects}" if self.rejects else ""),
+            f"model {self.model}, schema {self.schema_version}",
             f"time {self.seconds:.1f} s ({self.records_per_second:,.0f} records/s, {self.workers} worker"
             + ("s" if self.workers != 1 else "") + ")"
             + (f"; {self.resumed_chunks:,} of {self.chunks:,} chunks resumed" if self.resumed_chunks else ""),
@@ -142,25 +177,51 @@ class JobSummary:
         return "\n".join(lines)
 
 
-# ------------------------------------------------------------------------------------------------------ worker side
-
-
 @dataclass(frozen=True)
-class _WorkerConfig:
-    """Everything a worker needs, picklable (spawned workers receive it, never live objects)."""
+class ScoreJob:
+    """Everything that describes one bulk run, decided once in the parent; picklable for spawned workers.
+
+    ``identity()`` is what ``job.json`` in the work dir holds and what ``--resume`` compares: the input (path, size,
+    mtime, format, compression, encoding), the output, the fields, the options that change the output, the model
+    (directory, manifest SHA-256, id) and the allow/deny lists (fingerprints). ``workers`` may change between a run
+    and its resumption (chunks are assigned from the done markers), so it is not part of the identity.
+    """
 
     input: InputSpec
-    output_format: str
-    text_field: str
-    id_field: str | None
-    chunk_size: int
-    only_flagged: bool
-    model_dir: str | None
-    allow: Any
-    deny: Any
-    parts_dir: str
-    n_workers: int
+    output: OutputSpec
+    text_field: str = "text"
+    id_field: str | None = None
+    keep_fields: tuple[str, ...] = ()
+    chunk_size: int = 8192
+    only_flagged: bool = False
+    rejects: str | None = None
+    workers: int = 1
+    model_dir: str | None = None
+    model_sha256: str = ""
+    model: str = ""
+    allow: Any = None
+    deny: Any = None
+    allow_fingerprint: str | None = None
+    deny_fingerprint: str | None = None
+    parts_dir: str = ""
     fsync: bool = True
+
+    @property
+    def n_workers(self) -> int:
+        return self.workers
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "format": JOB_FORMAT, "version": JOB_VERSION, "schema_version": SCHEMA_VERSION,
+            "input": asdict(self.input), "output": asdict(self.output), "rejects": self.rejects,
+            "text_field": self.text_field, "id_field": self.id_field, "keep_fields": list(self.keep_fields),
+            "chunk_size": self.chunk_size, "only_flagged": self.only_flagged,
+            "model": {"dir": self.model_dir, "manifest_sha256": self.model_sha256, "id": self.model},
+            "lists": {"allow": self.allow_fingerprint, "deny": self.deny_fingerprint},
+        }
+
+
+# ------------------------------------------------------------------------------------------------------ worker side
 
 
 def _part_name(k: int) -> str:
@@ -178,110 +239,109 @@ def done_chunks(parts_dir: str | os.PathLike[str]) -> set[int]:
     return done
 
 
-def _process_chunk(cfg: _WorkerConfig, scorer: Any, reader: ChunkReader, chunk: Chunk) -> dict[str, Any]:
+def _process_chunk(job: ScoreJob, scorer: Any, reader: ChunkReader, chunk: Chunk) -> dict[str, Any]:
     """Parse, score and write one chunk; returns its marker (the counts the summary adds up).
 
-    CSV and Parquet parts are built as columns straight from the scorer's arrays (``writers.batch_columns``);
-    JSONL parts from one dict per record. Every input record becomes exactly one output row (a result or an
-    error row) unless ``--only-flagged`` drops it; every bad record also goes to the rejects side file.
+    Every input record becomes exactly one output row — its schema record (``ScoredBatch.records``) or an error
+    record (``classifier.schema.make_error_record``), then ``line`` and the kept fields — unless
+    ``--only-flagged`` drops it; every bad record also goes to the rejects side file. The part is encoded by the
+    output format's object (``serving.formats``).
     """
-    records = reader.parse(chunk)
+    parsed = reader.read(chunk)
+    records = parsed.records
+    kept = parsed.kept
     good = [i for i, (_, _, t) in enumerate(records) if type(t) is str]
     scored = scorer.score_batch([records[i][2] for i in good]) if good else None
-    only_flagged = cfg.only_flagged
-    tabular = cfg.output_format != "jsonl"
+    model = scorer.model_id
+    only_flagged = job.only_flagged
     bad_codes: dict[str, int] = {}
     rejects: list[dict] = []
-    # rows of the output, in input order: ("s", j) = scored row j, ("e", k) = error row k
-    rows: list[tuple[str, int]] = []
-    error_rows: list[dict] = []
+    # rows of the output, in input order: (k, i, error) = scored row k (error None) of input record i
+    rows: list[tuple[int, int, dict | None]] = []
     n_scored = n_flagged = 0
     flagged = scored.flagged.tolist() if scored is not None else []
     errors = scored.errors if scored is not None else []
-    j = 0
-    for line, rid, value in records:
+    k = -1
+    for i, (line, rid, value) in enumerate(records):
         if type(value) is str:
-            k, j = j, j + 1  # k: this record's row in the scored batch
+            k += 1
             error = errors[k]
             if error is None:
                 n_scored += 1
                 n_flagged += flagged[k]
                 if not only_flagged or flagged[k]:
-                    rows.append(("s", k))
+                    rows.append((k, i, None))
                 continue
-            error, raw = error.to_dict(), value
+            error_dict, raw = error.to_dict(), value
         else:
-            error, raw = {"code": value.code, "message": value.message}, value.raw
-        bad_codes[error["code"]] = bad_codes.get(error["code"], 0) + 1
-        rejects.append({"line": line, "id": rid, "error": error, "raw": raw})
+            error_dict, raw = {"code": value.code, "message": value.message}, value.raw
+        bad_codes[error_dict["code"]] = bad_codes.get(error_dict["code"], 0) + 1
+        rejects.append({"line": line, "id": rid, "error": error_dict, "raw": raw})
         if not only_flagged:
-            rows.append(("e", len(error_rows)))
-            error_rows.append({"id": rid, "error": error, "line": line})
+            rows.append((-1, i, error_dict))
     payload: bytes | None = None
     if rows:
-        good_lines = [records[i][0] for i in good]
         good_ids = [records[i][1] for i in good]
-        if tabular:
-            for_csv = cfg.output_format == "csv"
-            columns = (writers.batch_columns(scored, good_ids, good_lines, for_csv=for_csv)
-                       if scored is not None else [[] for _ in writers.TABULAR_COLUMNS])
-            if error_rows or len(rows) != len(good):
-                columns = writers.concat_columns([columns, writers.tabular_columns(error_rows, for_csv=for_csv)])
-                columns = writers.take_columns(columns, [j if kind == "s" else len(good) + j for kind, j in rows])
-            payload = (writers.encode_csv_columns(columns) if for_csv else writers.encode_arrow_columns(columns))
-        else:
-            keep = [j for kind, j in rows if kind == "s"]
-            results = iter(scored.records(good_ids, rows=keep)) if scored is not None else iter(())
-            out = []
-            for kind, j in rows:
-                if kind == "s":
-                    result = next(results)
-                    result["line"] = good_lines[j]
-                    out.append(result)
-                else:
-                    out.append(error_rows[j])
-            payload = writers.encode_jsonl(out)
+        results = iter(scored.records(good_ids, rows=[k for k, _, e in rows if e is None]) if scored is not None
+                       else ())
+        out = []
+        for _k, i, error_dict in rows:
+            line, rid, _ = records[i]
+            if error_dict is None:
+                record = next(results)
+            else:
+                record = {"id": rid, **make_error_record(model=model, code=error_dict["code"],
+                                                         message=error_dict["message"])}
+            record["line"] = line
+            if kept is not None:
+                record.update(kept[i])
+            out.append(record)
+        payload = FORMATS[job.output.format].encode_part(out, job.keep_fields)
     n_written = len(rows)
-    base = Path(cfg.parts_dir) / _part_name(chunk.index)
+    base = Path(job.parts_dir) / _part_name(chunk.index)
     if payload is not None:
-        write_atomic(str(base) + writers.PART_SUFFIX[cfg.output_format], payload, fsync=cfg.fsync)
+        write_atomic(str(base) + FORMATS[job.output.format].part_suffix, payload, fsync=job.fsync)
     if rejects:
-        write_atomic(str(base) + _REJECTS, encode_jsonl(rejects), fsync=cfg.fsync)
-    if cfg.fsync and (payload is not None or rejects):
-        fsync_dir(cfg.parts_dir)  # the part renames are durable before the marker says the chunk is done
+        write_atomic(str(base) + _REJECTS, encode_jsonl(rejects), fsync=job.fsync)
+    if job.fsync and (payload is not None or rejects):
+        fsync_dir(job.parts_dir)  # the part renames are durable before the marker says the chunk is done
     marker = {
         "chunk": chunk.index, "first_line": chunk.first_line, "records": len(records), "scored": n_scored,
         "bad": len(rejects), "flagged": n_flagged, "written": n_written, "rejected": len(rejects),
-        "bad_codes": bad_codes, "progress": [chunk.progress_start, chunk.progress_end],
+        "skipped": parsed.skipped, "bad_codes": bad_codes, "progress": [chunk.progress_start, chunk.progress_end],
     }
-    write_atomic(str(base) + _MARKER, json.dumps(marker).encode(), fsync=cfg.fsync)
+    write_atomic(str(base) + _MARKER, json.dumps(marker).encode(), fsync=job.fsync)
     return marker
 
 
-def _run_worker(cfg: _WorkerConfig, w: int, emit: Callable[[tuple], None], scorer: Any = None) -> None:
-    """Worker ``w``: read the whole input, score chunks ``k % n_workers == w`` not done yet, report each."""
+def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: Any = None) -> None:
+    """Worker ``w``: read the whole input, score chunks ``k % workers == w`` not done yet, report each."""
     if scorer is None:
         from mlmrisk.serving.scorer import Scorer
 
-        scorer = Scorer.load(cfg.model_dir, allow=cfg.allow, deny=cfg.deny)
+        scorer = Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
     done = done_chunks(cfg.parts_dir)
-    n = cfg.n_workers
+    n = cfg.workers
 
     def want(k: int) -> bool:
         return k % n == w and k not in done
 
     n_chunks = 0
-    with ChunkReader(cfg.input, text_field=cfg.text_field, id_field=cfg.id_field,
-                     chunk_size=cfg.chunk_size) as reader:
+    with ChunkReader(cfg.input, text_field=cfg.text_field, id_field=cfg.id_field, chunk_size=cfg.chunk_size,
+                     keep_fields=cfg.keep_fields) as reader:
         for chunk in reader.chunks(want):
             n_chunks = chunk.index + 1
             if chunk.payload is None:
                 continue
             emit(("chunk", w, _process_chunk(cfg, scorer, reader, chunk)))
-    emit(("total", w, n_chunks, reader.spec.format))
+    emit(("total", w, n_chunks, reader.spec.format, reader.spec.encoding))
 
 
-def _worker_process(cfg: _WorkerConfig, w: int, messages: Any, parent_pid: int) -> None:
+def _list_arg(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int) -> None:
     """Entry point of a spawned worker: run, report errors as messages, stop if the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it terminates us
 
@@ -302,13 +362,20 @@ def _worker_process(cfg: _WorkerConfig, w: int, messages: Any, parent_pid: int) 
 # ------------------------------------------------------------------------------------------------------ parent side
 
 
-def _model_fingerprint(model_dir: str | os.PathLike[str] | None) -> tuple[str, str]:
-    """(model dir, SHA-256 of its manifest). The manifest holds the ONNX file's SHA-256, thresholds and tables."""
-    from mlmrisk.classifier.manifest import sha256_file
+def _model_fingerprint(model_dir: str | os.PathLike[str] | None) -> tuple[str, str, str]:
+    """(model dir, SHA-256 of its manifest, model id). The manifest holds the ONNX files' SHA-256, thresholds and
+    tables; the id (``<model_version>+<sha256[:12]>``) is what every output record names."""
+    from mlmrisk.classifier.errors import ModelLoadError
+    from mlmrisk.classifier.manifest import model_id, sha256_file
     from mlmrisk.serving.scorer import find_manifest
 
     path, manifest = find_manifest(model_dir)
-    return str(path.resolve()), sha256_file(manifest)
+    try:
+        ident = model_id(json.loads(manifest.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelLoadError(f"{manifest} is not a readable model manifest ({exc}); rebuild with `mlmrisk train`") \
+            from None
+    return str(path.resolve()), sha256_file(manifest), ident
 
 
 def _list_fingerprint(value: Any, kind: str) -> tuple[Any, str | None]:
@@ -323,22 +390,9 @@ def _list_fingerprint(value: Any, kind: str) -> tuple[Any, str | None]:
             raise ListFormatError(f"{kind} list {path} does not exist")
         return str(path.resolve()), "file:" + sha256_file(path)
     if isinstance(value, Sequence):
-        items = list(value)
+        items = tuple(value)
         return items, "items:" + hashlib.sha256(repr(items).encode("utf-8", "surrogatepass")).hexdigest()
     raise TypeError(f"{kind} for bulk jobs must be a path or a sequence of phrases, got {type(value).__name__}")
-
-
-def _job_description(in_spec: InputSpec, out_spec: OutputSpec, options: dict[str, Any], model: tuple[str, str],
-                     lists: dict[str, str | None]) -> dict[str, Any]:
-    return {
-        "format": JOB_FORMAT, "version": JOB_VERSION,
-        "input": {"path": in_spec.path, "size": in_spec.size, "mtime_ns": in_spec.mtime_ns,
-                  "format": in_spec.format, "compression": in_spec.compression},
-        "output": {"path": out_spec.path, "format": out_spec.format, "compression": out_spec.compression},
-        "options": options,
-        "model": {"dir": model[0], "manifest_sha256": model[1]},
-        "lists": lists,
-    }
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -426,10 +480,11 @@ class _Progress:
 class _StdoutStreamer:
     """With ``-o -``: writes finished parts to stdout in chunk order as soon as each is next in line."""
 
-    def __init__(self, spec: OutputSpec, parts_dir: Path) -> None:
-        self._asm = writers.OutputAssembler(spec, sys.stdout.buffer)
+    def __init__(self, job: ScoreJob, parts_dir: Path) -> None:
+        fmt = FORMATS[job.output.format]
+        self._asm = fmt.assembler(sys.stdout.buffer, job.output, job.keep_fields, job.model)
         self._parts_dir = parts_dir
-        self._suffix = writers.PART_SUFFIX[spec.format]
+        self._suffix = fmt.part_suffix
         self._ready: dict[int, int] = {}
         self.next = 0
 
@@ -452,13 +507,13 @@ def _read_marker(parts_dir: Path, k: int) -> dict[str, Any]:
         return json.loads(f.read())
 
 
-def _assemble(parts: Path, k_total: int, markers: list[dict[str, Any]], spec: OutputSpec, dest: Path) -> None:
-    suffix = writers.PART_SUFFIX[spec.format]
+def _assemble(parts: Path, k_total: int, markers: list[dict[str, Any]], job: ScoreJob, dest: Path) -> None:
+    fmt = FORMATS[job.output.format]
     with open(dest, "wb") as f:
-        asm = writers.OutputAssembler(spec, f)
+        asm = fmt.assembler(f, job.output, job.keep_fields, job.model)
         for k in range(k_total):
             if markers[k]["written"]:
-                asm.add_part(parts / (_part_name(k) + suffix))
+                asm.add_part(parts / (_part_name(k) + fmt.part_suffix))
         asm.close()
         f.flush()
         os.fsync(f.fileno())
@@ -486,7 +541,7 @@ def _raise_worker_error(kind: str, message: str, tb: str, w: int) -> None:
                       tb)
 
 
-def _run_pool(cfg: _WorkerConfig, on_message: Callable[[tuple], None]) -> None:
+def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
     """Start ``cfg.n_workers`` spawned workers and route their messages until all have reported their total."""
     ctx = mp.get_context("spawn")
     messages = ctx.Queue()
@@ -539,6 +594,8 @@ def score_file(
     output_format: str | None = None,
     text_field: str = "text",
     id_field: str | None = None,
+    keep_fields: Sequence[str] = (),
+    encoding: str | None = "auto",
     workers: int = 1,
     only_flagged: bool = False,
     resume: bool = False,
@@ -552,14 +609,44 @@ def score_file(
 
     ``progress``: None shows the bar only when stderr is a terminal, True forces it, False hides it.
     ``allow``/``deny``: a list file path or a sequence of phrases (as for ``Scorer.load``).
+    ``keep_fields``: input fields copied to every output row after ``line``. ``encoding``: ``auto`` (detected, see
+    ``serving.readers.detect_encoding``) or a codec name, for JSONL/CSV/TSV/text input.
     Raises :class:`MlmriskError` subclasses for everything that stops the job before it finishes.
     """
     t0 = time.monotonic()
+    job = make_job(input_path, output_path, model_dir=model_dir, input_format=input_format,
+                   output_format=output_format, text_field=text_field, id_field=id_field, keep_fields=keep_fields,
+                   encoding=encoding, workers=workers, only_flagged=only_flagged, resume=resume,
+                   rejects_path=rejects_path, allow=allow, deny=deny, chunk_size=chunk_size)
+    try:
+        return _score_job(job, resume, progress, t0)
+    except OSError as exc:  # disk full, permissions, a vanished directory: one line, work dir kept if useful
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise OutputWriteError(f"cannot write{where}: {exc.strerror or exc}; fix it and rerun"
+                               + ("" if job.output.is_stdout else " with --resume")) from None
+
+
+def make_job(
+    input_path: str | os.PathLike[str], output_path: str | os.PathLike[str], *,
+    model_dir: str | os.PathLike[str] | None = None, input_format: str | None = None,
+    output_format: str | None = None, text_field: str = "text", id_field: str | None = None,
+    keep_fields: Sequence[str] = (), encoding: str | None = "auto", workers: int = 1, only_flagged: bool = False,
+    resume: bool = False, rejects_path: str | os.PathLike[str] | None = None, allow: Any = None, deny: Any = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> ScoreJob:
+    """Check everything that can be checked before any work and describe the run as one :class:`ScoreJob`."""
     if not isinstance(workers, int) or workers < 1:
         raise InputFormatError(f"--workers must be a positive integer, got {workers!r}")
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputFormatError(f"chunk size must be a positive integer, got {chunk_size!r}")
-    in_spec = detect_input(input_path, input_format)
+    keep = tuple(keep_fields)
+    clash = [k for k in keep if k in reserved_names()]
+    if clash:
+        raise InputFormatError(f"--keep-fields {clash[0]!r} would overwrite the output field of that name; "
+                               f"output fields are: {', '.join(sorted(reserved_names()))}")
+    if len(set(keep)) != len(keep) or "" in keep:
+        raise InputFormatError(f"--keep-fields names must be distinct and non-empty, got {','.join(keep)!r}")
+    in_spec = detect_input(input_path, input_format, encoding)
     out_spec = detect_output(output_path, output_format)
     if in_spec.is_stdin and workers > 1:
         raise InputFormatError("stdin can be read only once, so it allows one worker; drop --workers or pass a file")
@@ -570,19 +657,23 @@ def score_file(
     if not in_spec.is_stdin and not out_spec.is_stdout and Path(in_spec.path) == Path(out_spec.path).resolve():
         raise InputFormatError(f"output {out_spec.path!r} is the input file; choose another output path")
     rejects = Path(rejects_path).absolute() if rejects_path is not None else None
-    if rejects is not None and not out_spec.is_stdout and rejects == Path(out_spec.path):
-        raise InputFormatError("the rejects file and the output are the same file; choose another --rejects path")
-    for path, what in ((None if out_spec.is_stdout else Path(out_spec.path), "output"), (rejects, "rejects")):
-        if path is not None and not path.parent.is_dir():
-            raise InputFormatError(f"the {what} directory {str(path.parent)!r} does not exist; create it first")
-    check_fields(in_spec, text_field, id_field)
+    if rejects is not None:
+        if not out_spec.is_stdout and rejects == Path(out_spec.path):
+            raise InputFormatError("the rejects file and the output are the same file; choose another --rejects path")
+        check_output_path(rejects, "rejects file")
+    check_fields(in_spec, text_field, id_field, keep)
     model = _model_fingerprint(model_dir)
     allow_value, allow_fp = _list_fingerprint(allow, "allow")
     deny_value, deny_fp = _list_fingerprint(deny, "deny")
-    options = {"text_field": text_field, "id_field": id_field, "chunk_size": chunk_size,
-               "only_flagged": only_flagged}
-    job = _job_description(in_spec, out_spec, options, model, {"allow": allow_fp, "deny": deny_fp})
+    return ScoreJob(input=in_spec, output=out_spec, text_field=text_field, id_field=id_field, keep_fields=keep,
+                    chunk_size=chunk_size, only_flagged=only_flagged, rejects=str(rejects) if rejects else None,
+                    workers=workers, model_dir=model[0], model_sha256=model[1], model=model[2],
+                    allow=allow_value, deny=deny_value, allow_fingerprint=allow_fp, deny_fingerprint=deny_fp)
 
+
+def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float) -> JobSummary:
+    out_spec = job.output
+    identity = job.identity()
     temporary = out_spec.is_stdout
     if temporary:
         work = Path(tempfile.mkdtemp(prefix="mlmrisk-bulk-"))
@@ -610,7 +701,7 @@ def score_file(
                     old = None
                 if old is None and (parts.exists() and done_chunks(parts)):
                     raise JobStateError(f"{work} has no readable job.json; delete {work} to start over")
-                diff = _differences(old, job) if old is not None else []
+                diff = _differences(old, identity) if old is not None else []
                 if diff:
                     raise JobStateError(
                         f"cannot resume: {work} was made for a different job ({'; '.join(diff)}); "
@@ -620,7 +711,7 @@ def score_file(
                 lock = _Lock(work / "lock")
         if not (work / "job.json").exists():
             parts.mkdir(exist_ok=True)
-            write_atomic(work / "job.json", json.dumps(job, indent=2, ensure_ascii=False).encode())
+            write_atomic(work / "job.json", json.dumps(identity, indent=2, ensure_ascii=False).encode())
             fsync_dir(work)
         parts.mkdir(exist_ok=True)
         for stale in parts.glob(".*.tmp"):  # tmp files of a killed run; never a finished part
@@ -633,9 +724,9 @@ def score_file(
             shutil.rmtree(work, ignore_errors=True)
             return summary
 
+        job = replace(job, parts_dir=str(parts), fsync=not temporary)
         try:
-            summary = _run(in_spec, out_spec, work, parts, rejects, model[0], allow_value, deny_value, text_field,
-                           id_field, chunk_size, only_flagged, workers, progress, temporary, t0)
+            summary = _run(job, work, parts, progress, temporary, t0)
         except BaseException:
             if not temporary and not done_chunks(parts):  # nothing worth resuming: do not block a plain rerun
                 if lock is not None:
@@ -655,20 +746,19 @@ def score_file(
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(in_spec: InputSpec, out_spec: OutputSpec, work: Path, parts: Path, rejects: Path | None, model_dir: str,
-         allow: Any, deny: Any, text_field: str, id_field: str | None, chunk_size: int, only_flagged: bool,
-         workers: int, progress: bool | None, temporary: bool, t0: float) -> JobSummary:
-    cfg = _WorkerConfig(in_spec, out_spec.format, text_field, id_field, chunk_size, only_flagged, model_dir,
-                        allow, deny, str(parts), workers, fsync=not temporary)
+def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporary: bool, t0: float) -> JobSummary:
+    in_spec, out_spec = job.input, job.output
+    rejects = Path(job.rejects) if job.rejects else None
     done_before = done_chunks(parts)
     show = progress if progress is not None else sys.stderr.isatty()
     bar = _Progress(bool(show), in_spec.size, "scoring")
     for k in sorted(done_before):
         bar.add(_read_marker(parts, k), resumed=True)
     bar.show_counts()
-    streamer = _StdoutStreamer(out_spec, parts) if out_spec.is_stdout else None
+    streamer = _StdoutStreamer(job, parts) if out_spec.is_stdout else None
     totals: dict[int, int] = {}
     formats: set[str] = set()
+    encodings: set[str] = set()
 
     def on_message(msg: tuple) -> None:
         if msg[0] == "chunk":
@@ -678,12 +768,13 @@ def _run(in_spec: InputSpec, out_spec: OutputSpec, work: Path, parts: Path, reje
         elif msg[0] == "total":
             totals[msg[1]] = msg[2]
             formats.add(msg[3])
+            encodings.add(msg[4])
 
     try:
-        if workers == 1:
-            _run_worker(cfg, 0, on_message)
+        if job.workers == 1:
+            _run_worker(job, 0, on_message)
         else:
-            _run_pool(cfg, on_message)
+            _run_pool(job, on_message)
     except BaseException:
         bar.close(complete=False)
         raise
@@ -701,10 +792,12 @@ def _run(in_spec: InputSpec, out_spec: OutputSpec, work: Path, parts: Path, reje
     if missing:
         raise WorkerError(f"{len(missing)} chunks were not finished (first: {missing[0]}); rerun with --resume")
     markers = [_read_marker(parts, k) for k in range(k_total)]
-    summary = JobSummary(input=in_spec.path, output=out_spec.path, input_format=cfg.input.format or ",".join(sorted(formats)),
-                         output_format=out_spec.format, rejects=str(rejects) if rejects else None,
-                         chunks=k_total, resumed_chunks=len(done_before), workers=workers,
-                         input_bytes=in_spec.size)
+    summary = JobSummary(input=in_spec.path, output=out_spec.path,
+                         input_format=in_spec.format or ",".join(sorted(formats)), output_format=out_spec.format,
+                         model=job.model, encoding=in_spec.encoding if in_spec.encoding != "auto"
+                         else ",".join(sorted(encodings)),
+                         rejects=str(rejects) if rejects else None, chunks=k_total, resumed_chunks=len(done_before),
+                         workers=job.workers, input_bytes=in_spec.size)
     for m in markers:
         summary.records += m["records"]
         summary.scored += m["scored"]
@@ -712,15 +805,20 @@ def _run(in_spec: InputSpec, out_spec: OutputSpec, work: Path, parts: Path, reje
         summary.flagged += m["flagged"]
         summary.written += m["written"]
         summary.rejected += m["rejected"]
+        summary.skipped += m.get("skipped", 0)
         for code, n in m["bad_codes"].items():
             summary.bad_codes[code] = summary.bad_codes.get(code, 0) + n
+    summary.lines = summary.records + summary.skipped
+    summary.filtered = summary.records - summary.written
+    if summary.skipped:
+        summary.skipped_reasons = {"blank_line": summary.skipped}
     if rejects is not None:
         _assemble_rejects(parts, k_total, markers, rejects)
     if streamer is not None:
         streamer.close()
     else:
         tmp = work / "output.tmp"
-        _assemble(parts, k_total, markers, out_spec, tmp)
+        _assemble(parts, k_total, markers, job, tmp)
         summary.seconds = time.monotonic() - t0
         write_atomic(work / "summary.json", json.dumps(asdict(summary)).encode())
         os.replace(tmp, out_spec.path)

@@ -3,9 +3,11 @@
 docs/integrations/spark.md has the how-to and a ``spark-submit`` example. How it works, and why:
 
 - ``mapInPandas``: Spark hands each executor's Python worker Arrow batches (as pandas frames) of one partition;
-  the function scores a batch with ``Scorer.score_batch`` and turns it into rows with ``writers.batch_columns`` —
-  the very function ``mlmrisk score`` builds its CSV/Parquet rows with — so the Spark output has the same columns,
-  types and values as ``mlmrisk score … -o out.parquet`` and follows any change of that schema by itself.
+  the function scores a batch with ``Scorer.score_batch``, takes its schema records (``ScoredBatch.records``, what
+  ``mlmrisk score`` writes) and flattens them with ``serving.tabular`` by the CSV rule (scalar columns; structs as
+  ``parent.child``; lists of scalars joined; lists of spans as JSON text) — so the Spark output has the columns and
+  values of ``mlmrisk score … -o out.csv`` (typed) and follows any change of the record schema by itself. Flat
+  columns keep the Spark schema simple for every downstream engine.
 - One ``Scorer`` per executor Python process, created lazily on the first batch and cached in this module
   (``_SCORERS``). Only plain settings (paths, field names) travel with the task; the onnxruntime session is never
   pickled. Spark reuses its Python workers (``spark.python.worker.reuse``, on by default), so the model loads once
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mlmrisk.classifier.errors import InputFormatError, ModelLoadError
-from mlmrisk.serving import writers
+from mlmrisk.serving import tabular
 
 #: Rows per Arrow batch handed to a Python worker (``spark.sql.execution.arrow.maxRecordsPerBatch``).
 BATCH_ROWS = 8192
@@ -93,17 +95,19 @@ def _score_frames(settings: tuple, frames: Iterator[Any]) -> Iterator[Any]:
         lines = [_plain(v) for v in frame["_line"].tolist()]
         ids = [_plain(v) for v in frame["_id"].tolist()]
         ids = [rid if rid is not None else line for rid, line in zip(ids, lines)]
-        scored = scorer.score_batch(texts)
-        table = writers.columns_to_table(writers.batch_columns(scored, ids, lines))
-        yield table.to_pandas()
+        records = scorer.score_batch(texts).records(ids)
+        for record, line in zip(records, lines):
+            record["line"] = line
+        yield tabular.flatten_for_csv(tabular.records_to_table(records), records).to_pandas()
 
 
 def output_schema() -> Any:
     """The Spark schema of the output: ``mlmrisk score``'s Parquet schema, converted."""
     from pyspark.sql import types as T
 
-    arrow = writers.columns_to_table([[] for _ in writers.TABULAR_COLUMNS]).schema
-    kinds = {"string": T.StringType(), "int64": T.LongType(), "bool": T.BooleanType(), "double": T.DoubleType()}
+    arrow = tabular.flatten_for_csv(tabular.records_to_table([])).schema
+    kinds = {"string": T.StringType(), "int64": T.LongType(), "int32": T.IntegerType(), "bool": T.BooleanType(),
+             "double": T.DoubleType(), "float": T.FloatType()}
     return T.StructType([T.StructField(f.name, kinds[str(f.type)], True) for f in arrow])
 
 

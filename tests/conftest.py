@@ -11,6 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
+# `pytest --hypothesis-profile=fuzz`: long property runs (tests/serving/test_fuzz.py; docs/io.md)
+settings.register_profile("fuzz", max_examples=20_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("MLMRISK_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -21,7 +21,8 @@ import pytest
 import zstandard
 
 from mlmrisk.classifier.errors import InputFormatError, MlmriskError
-from mlmrisk.serving import bulk
+from mlmrisk.classifier.schema import SCHEMA_VERSION
+from mlmrisk.serving import bulk, tabular
 from mlmrisk.serving.bulk import JobStateError, score_file
 from mlmrisk.serving.scorer import default_model_dir
 
@@ -85,9 +86,13 @@ def test_every_record_yields_one_row_in_order(tmp_path: Path, model_dir: Path) -
 
     rows = read_jsonl(out)
     assert [r["line"] for r in rows] == [1] + list(range(3, 202))  # input order, one row per record
-    errors = [r for r in rows if "error" in r]
+    errors = [r for r in rows if r["error"]]
     assert len(errors) == 22 == summary.bad == summary.rejected
     assert summary.records == 200 == summary.written
+    summary.check()
+    assert summary.lines == 201 and summary.skipped == 1 and summary.skipped_reasons == {"blank_line": 1}
+    assert summary.model == rows[0]["model"] and summary.schema_version == SCHEMA_VERSION
+    assert all(r["model"] == summary.model for r in rows)  # error rows name the model too
     assert summary.scored == 200 - 22
     assert summary.flagged == sum(1 for r in rows if r.get("flagged"))
     assert summary.bad_codes == {"invalid_json": 4, "missing_text": 8, "not_an_object": 4, "not_a_string": 3,
@@ -113,33 +118,54 @@ def test_output_formats_hold_the_same_rows(tmp_path: Path, model_dir: Path, suff
     out = tmp_path / f"scored{suffix}"
     summary = score_file(src, out, model_dir=model_dir, chunk_size=8, progress=False)
     assert summary.written == 60
+    summary.check()
     if suffix == ".parquet":
-        rows = pq.read_table(out).to_pylist()
-    elif suffix.startswith(".csv"):
+        table = pq.read_table(out)
+        meta = table.schema.metadata
+        assert meta[b"mlmrisk.model"].decode() == summary.model == expected[0]["model"]
+        assert meta[b"mlmrisk.schema_version"].decode() == SCHEMA_VERSION
+        assert b"mlmrisk.version" in meta
+        assert table.schema.field("evidence").type.value_type.num_fields == 5  # a list of span structs
+        rows = table.to_pylist()
+        assert rounded(rows) == rounded([{**r, "id": str(r["id"])} for r in expected])
+        return
+    if suffix.startswith(".csv"):
         import csv
         import io
 
         raw = out.read_bytes()
         text = (gzip.decompress(raw) if suffix.endswith(".gz") else raw).decode("utf-8")
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    else:
-        rows = [json.loads(line) for line in
-                zstandard.ZstdDecompressor().stream_reader(out.read_bytes()).read().decode().splitlines()]
-        assert rows == expected
+        assert list(rows[0]) == tabular.csv_columns(tabular.arrow_schema())
+        assert len(rows) == len(expected)
+        for row, exp in zip(rows, expected):
+            assert int(row["line"]) == exp["line"] and row["id"] == str(exp["id"]) and row["model"] == exp["model"]
+            if exp["error"]:
+                assert row["error.code"] == exp["error"]["code"] and row["probability"] == ""
+                continue
+            assert float(row["probability"]) == pytest.approx(exp["probability"])
+            assert row["flagged"] == str(exp["flagged"]).lower()
+            assert row["normalization"] == ",".join(exp["normalization"])
+            assert (json.loads(row["evidence"]) if row["evidence"] else []) == exp["evidence"]
+            for name, element in (exp["elements"] or {}).items():
+                assert row[f"elements.{name}.present"] == str(element["present"]).lower()
+                assert (json.loads(row[f"elements.{name}.evidence"]) if row[f"elements.{name}.evidence"]
+                        else []) == element["evidence"]
         return
-    assert len(rows) == len(expected)
-    for row, exp in zip(rows, expected):
-        assert int(row["line"]) == exp["line"]
-        assert str(row["id"]) == str(exp["id"])
-        if "error" in exp:
-            assert row["error_code"] == exp["error"]["code"]
-            continue
-        assert float(row["probability"]) == pytest.approx(exp["probability"])
-        assert str(row["flagged"]).lower() == str(exp["flagged"]).lower()
-        present = [name for name, element in exp["elements"].items() if element["present"]]
-        assert row["elements"] == ",".join(present)
-        assert (json.loads(row["evidence"]) if row["evidence"] else []) == exp["evidence"]
-        assert not row["extra"]  # every key of the Scorer's records has a column
+    rows = [json.loads(line) for line in
+            zstandard.ZstdDecompressor().stream_reader(out.read_bytes()).read().decode().splitlines()]
+    assert rows == expected
+
+
+def rounded(value):
+    """Floats to 4 places, recursively (Parquet stores span weights as float32)."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
 
 
 def test_only_flagged_and_other_inputs(tmp_path: Path, model_dir: Path) -> None:
@@ -303,7 +329,9 @@ def test_interrupted_run_refuses_restart_and_mismatched_resume(tmp_path: Path, m
         score_file(src, out, model_dir=model_dir, chunk_size=10, progress=False)
     with pytest.raises(JobStateError, match="chunk_size: 10 → 20"):
         score_file(src, out, model_dir=model_dir, chunk_size=20, resume=True, progress=False)
-    with pytest.raises(JobStateError, match="text_field"):
+    with pytest.raises(JobStateError, match="only_flagged"):
+        score_file(src, out, model_dir=model_dir, chunk_size=10, only_flagged=True, resume=True, progress=False)
+    with pytest.raises(InputFormatError, match="fields seen: id, text"):  # a wrong field stops before any resume
         score_file(src, out, model_dir=model_dir, chunk_size=10, text_field="body", resume=True, progress=False)
     with open(src, "ab") as f:
         f.write(b'{"text": "one more"}\n')
@@ -367,5 +395,6 @@ def test_progress_bar_when_forced(tmp_path: Path, model_dir: Path, capsys: pytes
     err = capsys.readouterr().err
     assert "rec/s" in err and "flagged" in err and "B/s" in err and "100%" in err
     text = summary.format()
-    assert "records read 40" in text and "flagged" in text
+    assert "read 40 lines = 40 scored + 0 errors + 0 skipped" in text and "flagged" in text
+    assert summary.model in text
     assert json.loads(json.dumps(summary.to_dict()))["records"] == 40

@@ -29,7 +29,10 @@ def test_bad_input_gets_an_error_result(tiny_model, value, code, why):
     assert len(results) == 3, "no record may be lost"
     assert results[1].error is not None and results[1].error.code == code, why
     assert results[0].error is None and results[2].error is None
-    assert results[1].to_dict() == {"error": {"code": code, "message": results[1].error.message}}
+    from mlmrisk.classifier.schema import make_error_record
+
+    assert results[1].to_dict() == make_error_record(model=scorer.model_id, code=code,
+                                                     message=results[1].error.message)
 
 
 def test_documented_results_for_odd_strings(tiny_model):
@@ -163,20 +166,6 @@ def test_large_batches_are_split_without_changing_results(tiny_model, monkeypatc
     monkeypatch.setattr(module, "MAX_RUN_CHARS", 64)
     split = scorer.score_batch(texts)
     assert split.records(list(range(len(texts)))) == whole
-
-
-@pytest.mark.parametrize("for_csv", [False, True])
-def test_columns_from_arrays_equal_columns_from_records(tiny_model, for_csv):
-    """The bulk CSV/Parquet path (columns built from the arrays) writes what the record path would."""
-    from mlmrisk.serving.writers import batch_columns, tabular_columns
-
-    scorer = Scorer.load(tiny_model[0], deny=["拉人头"], allow=["招商银行"])
-    texts = EVASIVE + ["普通帖子", None, 3, "招商银行提醒您", "今天聊聊拉人头", "發展下綫"]
-    batch = scorer.score_batch(texts)
-    ids = [f"id{i}" for i in range(len(texts))]
-    lines = list(range(10, 10 + len(texts)))
-    records = [{**r, "line": line} for r, line in zip(batch.records(ids), lines)]
-    assert batch_columns(batch, ids, lines, for_csv=for_csv) == tabular_columns(records, for_csv=for_csv)
 
 
 def test_one_text_alone_equals_the_same_text_in_a_batch(tiny_model):

@@ -33,10 +33,17 @@ def _input_rows(n: int = 300) -> list[dict]:
     return out
 
 
-def _rows(path: Path) -> list[dict]:
-    rows = pq.read_table(path).to_pylist()
+def _flat(table) -> list[dict]:
+    """mlmrisk score's Parquet table flattened by the CSV rule (what the Spark job writes)."""
+    from mlmrisk.serving.tabular import flatten_for_csv
+
+    return flatten_for_csv(table).to_pylist()
+
+
+def _rows(path: Path, flatten: bool = False) -> list[dict]:
+    rows = _flat(pq.read_table(path)) if flatten else pq.read_table(path).to_pylist()
     for row in rows:
-        row.pop("error_message")  # the message wording differs (reader vs scorer); the code is compared
+        row.pop("error.message")  # the message wording differs (reader vs scorer); the code is compared
     return rows
 
 
@@ -48,11 +55,11 @@ def test_spark_job_equals_mlmrisk_score(spark, tmp_path):
     source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _input_rows()), encoding="utf-8")
     score_file(source, tmp_path / "ref.parquet", progress=False)
     summary = score_path(source, tmp_path / "out", spark=spark)
-    ref, out = _rows(tmp_path / "ref.parquet"), _rows(tmp_path / "out")
+    ref, out = _rows(tmp_path / "ref.parquet", flatten=True), _rows(tmp_path / "out")
     assert len(out) == len(ref) == 300
     assert out == ref
-    assert summary["records"] == 300 and summary["bad"] == sum(r["error_code"] is not None for r in ref) > 0
-    assert pq.read_table(tmp_path / "out").schema.names == pq.read_schema(tmp_path / "ref.parquet").names
+    assert summary["records"] == 300 and summary["bad"] == sum(r["error.code"] is not None for r in ref) > 0
+    assert pq.read_table(tmp_path / "out").schema.names == list(out[0])
 
 
 def test_score_dataframe_on_an_existing_dataframe(spark, tmp_path):
@@ -68,7 +75,7 @@ def test_score_dataframe_on_an_existing_dataframe(spark, tmp_path):
     df = spark.read.parquet(str(source))
     scored = score_dataframe(df, text_col="content", id_col="post_id")
     got = [r.asDict() for r in scored.collect()]
-    ref = pq.read_table(tmp_path / "ref.parquet").to_pylist()
+    ref = _flat(pq.read_table(tmp_path / "ref.parquet"))
     for row in ref:
         row["line"] = None  # score_dataframe has no line numbers unless given a line_col
     assert got == ref
