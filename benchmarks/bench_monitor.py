@@ -21,7 +21,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from mlmrisk.serving.scorer import Scorer

@@ -18,7 +18,7 @@ import onnxruntime as ort
 
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
-from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, hash_grams, passages
+from mlmrisk.classifier.features import FeatureSpec, Grams, Passages
 from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file
