@@ -10,6 +10,12 @@ risk index = round(100 · p), p the calibrated probability that a post promotes 
 | high     | flagged with ≥ 2 elements, or one element with probability ≥ ``element_confident``           | remove, keep evidence; 行政查处 |
 | severe   | flagged, p ≥ ``severe``, ≥ 3 elements including team pay (团队计酬) or a money game (资金盘)   | freeze, evidence package; 移送公安 after 线下实证 |
 
+Minimum evidence: a text with fewer than ``MIN_CONTENT_CHARS`` content characters (after normalisation; spaces
+and punctuation do not count) is never flagged and stays at most ``low``. Comment sections are full of one- and
+two-word replies (团队, 团队加油, 分红到账了, 拉我进群) that share vocabulary with promotion but cannot describe a
+scheme; the length prior of the features damps them, and this rule makes the guarantee exact. A deny-list hit
+still flags.
+
 A single post rarely proves "severe" in law (≥ 30 participants, ≥ 3 levels need offline evidence); the band says
 the post *describes* such a scheme. A deny-list hit raises the level to at least the list's level.
 """
@@ -60,20 +66,36 @@ class Thresholds:
         return asdict(self)
 
 
+#: Fewest content characters a post needs to be flagged (see the module docstring).
+MIN_CONTENT_CHARS = 6
+
+
+def flagged_mask(probability: np.ndarray, thresholds: Thresholds, content_chars: np.ndarray | None = None) -> np.ndarray:
+    """Posts at or above the flag threshold that show enough text to be flagged (the minimum evidence rule)."""
+    flagged = np.asarray(probability, dtype=np.float64) >= thresholds.flag
+    if content_chars is not None:
+        flagged &= np.asarray(content_chars) >= MIN_CONTENT_CHARS
+    return flagged
+
+
 def risk_index(probability: np.ndarray) -> np.ndarray:
     """The 0–100 index of calibrated probabilities."""
     return np.rint(np.asarray(probability, dtype=np.float64) * 100.0).astype(np.int64)
 
 
-def risk_levels(probability: np.ndarray, element_probability: np.ndarray, thresholds: Thresholds) -> np.ndarray:
-    """Level rank (index into ``LEVELS``) of every post; ``element_probability`` is [N, 4] in ``ELEMENTS`` order."""
+def risk_levels(probability: np.ndarray, element_probability: np.ndarray, thresholds: Thresholds,
+                content_chars: np.ndarray | None = None) -> np.ndarray:
+    """Level rank (index into ``LEVELS``) of every post; ``element_probability`` is [N, 4] in ``ELEMENTS`` order.
+
+    ``content_chars``: content characters per post, for the minimum evidence rule (None: not applied).
+    """
     p = np.asarray(probability, dtype=np.float64)
     elements = np.asarray(element_probability, dtype=np.float64).reshape(p.size, len(ELEMENTS))
     present = elements >= thresholds.element
     n_present = present.sum(axis=1)
     confident = (elements >= thresholds.element_confident).any(axis=1)
     structural = present[:, ELEMENTS.index("team")] | present[:, ELEMENTS.index("ponzi")]
-    flagged = p >= thresholds.flag
+    flagged = flagged_mask(p, thresholds, content_chars)
     level = np.where(p >= thresholds.watch, LEVELS.index(RiskLevel.LOW), LEVELS.index(RiskLevel.NONE))
     level = np.where(flagged, LEVELS.index(RiskLevel.MEDIUM), level)
     level = np.where(flagged & ((n_present >= 2) | confident), LEVELS.index(RiskLevel.HIGH), level)

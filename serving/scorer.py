@@ -23,10 +23,11 @@ from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file
 from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
-from mlmrisk.classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch, rule_names
+from mlmrisk.classifier.normalize import (NEWLINE, SEPARATOR, SPACE, NormalizedBatch, NormalizerTables,
+                                          normalize_batch, rule_names)
 from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
 from mlmrisk.classifier.schema import make_error_record, make_record
-from mlmrisk.classifier.risk import LEVELS, Thresholds, risk_index, risk_levels
+from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index, risk_levels
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
 
@@ -377,8 +378,11 @@ class Scorer:
                 p = p.copy()
                 p[rows] = scores.probability
                 sub_elements[rows] = scores.element_probability
-            sub_flagged = p >= self.thresholds.flag
-            sub_levels = risk_levels(p, np.nan_to_num(sub_elements, nan=0.0), self.thresholds)
+            content = batch.codes != SEPARATOR
+            content &= (batch.codes != SPACE) & (batch.codes != NEWLINE)
+            content_chars = np.bincount(batch.doc[content], minlength=batch.n_docs)
+            sub_flagged = flagged_mask(p, self.thresholds, content_chars)
+            sub_levels = risk_levels(p, np.nan_to_num(sub_elements, nan=0.0), self.thresholds, content_chars)
             for j, hits in deny_hits.items():
                 sub_levels[j] = max(int(sub_levels[j]), max(h.level.rank for h in hits))
                 sub_flagged[j] = True

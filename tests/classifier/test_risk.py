@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from mlmrisk.classifier.risk import RiskLevel, Thresholds, risk_index, risk_level
@@ -31,3 +32,22 @@ def test_index_and_validation():
         Thresholds(flag=0.2, watch=0.5)
     with pytest.raises(ValueError):
         Thresholds(flag=1.5)
+
+
+MIN_EVIDENCE_CASES = [
+    # probability, content characters, expected level, why
+    (0.95, 2, "low", "团队 alone: two characters cannot describe a scheme, whatever the score"),
+    (0.95, 5, "low", "分红到账了: still below the minimum evidence"),
+    (0.95, 6, "medium", "six content characters may be flagged"),
+    (0.10, 2, "none", "below watch stays none"),
+]
+
+
+@pytest.mark.parametrize("p,chars,expected,why", MIN_EVIDENCE_CASES, ids=[c[3] for c in MIN_EVIDENCE_CASES])
+def test_minimum_evidence_rule(p, chars, expected, why):
+    from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_levels
+
+    thresholds = Thresholds(flag=0.5, watch=0.25)
+    level = LEVELS[int(risk_levels(np.array([p]), np.zeros((1, 4)), thresholds, np.array([chars]))[0])].value
+    assert level == expected, why
+    assert bool(flagged_mask(np.array([p]), thresholds, np.array([chars]))[0]) == (expected == "medium"), why
