@@ -231,6 +231,6 @@ def score_path(input_path: str | os.PathLike, output_path: str | os.PathLike, *,
     written = session.read.parquet(output)
     row = written.agg(F.count(F.lit(1)).alias("records"),
                       F.sum(F.col("flagged").cast("long")).alias("flagged"),
-                      F.sum(F.col("error_code").isNotNull().cast("long")).alias("bad")).collect()[0]
+                      F.sum(F.col("`error.code`").isNotNull().cast("long")).alias("bad")).collect()[0]
     return {"input": path, "output": output, "records": row["records"], "flagged": row["flagged"] or 0,
             "bad": row["bad"] or 0, "seconds": round(time.monotonic() - started, 3)}
