@@ -1,0 +1,61 @@
+"""The wheel a user installs: built from the repository, installed non-editable into a fresh venv, used from a
+directory far from the checkout. Only ``mlmrisk`` is installed as an import name, and the default model ships
+inside the package."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)], check=True,
+                   cwd=out)
+    (path,) = out.glob("mlmrisk-*.whl")
+    return path
+
+
+def test_wheel_holds_one_import_name_and_the_model(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert top == {"mlmrisk"}, top
+    for needed in ("mlmrisk/models/default/mlm.onnx", "mlmrisk/models/default/model.onnx",
+                   "mlmrisk/models/default/manifest.json", "mlmrisk/data/folding.tsv", "mlmrisk/classifier/schema.py"):
+        assert needed in names, needed
+    assert any(name.endswith("LICENSE") for name in names)
+
+
+def test_wheel_scores_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, cwd=tmp_path)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / "posts.jsonl").write_text(
+        json.dumps({"id": 1, "text": "交399入会费成为会员，直推一人奖100，还有见点奖，团队越大拿得越多"}, ensure_ascii=False)
+        + "\n" + json.dumps({"id": 2, "text": "今天天气不错"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    version = subprocess.run([str(python), "-m", "mlmrisk", "--version"], capture_output=True, text=True, check=True,
+                             cwd=work)
+    assert version.stdout.startswith("mlmrisk ")
+    subprocess.run([str(env_dir / "bin" / "mlmrisk"), "score", "posts.jsonl", "-o", "out.jsonl", "--no-progress"],
+                   check=True, cwd=work, capture_output=True)
+    records = [json.loads(line) for line in (work / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == [1, 2]
+    assert records[0]["flagged"] and not records[1]["flagged"] and records[0]["model"]
+    code = ("from mlmrisk import Scorer, RiskResult, Evidence, RiskLevel, Element; import mlmrisk, sys; "
+            "assert 'site-packages' in mlmrisk.__file__, mlmrisk.__file__; "
+            "r = Scorer.load().score(['静态收益加动态收益，直推十人拿见点奖'])[0]; "
+            "assert isinstance(r, RiskResult) and r.level in (RiskLevel.HIGH, RiskLevel.SEVERE), r.level; "
+            "assert 'classifier' not in sys.modules and 'serving' not in sys.modules")
+    subprocess.run([str(python), "-c", code], check=True, cwd=work)
