@@ -1,8 +1,9 @@
-"""Score posts with a model directory: one ONNX file plus its JSON manifest, nothing else.
+"""Score posts with a model directory: two ONNX graphs plus their JSON manifest, nothing else.
 
-No scikit-learn, no pickle: the manifest carries the normaliser tables and thresholds, the ONNX graph carries
-everything learned. One onnxruntime session with one thread per process (docs/design_facts.md §2: more intra-op threads are
-slower on these small ops; scale with processes instead).
+No scikit-learn, no pickle: the manifest carries the normaliser tables, the feature spec and the thresholds; the
+graphs carry everything learned (``mlm.onnx`` the hot path for every post, ``model.onnx`` the full path for posts
+at or above the watch threshold; docs/architecture.md). Each onnxruntime session runs one thread per process
+(docs/design_facts.md §2: more intra-op threads are slower on these small ops; scale with processes instead).
 """
 
 from __future__ import annotations
