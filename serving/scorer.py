@@ -28,7 +28,7 @@ from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hit
 from mlmrisk.classifier.normalize import (NEWLINE, SEPARATOR, SPACE, NormalizedBatch, NormalizerTables,
                                           normalize_batch, rule_names)
 from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
-from mlmrisk.classifier.schema import make_error_record, make_record
+from mlmrisk.classifier.schema import PROBABILITY_DIGITS, make_error_record, make_record, plain_record
 from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index, risk_levels
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
@@ -136,8 +136,26 @@ class ScoredBatch:
         model = self.model
         records = []
         errors, evidence, lists = self.errors, self.evidence, self.lists
+        plain = plain_record(model)
+        plain_with_id = {"id": None, **plain}
+        digits = PROBABILITY_DIGITS
         for i in range(len(self.texts)) if rows is None else rows:
             error = errors[i]
+            if error is None and not flagged[i] and not rules[i] and i not in evidence and i not in lists:
+                # the common case, from a template (see classifier.schema.plain_record)
+                if ids is not None:
+                    record = plain_with_id.copy()
+                    record["id"] = ids[i]
+                else:
+                    record = plain.copy()
+                record["probability"] = round(probability[i], digits)
+                record["risk"] = risk[i]
+                record["level"] = names[level[i]]
+                record["evidence"] = []
+                record["normalization"] = []
+                record["lists"] = []
+                records.append(record)
+                continue
             if error is not None:
                 record = make_error_record(model=model, code=error.code, message=error.message)
             else:
