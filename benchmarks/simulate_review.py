@@ -53,7 +53,12 @@ REDUCED = dict(shared_data=None, written_data=None, synthetic_n=0, char_orders=[
 BENIGN = {"weibo2018": "negatives/weibo2018.jsonl", "tnews": "negatives/tnews_dev.jsonl",
           "online_shopping": "negatives/online_shopping_10cats.jsonl", "mudou_sms": "negatives/mudou_spam_sms.jsonl"}
 BUDGETS = (0.002, 0.01)
-MODELS = ("champion", "queue", "random")
+# the queue as shipped, and the same queue with its "uncertain" strategy centred on the flag threshold (as it was
+# before this simulation showed that those labels buy nothing)
+QUEUES = {"queue": {}, "queue_at_flag": {"uncertain_at": None}}
+MODELS = ("champion", *QUEUES, "random")
+PAIRS = (("queue", "random"), ("queue_at_flag", "random"), ("queue", "queue_at_flag"), ("queue", "champion"),
+         ("random", "champion"))
 
 
 def _part(key: str, seed: int) -> str:
@@ -168,6 +173,19 @@ def recall_at(p: np.ndarray, y: np.ndarray, budget: float) -> float:
     return float((p[y] >= t).mean())
 
 
+def _picked(queue: list[dict], truth: list[dict], flag: float) -> dict:
+    """What a queue picked: positives, the champion's misses and false flags among them, per reason and source."""
+    reasons = dict.fromkeys(q["reason"] for q in queue)
+    return {"positives": sum(p["label"] for p in truth),
+            "positives_below_flag": sum(p["label"] and q["probability"] < flag for p, q in zip(truth, queue)),
+            "negatives_at_or_above_flag": sum(not p["label"] and q["probability"] >= flag
+                                              for p, q in zip(truth, queue)),
+            "by_reason": {r: {"n": sum(q["reason"] == r for q in queue),
+                              "positives": sum(p["label"] for p, q in zip(truth, queue) if q["reason"] == r)}
+                          for r in reasons},
+            "by_source": {s: sum(p["source"] == s for p in truth) for s in dict.fromkeys(p["source"] for p in truth)}}
+
+
 def run_seed(seed: int, labelled: list[dict], benign: list[dict], args: argparse.Namespace) -> dict:
     out = args.out / f"seed{seed}"
     out.mkdir(parents=True, exist_ok=True)
@@ -190,36 +208,27 @@ def run_seed(seed: int, labelled: list[dict], benign: list[dict], args: argparse
     records = []
     for i in range(0, len(texts), 2048):
         records += champion.score_batch(texts[i:i + 2048]).records(ids=[p["id"] for p in pool[i:i + 2048]])
-    queue = review.select(records, texts, champion, args.budget, seed=seed)
     by_id = {p["id"]: p for p in pool}
-    queued = [by_id[q["id"]] for q in queue]
+    queues = {name: review.select(records, texts, champion, args.budget, seed=seed, **options)
+              for name, options in QUEUES.items()}
     rng = np.random.default_rng(seed + 1)
     randomly = [pool[i] for i in rng.choice(len(pool), size=args.budget, replace=False)]
     p_pool = np.asarray([r["probability"] for r in records])
     y_pool = np.asarray([p["label"] for p in pool], dtype=bool)
     flag = champion.thresholds.flag
-    reasons = list(dict.fromkeys(q["reason"] for q in queue))
     result["champion_thresholds"] = {"flag": flag, "watch": champion.thresholds.watch}
     result["pool"] = {"positives": int(y_pool.sum()), "champion_flags": int((p_pool >= flag).sum()),
                       "positives_flagged": int((p_pool[y_pool] >= flag).sum())}
-    result["picked"] = {
-        "queue": {"positives": sum(p["label"] for p in queued),
-                  "positives_below_flag": sum(p["label"] and q["probability"] < flag for p, q in zip(queued, queue)),
-                  "negatives_at_or_above_flag": sum(not p["label"] and q["probability"] >= flag
-                                                    for p, q in zip(queued, queue)),
-                  "by_reason": {r: {"n": sum(q["reason"] == r for q in queue),
-                                    "positives": sum(p["label"] for p, q in zip(queued, queue) if q["reason"] == r)}
-                                for r in reasons},
-                  "by_source": {s: sum(p["source"] == s for p in queued) for s in dict.fromkeys(
-                      p["source"] for p in queued)}},
-        "random": {"positives": sum(p["label"] for p in randomly)}}
+    result["picked"] = {name: _picked(queue, [by_id[q["id"]] for q in queue], flag) for name, queue in queues.items()}
+    result["picked"]["random"] = {"positives": sum(p["label"] for p in randomly)}
     print(json.dumps(result["picked"]), flush=True)
 
     test = parts["test"]
     y = np.asarray([p["label"] for p in test], dtype=bool)
     test_texts = [p["text"] for p in test]
-    files = {"champion": [base], "queue": [base, _write(out / "queue.jsonl", queued)],
-             "random": [base, _write(out / "random.jsonl", randomly)]}
+    files = {"champion": [base], "random": [base, _write(out / "random.jsonl", randomly)]}
+    for name, queue in queues.items():
+        files[name] = [base, _write(out / f"{name}.jsonl", [by_id[q["id"]] for q in queue])]
     result["test"] = {"n": len(test), "positives": int(y.sum()), "negatives": int((~y).sum()), "models": {}}
     for name in MODELS:
         started = time.time()
@@ -241,16 +250,15 @@ def summarise(runs: list[dict]) -> dict:
         values = {m: np.asarray([r["test"]["models"][m][key] for r in runs]) for m in MODELS}
         entry = {m: {"mean": round(float(v.mean()), 4), "sd": round(float(v.std(ddof=1)), 4) if v.size > 1 else None,
                      "min": round(float(v.min()), 4), "max": round(float(v.max()), 4)} for m, v in values.items()}
-        for a, c in (("queue", "random"), ("queue", "champion"), ("random", "champion")):
+        for a, c in PAIRS:
             d = values[a] - values[c]
             se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
             entry[f"{a}_minus_{c}"] = {"per_seed": [round(float(x), 4) for x in d], "mean": round(float(d.mean()), 4),
                                        "se": round(se, 4), "t": round(float(d.mean()) / se, 2) if se > 0 else None,
                                        "wins": int((d > 0).sum()), "ties": int((d == 0).sum())}
         out[key] = entry
-    out["picked_positives"] = {
-        "queue_mean": round(float(np.mean([r["picked"]["queue"]["positives"] for r in runs])), 1),
-        "random_mean": round(float(np.mean([r["picked"]["random"]["positives"] for r in runs])), 1)}
+    out["picked_positives_mean"] = {name: round(float(np.mean([r["picked"][name]["positives"] for r in runs])), 1)
+                                    for name in MODELS if name != "champion"}
     return out
 
 
