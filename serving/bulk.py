@@ -56,6 +56,7 @@ Exit codes (applied by ``mlmrisk/cli.py``; decided here because this module defi
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import hashlib
 import json
@@ -241,6 +242,20 @@ def done_chunks(parts_dir: str | os.PathLike[str]) -> set[int]:
     return done
 
 
+def _return_freed_memory() -> None:
+    """Hand the heap pages freed after loading (the parsed manifest, the ONNX protobufs) back to the OS.
+
+    glibc keeps freed small-block memory for reuse, so without this a worker carries ~25–50 MB of dead loading
+    garbage through the whole job (measured RSS: 117 → 92 MB right after ``Scorer.load``). A no-op where the C
+    library is not glibc.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows)
+        pass
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a chunk is built: a chunk allocates tens of thousands of small dicts
@@ -342,9 +357,10 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
         from mlmrisk.serving.scorer import Scorer
 
         scorer = Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
-    # The model's long-lived objects (manifest, tables, word list) move out of the collector's sight: a chunk
-    # allocates ~10^4 record dicts, each young-generation pass is cheap, but the older passes it triggers would
-    # otherwise walk every object of the model again and again.
+    scorer.full  # noqa: B018 - opened now (archives nearly always hold a suspicious post) so the trim below sees
+    # its loading garbage; then the model's long-lived objects move out of the collector's sight: a chunk allocates
+    # ~10^4 record dicts, and the older-generation passes they trigger would otherwise walk the model again and again
+    _return_freed_memory()
     gc.freeze()
     done = done_chunks(cfg.parts_dir)
     n = cfg.workers

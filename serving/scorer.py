@@ -242,7 +242,7 @@ class Scorer:
     def __init__(self, model_dir: Path, manifest: dict, hot: HotPath, graphs: dict[str, Path],
                  tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
                  allow: PhraseList | None = None, deny: PhraseList | None = None,
-                 snap_words: Sequence[str] | None = None):
+                 lexicon: SnapLexicon | None = None):
         self.model_dir = model_dir
         self.manifest = manifest
         self.hot = hot
@@ -253,13 +253,14 @@ class Scorer:
         self.allow = allow
         self.deny = deny
         self.model_id = model_id(manifest)
-        self._snap_words = tuple(snap_words) if snap_words else None
+        #: words evidence spans must not cut (None for models from before the list existed)
+        self.lexicon = lexicon
         self._lazy: dict[str, object] = {}
         self._lazy_lock = threading.Lock()
 
     def _once(self, key: str, build):
         """Build an expensive member on first use (thread-safe): a bulk worker whose posts are all ordinary never
-        pays for the full graph's session or the evidence word lexicon, and start-up stays short."""
+        pays for the full graph's session, and start-up stays short."""
         value = self._lazy.get(key)
         if value is None:
             with self._lazy_lock:
@@ -279,12 +280,6 @@ class Scorer:
         against; scoring itself uses ``hot``."""
         return self._once("fast", lambda: _session(self.graphs["fast_onnx"]))
 
-    @property
-    def lexicon(self) -> SnapLexicon | None:
-        """Words evidence spans must not cut (None for models from before the list existed)."""
-        if self._snap_words is None:
-            return None
-        return self._once("lexicon", lambda: SnapLexicon.from_words(self._snap_words))
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -324,9 +319,10 @@ class Scorer:
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
         # Models written before the snap word list existed still load; their evidence is simply not widened.
         words = manifest.get("evidence", {}).get("snap_words")
-        if words:  # the list lives on in the scorer; a 120k-item list kept here only adds to every GC pass
+        lexicon = SnapLexicon.from_words(words) if words else None
+        if words:  # the list lives on, compactly, in the lexicon; ~200k str objects kept here cost ~15 MB
             manifest = {**manifest, "evidence": {**manifest["evidence"], "snap_words": len(words)}}
-        return cls(model_dir, manifest, hot, graphs, tables, features, thresholds, allow_list, deny_list, words)
+        return cls(model_dir, manifest, hot, graphs, tables, features, thresholds, allow_list, deny_list, lexicon)
 
     # ------------------------------------------------------------------ scoring
     def score(self, texts: Sequence[object]) -> list[RiskResult]:
