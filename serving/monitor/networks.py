@@ -31,8 +31,8 @@ BANDS, ROWS = 10, 6
 MAX_SHARED_ACCOUNTS = 200
 _STRIP = re.compile(r"[A-Za-z0-9０-９Ａ-Ｚａ-ｚ_\s@#:：/.\-]+")
 _MAX_HASH = np.uint32(0xFFFFFFFF)
-#: shingles hashed per numpy step (a 64-column uint32 block of this many rows is 64 MB)
-_BLOCK = 1 << 18
+#: characters hashed per numpy step (~50 MB of temporaries)
+_BLOCK = 1 << 22
 
 
 def shingles(text: str) -> np.ndarray:
@@ -70,22 +70,40 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 def signatures(texts: Sequence[str]) -> list[bytes | None]:
     """MinHash signature (NUM_PERM uint32, as bytes) of each text; None for a text with no shingle.
 
-    All shingles of a batch are permuted in one (rows × 64) block and reduced per text with ``minimum.reduceat``:
-    one datasketch object per post cost ~180 µs, most of it Python overhead.
+    The 3-gram hashes of a whole batch are computed in one pass over the concatenated code points (the hashes of
+    :func:`shingles`, without its per-text ``unique``: a minimum does not care about repeats), permuted one
+    permutation at a time and reduced per text with ``minimum.reduceat``. One datasketch object per post cost
+    ~180 µs, one numpy call chain per post ~95 µs; this is ~5 µs per post (27.6k flagged posts: 0.15 s).
     """
-    grams = [shingles(t).astype(np.uint32) for t in texts]
+    stripped = [_STRIP.sub("", t) for t in texts]
+    keep = [i for i, t in enumerate(stripped) if len(t) >= 8]
     out: list[bytes | None] = [None] * len(texts)
-    todo = [i for i, g in enumerate(grams) if len(g)]
     lo = 0
-    while lo < len(todo):
+    while lo < len(keep):  # blocks of about _BLOCK shingles
         hi, size = lo, 0
-        while hi < len(todo) and (hi == lo or size + len(grams[todo[hi]]) <= _BLOCK):
-            size += len(grams[todo[hi]])
+        while hi < len(keep) and (hi == lo or size + len(stripped[keep[hi]]) <= _BLOCK):
+            size += len(stripped[keep[hi]])
             hi += 1
-        part = todo[lo:hi]
-        h = _fmix32(np.concatenate([grams[i] for i in part]))
-        starts = np.cumsum([0] + [len(grams[i]) for i in part[:-1]])
-        mins = np.minimum.reduceat(h[:, None] * _A + _B, starts, axis=0)
+        part = keep[lo:hi]
+        cp = np.frombuffer("".join(stripped[i] for i in part).encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32).astype(np.uint64)
+        lengths = np.array([len(stripped[i]) for i in part])
+        ends = np.cumsum(lengths)
+        prime = np.uint64(1000003)
+        h = ((cp[:-2] * prime) ^ cp[1:-1]) * prime ^ cp[2:]
+        h = ((h ^ (h >> np.uint64(29))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        # the grams of a text start at its first character and end two before its last
+        valid = np.ones(len(cp), dtype=bool)
+        valid[ends - 1] = False
+        valid[ends - 2] = False
+        h = _fmix32(h[valid[:-2]])
+        starts = np.concatenate([[0], np.cumsum(lengths - 2)[:-1]])
+        mins = np.empty((len(part), NUM_PERM), dtype=np.uint32)
+        permuted = np.empty_like(h)
+        for k in range(NUM_PERM):  # one permutation at a time: a (shingles × 64) block was 40× slower
+            np.multiply(h, _A[k], out=permuted)
+            np.add(permuted, _B[k], out=permuted)
+            mins[:, k] = np.minimum.reduceat(permuted, starts)
         for i, row in zip(part, mins):
             out[i] = row.tobytes()
         lo = hi
