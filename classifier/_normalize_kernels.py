@@ -313,8 +313,8 @@ def clean(codes, origin, doc, char_class, char_flags, rules):
 
     Noise and repeats never reach across a post end, so their rounds run per post: a post that drops noise gets
     up to three rounds (dropping noise can make new repeats and vice versa, rarely) without re-walking the batch.
-    Numerals are folded again after separators are removed: 三🔥级 joins into 三级, which must read as 0级 like
-    三级 does (and the normaliser stays idempotent).
+    Numerals are folded again after separators are removed (三🔥级 joins into 三级, which must read as 0级 like
+    三级 does) and after noise is dropped (百A元 → 百元 → 0元), so the normaliser stays idempotent.
     """
     codes, origin, doc = handle_separators(codes, origin, doc, char_class, char_flags, rules)
     fold_numerals(codes, doc, char_flags, rules)
@@ -349,6 +349,8 @@ def clean(codes, origin, doc, char_class, char_flags, rules):
             if not dropped:
                 break
             changed = True
+            # dropping noise can put a numeral next to its measure word (百A元 → 百元): fold it as 百元 is
+            fold_numerals(post_codes, post_doc, char_flags, rules)
             post_codes, post_origin, post_doc = collapse_repeats(post_codes, post_origin, post_doc, char_class,
                                                                  char_flags, rules)
         length = post_codes.size

@@ -194,6 +194,23 @@ def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.nda
             Passages(gram, passage, passage_doc, p_start, p_end))
 
 
+def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.ndarray, min_norm: float, slope: float,
+                        offset: float) -> np.ndarray:
+    """float64[N]: each post's best-passage logit of one head, fused (hash, look up, sum, max; no gram arrays).
+
+    ``table[b] = (idf_b · β_b, idf_b²)`` (float32[B+1, 2]); the logit of a passage is
+    ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` — the hot-path graph's formula (``training/export.py``),
+    which a parity test holds this equal to.
+    """
+    from mlmrisk.classifier import kernels
+
+    if batch.n_docs == 0:
+        return np.zeros(0)
+    codes, _doc, *rest = _batch_args(batch, spec)
+    return kernels.best_passage_logits(codes, batch.starts, *rest, spec.window, table, float(min_norm), float(slope),
+                                       float(offset))
+
+
 def smoothed_idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:
     """idf_h = ln((1 + n) / (1 + df_h)) + 1, as scikit-learn's ``TfidfTransformer(smooth_idf=True)``."""
     return np.log((1.0 + n_documents) / (1.0 + document_frequency)) + 1.0

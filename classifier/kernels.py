@@ -316,3 +316,152 @@ def feeds(codes, doc, starts, char_orders, pinyin_orders, char_syllable, latin_s
                                             latin_start, latin_end, salts, bits, syllable_base)
     gram, passage, entry_bucket, passage_doc, p_start, p_end = passages(bucket, gdoc, gstart, gend, starts, window)
     return bucket, gdoc, gstart, gend, gram, passage, entry_bucket, passage_doc, p_start, p_end
+
+
+@njit(nogil=True, inline="always")
+def _membership(long_post, s, e, wshift, half, n_a):
+    """The passages of a gram at local [s, e] (inclusive end), packed: A + 1 low, B + 1 high (0: not in one)."""
+    if not long_post:
+        return 1
+    m = 0
+    a = s >> wshift
+    if (e >> wshift) == a:
+        m = a + 1
+    bb = (s + half) >> wshift
+    if ((e + half) >> wshift) == bb:
+        m |= (n_a + bb + 1) << 32
+    return m
+
+
+@_jit
+def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start,
+                        latin_end, salts, bits, syllable_base, window, table, min_norm, slope, offset):
+    """The hot path in one pass: each post's best-passage logit of ONE head, float64[N], with no gram arrays.
+
+    The same grams and passage membership as ``feeds`` (the formulas of ``features``' docstring), but every
+    gram is hashed and added to its passages' sums as it is found, so the cost is the hashing plus one table
+    read per gram: no int64 arrays of grams, entries or passages are ever built (on short posts those arrays
+    cost more in allocation and page faults than the arithmetic). ``table[bucket] = (idf·β, idf²)`` as float32
+    pairs (one cache line per gram); sums are float64. The passage logit is
+    ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` and the post's logit is the largest of its passages'.
+    """
+    n = starts.size - 1
+    out = np.empty(n, dtype=np.float64)
+    shift = np.uint64(64 - bits)
+    max_c = char_orders.size - 1
+    max_p = pinyin_orders.size - 1 if char_syllable.size else 0
+    half = window // 2
+    wshift = 0
+    while (1 << wshift) < window:
+        wshift += 1
+    longest = 0
+    for d in range(n):
+        longest = max(longest, starts[d + 1] - starts[d] - 1)
+    n_latin = latin_start.size
+    run = np.zeros(longest + 1, dtype=np.int64)
+    cap = longest + 1 + n_latin
+    ev_sym = np.empty(cap, dtype=np.uint64)
+    ev_start = np.empty(cap, dtype=np.int64)
+    ev_end = np.empty(cap, dtype=np.int64)
+    ev_run = np.zeros(cap + 1, dtype=np.int64)
+    n_pass = 2 * (longest // window + 2)
+    sum_w = np.zeros(n_pass, dtype=np.float64)
+    sum_q = np.zeros(n_pass, dtype=np.float64)
+    max_grams = (longest + 1) * max(max_c, 1) + cap * max(max_p, 1)
+    g_bucket = np.empty(max_grams, dtype=np.int64)
+    g_pass = np.empty(max_grams, dtype=np.int64)  # passage A + 1 in the low 32 bits, passage B + 1 above (0: none)
+    table_size = char_syllable.size
+    k = 0  # next Latin event (sorted by flat start)
+    for d in range(n):
+        s0 = starts[d]
+        L = starts[d + 1] - s0 - 1
+        long_post = L > window
+        n_a = 1
+        n_q = 1
+        if long_post:
+            n_a = -(-L // window)
+            n_q = n_a + (L + half + window - 1) // window
+        for q in range(n_q):
+            sum_w[q] = 0.0
+            sum_q[q] = 0.0
+        n_g = 0
+        # characters
+        if max_c > 0:
+            run[L] = 0
+            for i in range(L - 1, -1, -1):
+                run[i] = 0 if codes[s0 + i] == SEPARATOR else min(run[i + 1] + 1, max_c)
+            for i in range(L):
+                h = np.uint64(0)
+                for m in range(run[i]):
+                    x = np.uint64(codes[s0 + i + m]) * K1
+                    h = x if m == 0 else (h * K2) ^ x
+                    order = m + 1
+                    if char_orders[order]:
+                        g_bucket[n_g] = _mix(h, salts[0, order], shift)
+                        g_pass[n_g] = _membership(long_post, i, i + order - 1, wshift, half, n_a)
+                        n_g += 1
+        # syllable events of this post: a CJK character with a reading, then the Latin events starting there
+        if max_p > 0:
+            n_events = 0
+            while k < n_latin and latin_start[k] < s0:
+                k += 1
+            for i in range(s0, s0 + L):
+                c = codes[i]
+                if c < table_size:
+                    s = char_syllable[c]
+                    if s != NO_SYLLABLE:
+                        ev_sym[n_events] = np.uint64(s + syllable_base) * K1
+                        ev_start[n_events] = i - s0
+                        ev_end[n_events] = i + 1 - s0
+                        n_events += 1
+                while k < n_latin and latin_start[k] == i:
+                    ev_sym[n_events] = np.uint64(latin_syllable[k] + syllable_base) * K1
+                    ev_start[n_events] = i - s0
+                    ev_end[n_events] = latin_end[k] - s0
+                    n_events += 1
+                    k += 1
+            ev_run[n_events] = 0
+            for e in range(n_events - 1, -1, -1):
+                r = 1
+                if e + 1 < n_events and _no_content(codes, s0 + ev_end[e], s0 + ev_start[e + 1]):
+                    r = min(ev_run[e + 1] + 1, max_p)
+                ev_run[e] = r
+            for e in range(n_events):
+                h = np.uint64(0)
+                for m in range(ev_run[e]):
+                    h = ev_sym[e] if m == 0 else (h * K2) ^ ev_sym[e + m]
+                    order = m + 1
+                    if pinyin_orders[order]:
+                        g_bucket[n_g] = _mix(h, salts[1, order], shift)
+                        g_pass[n_g] = _membership(long_post, ev_start[e], ev_end[e + m] - 1, wshift, half, n_a)
+                        n_g += 1
+        if not long_post:
+            sw = 0.0
+            sq = 0.0
+            for g in range(n_g):
+                b = g_bucket[g]
+                sw += np.float64(table[b, 0])
+                sq += np.float64(table[b, 1])
+            sum_w[0] = sw
+            sum_q[0] = sq
+        else:
+            for g in range(n_g):
+                b = g_bucket[g]
+                wv = np.float64(table[b, 0])
+                qv = np.float64(table[b, 1])
+                m = g_pass[g]
+                pa = m & 0xFFFFFFFF
+                pb = m >> 32
+                if pa:
+                    sum_w[pa - 1] += wv
+                    sum_q[pa - 1] += qv
+                if pb:
+                    sum_w[pb - 1] += wv
+                    sum_q[pb - 1] += qv
+        best = -np.inf
+        for q in range(n_q):
+            logit = slope * (sum_w[q] / max(min_norm, np.sqrt(sum_q[q]))) + offset
+            if logit > best:
+                best = logit
+        out[d] = best
+    return out

@@ -69,6 +69,15 @@ def make_record(*, model: str, probability: float, risk: int, level: str, flagge
             "normalization": list(normalization), "lists": list(lists), "error": None}
 
 
+def plain_record(model: str) -> dict[str, Any]:
+    """The record of an unflagged post with no evidence, list entry or rule — most posts of any archive — with
+    placeholder scores: bulk jobs copy it and set ``probability``/``risk``/``level`` (and fresh lists) instead of
+    calling :func:`make_record` per post, at a third of the cost. Derived from :func:`make_record`, so adding a
+    field stays one edit."""
+    return make_record(model=model, probability=0.0, risk=0, level="none", flagged=False, elements=None,
+                       evidence=(), normalization=(), lists=())
+
+
 def make_error_record(*, model: str, code: str, message: str) -> dict[str, Any]:
     """The record of an input that could not be scored: every score field null, ``error`` set."""
     return {"model": model, "probability": None, "risk": None, "level": None, "flagged": False, "elements": None,

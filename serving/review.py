@@ -6,7 +6,11 @@ texts (kept in the records with ``score --keep-fields text``, or a ``--texts`` f
 
 - ``random``: a uniform random control slice (``random_share`` of the budget, drawn first from ALL scored posts),
   so the reviewed precision of the model can be estimated without the bias of the other strategies;
-- ``uncertain``: closest to the flag threshold (in logit space), where a label moves the boundary most;
+- ``uncertain``: closest to the model's decision boundary, calibrated probability ``UNCERTAIN_AT`` = 0.5 (in
+  logit space), where a label moves the boundary most. NOT the flag threshold: that is an operating point set
+  low for a false-positive budget (0.13–0.16 in ``benchmarks/simulate_review.py``); on a stream where promotion
+  is rare the posts around it are mostly benign ones the model already ranks correctly, and labels there bought
+  nothing (docs/retraining.md, "Does the queue pay?");
 - ``disagreement``: the model and the keyword lists (``data/keywords_strict.txt``, ``keywords_broad.txt``)
   disagree: flagged without any keyword, or a strict keyword the model did not flag;
 - ``novel``: the largest share of n-grams the model never saw in training (``Scorer.novelty``), weighted up when
@@ -40,6 +44,7 @@ from mlmrisk.classifier.normalize import normalize_batch
 from mlmrisk.resources import data_path
 
 STRATEGY_SHARES = {"uncertain": 0.4, "disagreement": 0.35, "novel": 0.25}
+UNCERTAIN_AT = 0.5  # the calibrated probability the "uncertain" strategy centres on (module docstring)
 NEAR_DUPLICATE = 0.7
 NOVELTY_POOL = 20_000
 LABEL_CHOICES = {"mlm": 1, "not_mlm": 0}
@@ -193,8 +198,14 @@ class _Shingles:
 
 
 def select(records: Sequence[dict], texts: Sequence[str | None], scorer, budget: int, *, seed: int = 0,
-           random_share: float = 0.1, shares: dict[str, float] | None = None) -> list[dict]:
-    """Pick up to ``budget`` posts for review; each item says why (``reason``, and every reason in ``reasons``)."""
+           random_share: float = 0.1, shares: dict[str, float] | None = None,
+           uncertain_at: float | None = UNCERTAIN_AT) -> list[dict]:
+    """Pick up to ``budget`` posts for review; each item says why (``reason``, and every reason in ``reasons``).
+
+    ``uncertain_at`` is the probability the ``uncertain`` strategy centres on; ``None`` centres it on the flag
+    threshold instead (the queue before the simulation measured that this wastes the labels; kept so the
+    simulation can show both).
+    """
     shares = shares or STRATEGY_SHARES
     ok = [i for i, (r, t) in enumerate(zip(records, texts))
           if isinstance(t, str) and t.strip() and not r.get("error") and r.get("probability") is not None]
@@ -223,13 +234,14 @@ def select(records: Sequence[dict], texts: Sequence[str | None], scorer, budget:
     if pool.size:
         novelty[pool] = scorer.novelty([ctext[j] for j in pool])
 
-    distance = np.abs(_logit(p) - _logit(np.asarray(scorer.thresholds.flag)))
+    centre = scorer.thresholds.flag if uncertain_at is None else uncertain_at
+    distance = np.abs(_logit(p) - _logit(np.asarray(centre)))
     model_only = flagged & ~has_broad
     keyword_only = has_strict & ~flagged
     reasons_of = [[] for _ in range(n)]
-    near_flag = distance <= np.quantile(distance, min(1.0, 4 * budget / max(n, 1)))
+    near_boundary = distance <= np.quantile(distance, min(1.0, 4 * budget / max(n, 1)))
     for j in range(n):
-        if near_flag[j]:
+        if near_boundary[j]:
             reasons_of[j].append("uncertain")
         if model_only[j] or keyword_only[j]:
             reasons_of[j].append("disagreement")

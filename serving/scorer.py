@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,11 @@ from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hit
 from mlmrisk.classifier.normalize import (NEWLINE, SEPARATOR, SPACE, NormalizedBatch, NormalizerTables,
                                           normalize_batch, rule_names)
 from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
-from mlmrisk.classifier.schema import make_error_record, make_record
+from mlmrisk.classifier.schema import PROBABILITY_DIGITS, make_error_record, make_record, plain_record
 from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index, risk_levels
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
+from mlmrisk.serving.hot_path import HotPath
 
 DEFAULT_BATCH_SIZE = 1024
 #: Characters per graph run. The graph holds a few float64 rows per n-gram, so memory grows with the characters
@@ -133,21 +135,42 @@ class ScoredBatch:
         rule_cache: dict[int, list[str]] = {}
         model = self.model
         records = []
+        errors, evidence, lists = self.errors, self.evidence, self.lists
+        plain = plain_record(model)
+        plain_with_id = {"id": None, **plain}
+        digits = PROBABILITY_DIGITS
         for i in range(len(self.texts)) if rows is None else rows:
-            error = self.errors[i]
+            error = errors[i]
+            if error is None and not flagged[i] and not rules[i] and i not in evidence and i not in lists:
+                # the common case, from a template (see classifier.schema.plain_record)
+                if ids is not None:
+                    record = plain_with_id.copy()
+                    record["id"] = ids[i]
+                else:
+                    record = plain.copy()
+                record["probability"] = round(probability[i], digits)
+                record["risk"] = risk[i]
+                record["level"] = names[level[i]]
+                record["evidence"] = []
+                record["normalization"] = []
+                record["lists"] = []
+                records.append(record)
+                continue
             if error is not None:
                 record = make_error_record(model=model, code=error.code, message=error.message)
             else:
                 bits = rules[i]
                 if bits not in rule_cache:
                     rule_cache[bits] = rule_names(bits)
-                elements = self._elements(i)
+                # most posts are unflagged with no evidence: skip the per-element and per-span work for them
+                elements = self._elements(i) if flagged[i] else None
+                spans = evidence.get(i)
                 record = make_record(
                     model=model, probability=probability[i], risk=risk[i], level=names[level[i]],
                     flagged=flagged[i],
                     elements={name: e.to_dict() for name, e in elements.items()} if elements else None,
-                    evidence=[e.to_dict() for e in self.evidence.get(i, ())], normalization=rule_cache[bits],
-                    lists=self.lists.get(i, ()),
+                    evidence=[e.to_dict() for e in spans] if spans else (), normalization=rule_cache[bits],
+                    lists=lists.get(i, ()),
                 )
             records.append({"id": ids[i], **record} if ids is not None else record)
         return records
@@ -216,20 +239,52 @@ class Scorer:
     (the words themselves are in ``lexicon``).
     """
 
-    def __init__(self, model_dir: Path, manifest: dict, fast: ort.InferenceSession, full: ort.InferenceSession,
+    def __init__(self, model_dir: Path, manifest: dict, hot: HotPath, graphs: dict[str, Path],
                  tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
-                 allow: PhraseList | None = None, deny: PhraseList | None = None, lexicon: SnapLexicon | None = None):
+                 allow: PhraseList | None = None, deny: PhraseList | None = None,
+                 snap_words: Sequence[str] | None = None):
         self.model_dir = model_dir
         self.manifest = manifest
-        self.fast = fast
-        self.full = full
+        self.hot = hot
+        self.graphs = graphs
         self.tables = tables
         self.features = features
         self.thresholds = thresholds
         self.allow = allow
         self.deny = deny
-        self.lexicon = lexicon
         self.model_id = model_id(manifest)
+        self._snap_words = tuple(snap_words) if snap_words else None
+        self._lazy: dict[str, object] = {}
+        self._lazy_lock = threading.Lock()
+
+    def _once(self, key: str, build):
+        """Build an expensive member on first use (thread-safe): a bulk worker whose posts are all ordinary never
+        pays for the full graph's session or the evidence word lexicon, and start-up stays short."""
+        value = self._lazy.get(key)
+        if value is None:
+            with self._lazy_lock:
+                value = self._lazy.get(key)
+                if value is None:
+                    value = self._lazy[key] = build()
+        return value
+
+    @property
+    def full(self) -> ort.InferenceSession:
+        """The full-path graph (``model.onnx``): every head, per-gram rows for evidence."""
+        return self._once("full", lambda: _session(self.graphs["onnx"]))
+
+    @property
+    def fast(self) -> ort.InferenceSession:
+        """The hot-path graph (``mlm.onnx``) run by onnxruntime: the reference the fused kernel (``hot``) is tested
+        against; scoring itself uses ``hot``."""
+        return self._once("fast", lambda: _session(self.graphs["fast_onnx"]))
+
+    @property
+    def lexicon(self) -> SnapLexicon | None:
+        """Words evidence spans must not cut (None for models from before the list existed)."""
+        if self._snap_words is None:
+            return None
+        return self._once("lexicon", lambda: SnapLexicon.from_words(self._snap_words))
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -238,7 +293,8 @@ class Scorer:
 
         ``allow``/``deny``: a path to a list file (plain text or JSON, see ``classifier.lists``), a list of
         phrases or ``{"phrase", "level"}`` dicts, or a ``PhraseList``. ``verify`` checks the ONNX files' SHA-256
-        against the manifest.
+        against the manifest. The onnxruntime sessions are opened on first use (``full``, ``fast``); a file
+        onnxruntime cannot load is reported then, as a ``ModelLoadError``.
         """
         model_dir, manifest_path = find_manifest(path)
         try:
@@ -246,7 +302,7 @@ class Scorer:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelLoadError(f"{manifest_path} is not readable JSON ({exc}); rebuild with `mlmrisk train`") from exc
         check_manifest(manifest, str(manifest_path))
-        sessions = []
+        graphs: dict[str, Path] = {}
         for key in ("fast_onnx", "onnx"):
             entry = manifest.get(key)
             if not isinstance(entry, dict) or "file" not in entry:
@@ -256,22 +312,21 @@ class Scorer:
                 raise ModelLoadError(f"{onnx_path} is missing; the model directory is incomplete")
             if verify:
                 check_digest(sha256_file(onnx_path), {"onnx": entry}, str(onnx_path))
-            sessions.append(_session(onnx_path))
+            graphs[key] = onnx_path
         try:
             tables = NormalizerTables.from_spec(manifest["normalizer"])
             features = FeatureSpec.from_dict(manifest["features"])
         except (KeyError, ValueError) as exc:
             raise ModelLoadError(f"{manifest_path}: {exc}") from exc
+        hot = HotPath.from_onnx(graphs["fast_onnx"], features)
         thresholds = Thresholds(**manifest["thresholds"])
         allow_list = PhraseList.coerce(allow, tables, kind="allow")
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
         # Models written before the snap word list existed still load; their evidence is simply not widened.
         words = manifest.get("evidence", {}).get("snap_words")
-        lexicon = SnapLexicon.from_words(words) if words else None
-        if words:  # the list lives on in the lexicon; a 120k-item list kept here only adds to every GC pass
+        if words:  # the list lives on in the scorer; a 120k-item list kept here only adds to every GC pass
             manifest = {**manifest, "evidence": {**manifest["evidence"], "snap_words": len(words)}}
-        return cls(model_dir, manifest, sessions[0], sessions[1], tables, features, thresholds, allow_list,
-                   deny_list, lexicon)
+        return cls(model_dir, manifest, hot, graphs, tables, features, thresholds, allow_list, deny_list, words)
 
     # ------------------------------------------------------------------ scoring
     def score(self, texts: Sequence[object]) -> list[RiskResult]:
@@ -323,10 +378,7 @@ class Scorer:
 
     def _fast(self, batch: NormalizedBatch) -> np.ndarray:
         """MLM probability of every post of ``batch`` (the hot path)."""
-        if batch.n_docs == 0:
-            return np.zeros(0)
-        feeds, _, _ = self._feeds(batch)
-        return self.fast.run(["probability"], feeds)[0]
+        return self.hot.probability(batch)
 
     def score_full(self, batch: NormalizedBatch) -> FullScores:
         """Every head at each post's best passage (by MLM logit; the first of equals)."""

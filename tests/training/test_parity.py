@@ -63,7 +63,9 @@ def test_hot_path_equals_full_path_above_watch(tiny_model):
     full = scorer.score_batch(texts, full=True)
     above = full.probability >= scorer.thresholds.watch
     assert above.sum() > 50
-    assert np.abs(fast.probability - full.probability).max() < 1e-9
+    assert np.abs(fast.probability[above] - full.probability[above]).max() < 1e-9
+    # below watch the probability is the hot-path kernel's (float64 sums) against the graph's (float32 sums)
+    assert np.abs(fast.probability - full.probability).max() < 1e-5
     assert (fast.level == full.level).all() and (fast.flagged == full.flagged).all()
     assert fast.records(rows=np.flatnonzero(above).tolist()) == full.records(rows=np.flatnonzero(above).tolist())
 

@@ -1,0 +1,66 @@
+"""The hot path: every post's MLM probability from a fused numba kernel reading the weights of ``mlm.onnx``.
+
+Why not onnxruntime for this step: the hot-path graph (``training/export.py``, ``build_fast_graph``) is a gather of
+one float per n-gram and two scatter-adds, and feeding it means building int64 arrays of every gram, passage entry
+and passage — ~460 entries per short post. Allocating and filling those arrays, then gathering and scattering them
+in the graph, cost ~40 µs per short post; hashing the same n-grams and adding their weights as they are found
+costs a few. So the ONNX file stays the model artifact and the definition of the numbers (its initializers ``w``,
+``idf2``, ``min_norm``, ``slope``, ``offset`` are read here, once), onnxruntime runs the full path, and
+``classifier.kernels.best_passage_logits`` runs the same formula for every post. ``tests/test_hot_path.py`` holds
+the kernel equal to the graph (probability within 1e-5: the graph sums in float32) on real, long, evasive and hostile text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mlmrisk.classifier.errors import ModelLoadError
+from mlmrisk.classifier.features import FeatureSpec, best_passage_logits
+from mlmrisk.classifier.normalize import NormalizedBatch
+
+#: initializers of the hot-path graph the kernel needs
+GRAPH_WEIGHTS = ("w", "idf2", "min_norm", "slope", "offset")
+
+
+@dataclass(frozen=True, eq=False)
+class HotPath:
+    """The MLM head's weights as the kernel reads them: (idf·β, idf²) per bucket, and the scalars."""
+
+    table: np.ndarray  # float32[B+1, 2]
+    min_norm: float
+    slope: float
+    offset: float
+    features: FeatureSpec
+
+    @classmethod
+    def from_onnx(cls, path: Path, features: FeatureSpec) -> "HotPath":
+        """Read the hot-path graph's weights (``onnx`` parses the file; nothing is executed)."""
+        import onnx
+        from onnx import numpy_helper
+
+        try:
+            model = onnx.load(str(path))
+        except Exception as exc:  # onnx raises protobuf's DecodeError and its own types
+            raise ModelLoadError(f"{path} is not a readable ONNX file ({exc})") from exc
+        weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer if t.name in GRAPH_WEIGHTS}
+        missing = [name for name in GRAPH_WEIGHTS if name not in weights]
+        if missing:
+            raise ModelLoadError(f"{path} lacks the hot-path weights {missing}; rebuild the model with `mlmrisk train`")
+        w, idf2 = weights["w"].astype(np.float32), weights["idf2"].astype(np.float32)
+        if w.shape != idf2.shape or w.shape != (features.n_buckets + 1,):
+            raise ModelLoadError(f"{path}: weight tables of shape {w.shape}/{idf2.shape}, expected "
+                                 f"({features.n_buckets + 1},) for {features.bucket_bits}-bit buckets")
+        table = np.ascontiguousarray(np.stack([w, idf2], axis=1))
+        return cls(table, float(weights["min_norm"]), float(weights["slope"]), float(weights["offset"]), features)
+
+    def logits(self, batch: NormalizedBatch) -> np.ndarray:
+        """float64[N]: each post's best-passage MLM logit."""
+        return best_passage_logits(batch, self.features, self.table, self.min_norm, self.slope, self.offset)
+
+    def probability(self, batch: NormalizedBatch) -> np.ndarray:
+        """float64[N]: each post's MLM probability (the hot-path graph's ``probability`` output)."""
+        logits = self.logits(batch)
+        return 1.0 / (1.0 + np.exp(-logits))

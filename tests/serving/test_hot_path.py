@@ -1,0 +1,103 @@
+"""The hot-path kernel (numba, weights read from ``mlm.onnx``) against the hot-path graph run by onnxruntime.
+
+The kernel sums in float64 where the graph sums in float32, so the two agree to float32 rounding, not bit for bit;
+the full path (``model.onnx``) rescoring everything at or above the watch threshold is what makes levels and
+evidence identical (``tests/training/test_parity.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from mlmrisk.classifier.errors import ModelLoadError
+from mlmrisk.classifier.features import feeds as feature_feeds
+from mlmrisk.classifier.normalize import normalize_batch
+from mlmrisk.serving import Scorer
+from mlmrisk.serving.hot_path import HotPath
+from mlmrisk.training.perturb import PERTURBATIONS, perturb
+
+PITCHES = ["静态收益加动态收益，直推十人拿见点奖", "加入只需交3980元会费，发展下线拿团队奖", "加薇信了解项目，躺赚分红",
+           "jia wo weixin, fazhan xiaxian, dongtaishouyi meitian daozhang", "dtsy jdj ztj 加v详聊",
+           "发①展②下③线", "发展下下下线拿团队奖", "动Ⅹ态Ⅹ收Ⅹ益", "發展下綫拿團隊獎", "发🈲展下线"]
+ODD = ["", " ", "\u200b", "a", "传", "。。。。", "🔥" * 50, "ａｂｃ１２３" * 40, "x" * 30000, "fa" * 5000,
+       "zhongguo" * 20 + "发展下线" + "weixin" * 30]
+
+
+def _graph(scorer: Scorer, texts: list[str]) -> np.ndarray:
+    batch = normalize_batch(texts, scorer.tables)
+    bucket, passage, passage_doc, _, _ = feature_feeds(batch, scorer.features)
+    feeds = {"bucket": bucket, "passage": passage, "passage_doc": passage_doc,
+             "n_docs": np.array([batch.n_docs], dtype=np.int64)}
+    return scorer.fast.run(["probability"], feeds)[0]
+
+
+def _kernel(scorer: Scorer, texts: list[str]) -> np.ndarray:
+    return scorer.hot.probability(normalize_batch(texts, scorer.tables))
+
+
+def _texts() -> list[str]:
+    texts = list(PITCHES) + ODD
+    texts += [perturb(t, kind, i) for i, t in enumerate(PITCHES[:3]) for kind in PERTURBATIONS]
+    # long posts: pitches at every offset of a many-passage article, Latin runs across passage borders
+    filler = "今天天气不错，我们去公园散步，顺便买了点水果。"
+    for k in range(0, 200, 13):
+        texts.append(filler * 6 + "x" * k + PITCHES[k % len(PITCHES)] + filler * 5)
+        texts.append(filler[: k % 23] + " weixin fazhan " * 8 + filler * 4)
+    return texts
+
+
+@pytest.mark.parametrize("which", ["tiny", "default"])
+def test_kernel_equals_graph(which, tiny_model, default_model):
+    scorer = Scorer.load(tiny_model[0] if which == "tiny" else default_model)
+    texts = _texts()
+    kernel, graph = _kernel(scorer, texts), _graph(scorer, texts)
+    assert kernel.shape == graph.shape == (len(texts),)
+    assert np.abs(kernel - graph).max() < 1e-5  # float32 sums in the graph over hundreds of grams
+    # the logits too, where the probability is not saturated
+    mid = (graph > 1e-9) & (graph < 1 - 1e-6)
+    assert mid.sum() > 20
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    assert np.abs(logit(kernel[mid]) - logit(graph[mid])).max() < 1e-3
+
+
+def test_kernel_is_independent_of_batch_composition(tiny_model):
+    scorer = Scorer.load(tiny_model[0])
+    texts = _texts()
+    together = _kernel(scorer, texts)
+    alone = np.array([_kernel(scorer, [t])[0] for t in texts])
+    assert np.array_equal(together, alone)
+    assert _kernel(scorer, []).shape == (0,)
+
+
+@pytest.mark.shared_data
+def test_kernel_equals_graph_on_real_text(default_model, shared_data):
+    scorer = Scorer.load(default_model)
+    texts = []
+    for name in ("labelled/chineseharm_dev.jsonl", "negatives/weibo2018.jsonl", "negatives/cail2018_facts.jsonl",
+                 "negatives/mudou_spam_sms.jsonl"):
+        with open(shared_data / name, encoding="utf-8") as handle:
+            texts += [json.loads(line)["text"] for _, line in zip(range(1000), handle)]
+    assert np.abs(_kernel(scorer, texts) - _graph(scorer, texts)).max() < 1e-5
+
+
+def test_unreadable_or_foreign_graph_is_a_load_error(tiny_model, tmp_path):
+    scorer = Scorer.load(tiny_model[0])
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x08\x01not a protobuf at all" * 10)
+    with pytest.raises(ModelLoadError):
+        HotPath.from_onnx(garbage, scorer.features)
+    # a real ONNX file without the hot-path weights (the full graph)
+    with pytest.raises(ModelLoadError, match="hot-path weights"):
+        HotPath.from_onnx(scorer.graphs["onnx"], scorer.features)
+
+
+def test_model_dir_with_a_broken_hot_graph_fails_at_load(tiny_model, tmp_path):
+    target = tmp_path / "broken"
+    shutil.copytree(tiny_model[0], target)
+    (target / "mlm.onnx").write_bytes(b"broken")
+    with pytest.raises(ModelLoadError):
+        Scorer.load(target, verify=False)
