@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+from itertools import takewhile
 from pathlib import Path
 
 from mlmrisk.classifier.account_risk import ELEMENT_NAMES, TIER_LABELS, TIERS
@@ -75,9 +76,7 @@ def write_report(db, path: Path, accounts: list[dict], networks: list[dict], ale
                       + fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"fig-{name}",
                                     config={"displaylogo": False, "responsive": True}) + "</div>")
     sections = []
-    shown = [a for a in accounts[:TOP_ACCOUNTS] if a["tier"] != "none"]
-    if len(shown) < len(accounts[:TOP_ACCOUNTS]):  # accounts are sorted by risk: the first `none` ends the list
-        shown = shown[:next(i for i, a in enumerate(accounts) if a["tier"] == "none")]
+    shown = list(takewhile(lambda a: a["tier"] != "none", accounts[:TOP_ACCOUNTS]))  # sorted by risk
     texts = post_lookup(db, [ev["key"] for a in shown for ev in a["reasons"]["top_evidence"]], "text")
     for a in shown:
         r = a["reasons"]

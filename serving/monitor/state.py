@@ -46,7 +46,7 @@ def open_state(directory: str | Path, create: bool = True) -> duckdb.DuckDBPyCon
     db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     db.execute("SET threads = 2")
     db.execute(f"SET temp_directory = '{directory / 'tmp'}'")
-    db.execute("SET preserve_insertion_order = false")
+    db.execute("SET preserve_insertion_order = false")  # every output is sorted; lets big writes run in parallel
     db.execute("SET enable_progress_bar = false")
     try:
         db.execute(POSTS.format(**POSTS_COMPRESSION))
