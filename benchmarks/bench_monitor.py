@@ -2,10 +2,13 @@
 
     python benchmarks/bench_monitor.py --posts 1000000 --accounts 50000 --out benchmarks/out/monitor
 
-Builds the input from the simulated stream (training/simulate_stream.py, ``full``): the stream's posts are copied
-with the account renamed per copy (``acct~k``) until there are ``--posts`` posts; a copy keeps texts and times, so
-copies of one ring share handles and campaign texts (bigger networks: a heavier case, not an easier one). Then it
-runs, each as its own process:
+Builds the input from the simulated stream (training/simulate_stream.py, ``full``, ~42.6k posts by ~1.6k accounts):
+the stream is copied with the account renamed per copy (``acct~k``); a copy keeps texts and times, so copies of one
+ring share handles and campaign texts (bigger networks: a heavier case, not an easier one). There are enough copies
+for both ``--posts`` posts and at least ``--accounts`` accounts; when that is more posts than wanted, every copied
+account keeps its first post and the rest are a fixed-seed uniform sample, so the input has exactly ``--posts``
+posts and every copied account (the earlier builder stopped copying at ``--posts`` and ignored ``--accounts``:
+38,870 accounts at 1M posts). Then it runs, each as its own process:
 
 1. ``mlmrisk score raw.jsonl -o scored.jsonl`` (1 worker) — the scoring time;
 2. ``mlmrisk monitor scored.jsonl --state DIR`` on the scored records (account/time/text + the score record) —
@@ -23,23 +26,37 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from mlmrisk.serving.scorer import Scorer
 from mlmrisk.training.simulate_stream import generate
 
 
 def build(out: Path, posts: int, accounts: int) -> dict:
+    """Write ``raw.jsonl`` (account/time/text) and ``scored.jsonl`` (the same plus the score record); see the
+    module docstring for how copies give ≥ ``accounts`` accounts in exactly ``posts`` posts."""
     stream = generate("full")
-    per_copy = len({r["account"] for r in stream})
-    copies = max(1, -(-posts // len(stream)))
+    owner = [r["account"] for r in stream]
+    per_copy = len(set(owner))
+    copies = max(1, -(-posts // len(stream)), -(-accounts // per_copy))
     scorer = Scorer.load()
     scored = scorer.score_batch([r["text"] for r in stream]).records([r["id"] for r in stream])
+    # which (copy, post) pairs to write: each account's first post in every copy, then a uniform sample
+    first = np.zeros(len(stream), dtype=bool)
+    first[sorted({a: i for i, a in reversed(list(enumerate(owner)))}.values())] = True
+    keep = np.tile(first, copies)
+    rest = np.flatnonzero(~keep)
+    need = posts - int(keep.sum())
+    if need < 0:
+        raise SystemExit(f"{posts} posts cannot hold {int(keep.sum())} accounts")
+    keep[np.random.default_rng(20260101).choice(rest, size=min(need, len(rest)), replace=False)] = True
     n = 0
     names = set()
     with open(out / "raw.jsonl", "wb") as raw, open(out / "scored.jsonl", "wb") as sc:
         for k in range(copies):
-            for r, s in zip(stream, scored):
-                if n >= posts:
-                    break
+            for i, (r, s) in enumerate(zip(stream, scored)):
+                if not keep[k * len(stream) + i]:
+                    continue
                 account = f"{r['account']}~{k}"
                 names.add(account)
                 base = {"id": f"{r['id']}~{k}", "account": account, "time": r["time"], "channel": r["channel"],
@@ -67,17 +84,23 @@ def timed(cmd: list[str]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=1_000_000)
-    parser.add_argument("--accounts", type=int, default=50_000, help="informational: accounts follow from --posts")
+    parser.add_argument("--accounts", type=int, default=50_000,
+                        help="at least this many accounts (more copies of the stream, posts sampled)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/monitor"))
     parser.add_argument("--skip-score", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="reuse the input built by an earlier run with the same sizes")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    info = build(args.out, args.posts, args.accounts)
+    built = args.out / "input.json"
+    info = json.loads(built.read_text()) if args.reuse and built.is_file() else {}
+    if info.get("requested") != [args.posts, args.accounts]:
+        info = {**build(args.out, args.posts, args.accounts), "requested": [args.posts, args.accounts]}
+        built.write_text(json.dumps(info))
     exe = str(Path(sys.executable).with_name("mlmrisk"))
     result = dict(info)
     if not args.skip_score:
         wall, rss, cpu = timed([exe, "score", str(args.out / "raw.jsonl"), "-o", str(args.out / "rescored.jsonl"),
-                                "--no-progress"])
+                                "--workers", "1", "--no-progress"])
         result.update(score_seconds=round(wall, 1), score_cpu_seconds=round(cpu, 1), score_peak_rss_mb=round(rss))
     state = args.out / "state"
     shutil.rmtree(state, ignore_errors=True)

@@ -27,6 +27,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 ELEMENT_NAMES = ("lart", "fee", "team", "ponzi")
 
 #: tier key → (Chinese label, minimum risk); ordered lowest first.
@@ -45,6 +47,8 @@ PERSISTENCE_DAYS = 3.0
 VOLUME_POSTS = 5.0
 NETWORK_FULL = 5
 MIN_CONTACT_SHARE = 0.25
+#: the terms of the formula, in the order ``components`` reports them
+COMPONENTS = ("strength", "contact", "elements", "persistence", "volume", "network")
 
 
 @dataclass
@@ -69,40 +73,81 @@ class AccountRisk:
         return TIER_LABELS[self.tier]
 
 
+def account_risks(*, flagged: Sequence[int], top: np.ndarray, elements: np.ndarray, flagged_days: Sequence[int],
+                  network_size: Sequence[int], contact_share: Sequence[float]) -> tuple[np.ndarray, list[str], dict]:
+    """Risk, tier and (unrounded) components of many accounts at once: the one implementation of the formula.
+
+    ``top`` is (accounts × ≥ 0) probabilities, ``elements`` (accounts × 4) booleans in ELEMENT_NAMES order. The
+    arithmetic is the scalar formula's, in the same order of operations, and ``exp`` is ``math.exp`` (looked up per
+    distinct count), so each account gets the very floats a per-account loop gave: a monitor run scores 50k
+    accounts here in a few numpy operations instead of 50k Python calls.
+    """
+    flagged = np.asarray(flagged, dtype=np.int64)
+    n = len(flagged)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), [], {k: np.zeros(0) for k in COMPONENTS}
+    top = -np.sort(-np.asarray(top, dtype=np.float64).reshape(n, -1), axis=1)[:, :TOP_K]
+    top = np.hstack([top, np.zeros((n, TOP_K - top.shape[1]))])
+    strength = top[:, 0]
+    for k in range(1, TOP_K):  # sum() left to right, as the scalar version did
+        strength = strength + top[:, k]
+    strength = strength / TOP_K
+    present = np.asarray(elements, dtype=bool).reshape(n, len(ELEMENT_NAMES))
+    n_elements = present.sum(axis=1)
+    days = np.asarray(flagged_days, dtype=np.int64)
+    persistence = 1.0 - _exp(-np.maximum(days, 0) / PERSISTENCE_DAYS)
+    volume = 1.0 - _exp(-np.maximum(flagged, 0) / VOLUME_POSTS)
+    network = np.minimum(1.0, np.maximum(np.asarray(network_size, dtype=np.int64) - 1, 0) / (NETWORK_FULL - 1))
+    share = np.asarray(contact_share, dtype=np.float64)
+    contact = np.minimum(1.0, np.maximum(0.0, share))
+    parts = dict(zip(COMPONENTS, (strength, contact, n_elements / len(ELEMENT_NAMES), persistence, volume, network)))
+    multiplier = (WEIGHTS["base"] + WEIGHTS["elements"] * parts["elements"] + WEIGHTS["persistence"] * persistence
+                  + WEIGHTS["volume"] * volume + WEIGHTS["network"] * network)
+    risk = np.clip(np.rint(100 * strength * (0.5 + 0.5 * contact) * multiplier), 0, 100).astype(np.int64)
+    return risk, tiers_of(risk, flagged, present, days, share), parts
+
+
+def tiers_of(risk: np.ndarray, flagged: np.ndarray, present: np.ndarray, flagged_days: np.ndarray,
+             contact_share: np.ndarray) -> list[str]:
+    """The tier of each account: the risk band, and for the two top tiers the evidence the tier implies in law."""
+    n_elements = present.sum(axis=1)
+    reachable = contact_share >= MIN_CONTACT_SHARE
+    strong = present[:, [ELEMENT_NAMES.index("team"), ELEMENT_NAMES.index("ponzi")]].any(axis=1)
+    tiers = np.select(
+        [(risk >= TIER_MIN_RISK["severe"]) & (n_elements >= 3) & strong & (flagged_days >= 3) & reachable,
+         (risk >= TIER_MIN_RISK["medium"]) & (n_elements >= 2) & (flagged >= 2) & reachable,
+         risk >= TIER_MIN_RISK["light"],
+         (risk >= TIER_MIN_RISK["watch"]) | (flagged > 0)],
+        ["severe", "medium", "light", "watch"], "none")
+    return tiers.tolist()
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    """``math.exp`` of each value (numpy's exp may differ in the last bit; the inputs are a few distinct counts)."""
+    values, inverse = np.unique(x, return_inverse=True)
+    return np.array([math.exp(v) for v in values.tolist()], dtype=np.float64)[inverse.reshape(-1)]
+
+
+def _one(stats: AccountStats) -> tuple[np.ndarray, list[str], dict]:
+    present = [[name in set(stats.elements) for name in ELEMENT_NAMES]]
+    return account_risks(flagged=[stats.flagged], top=np.array([list(stats.top_probabilities)], dtype=np.float64),
+                         elements=present, flagged_days=[stats.flagged_days], network_size=[stats.network_size],
+                         contact_share=[float(stats.contact_share)])
+
+
 def components(stats: AccountStats) -> dict:
-    top = sorted((float(p) for p in stats.top_probabilities), reverse=True)[:TOP_K]
-    strength = sum(top) / TOP_K
-    elements = len(set(stats.elements) & set(ELEMENT_NAMES)) / len(ELEMENT_NAMES)
-    persistence = 1.0 - math.exp(-max(stats.flagged_days, 0) / PERSISTENCE_DAYS)
-    volume = 1.0 - math.exp(-max(stats.flagged, 0) / VOLUME_POSTS)
-    network = min(1.0, max(stats.network_size - 1, 0) / (NETWORK_FULL - 1))
-    contact = min(1.0, max(0.0, float(stats.contact_share)))
-    return {"strength": strength, "contact": contact, "elements": elements, "persistence": persistence, "volume": volume,
-            "network": network}
+    return {k: float(v[0]) for k, v in _one(stats)[2].items()}
 
 
 def account_risk(stats: AccountStats) -> AccountRisk:
-    c = components(stats)
-    multiplier = (WEIGHTS["base"] + WEIGHTS["elements"] * c["elements"] + WEIGHTS["persistence"] * c["persistence"]
-                  + WEIGHTS["volume"] * c["volume"] + WEIGHTS["network"] * c["network"])
-    risk = int(round(100 * c["strength"] * (0.5 + 0.5 * c["contact"]) * multiplier))
-    risk = max(0, min(100, risk))
-    return AccountRisk(risk, tier_of(risk, stats), {k: round(v, 4) for k, v in c.items()})
+    risk, tiers, parts = _one(stats)
+    return AccountRisk(int(risk[0]), tiers[0], {k: round(float(v[0]), 4) for k, v in parts.items()})
 
 
 def tier_of(risk: int, stats: AccountStats) -> str:
-    elements = set(stats.elements) & set(ELEMENT_NAMES)
-    reachable = stats.contact_share >= MIN_CONTACT_SHARE
-    if (risk >= TIER_MIN_RISK["severe"] and len(elements) >= 3 and elements & {"team", "ponzi"}
-            and stats.flagged_days >= 3 and reachable):
-        return "severe"
-    if risk >= TIER_MIN_RISK["medium"] and len(elements) >= 2 and stats.flagged >= 2 and reachable:
-        return "medium"
-    if risk >= TIER_MIN_RISK["light"]:
-        return "light"
-    if risk >= TIER_MIN_RISK["watch"] or stats.flagged > 0:
-        return "watch"
-    return "none"
+    present = np.array([[name in set(stats.elements) for name in ELEMENT_NAMES]])
+    return tiers_of(np.array([risk]), np.array([stats.flagged]), present, np.array([stats.flagged_days]),
+                    np.array([float(stats.contact_share)]))[0]
 
 
 def tier_rank(tier: str) -> int:

@@ -247,7 +247,7 @@ def cmd_spark(args: argparse.Namespace) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    for module in ("duckdb", "datasketch", "plotly"):
+    for module in ("duckdb", "plotly"):
         try:
             __import__(module)
         except ImportError:

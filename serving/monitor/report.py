@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import html
 import json
+from itertools import takewhile
 from pathlib import Path
 
 from mlmrisk.classifier.account_risk import ELEMENT_NAMES, TIER_LABELS, TIERS
-from mlmrisk.serving.monitor.state import ELEMENT_BITS
+from mlmrisk.serving.monitor.state import ELEMENT_BITS, post_lookup
 
 TOP_ACCOUNTS = 40
 ELEMENT_LABELS = {"lart": "拉人头", "fee": "入门费", "team": "团队计酬", "ponzi": "资金盘"}
@@ -75,14 +76,13 @@ def write_report(db, path: Path, accounts: list[dict], networks: list[dict], ale
                       + fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"fig-{name}",
                                     config={"displaylogo": False, "responsive": True}) + "</div>")
     sections = []
-    for a in accounts[:TOP_ACCOUNTS]:
-        if a["tier"] == "none":
-            break
+    shown = list(takewhile(lambda a: a["tier"] != "none", accounts[:TOP_ACCOUNTS]))  # sorted by risk
+    texts = post_lookup(db, [ev["key"] for a in shown for ev in a["reasons"]["top_evidence"]], "text")
+    for a in shown:
         r = a["reasons"]
         items = []
         for ev in r["top_evidence"]:
-            row = db.execute("SELECT text FROM posts WHERE key = ?", [ev["key"]]).fetchone()
-            text = row[0] if row else ""
+            text = texts.get(ev["key"], ("",))[0]
             items.append(f'<li><span class="meta">{html.escape(str(ev["post"]))} · {html.escape(ev["time"])} · '
                          f'p={ev["probability"]:.3f} · {html.escape(ev["level"])}</span>'
                          f'<div class="post">{highlight(text, ev["spans"])}</div></li>')
