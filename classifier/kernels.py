@@ -17,7 +17,10 @@ of the posts that fit one passage, then the grams of long posts in tiling A, the
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from mlmrisk.classifier.features import K1, K2, K3
 from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE
@@ -318,6 +321,24 @@ def feeds(codes, doc, starts, char_orders, pinyin_orders, char_syllable, latin_s
     return bucket, gdoc, gstart, gend, gram, passage, entry_bucket, passage_doc, p_start, p_end
 
 
+@intrinsic
+def _prefetch_row(typingctx, array, row):
+    """Ask the CPU to start loading ``array[row, 0]`` into cache (``llvm.prefetch``; no effect on results)."""
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1], zero])
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]), "llvm.prefetch.p0i8")
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, row), codegen
+
+
 @njit(nogil=True, inline="always")
 def _membership(long_post, s, e, wshift, half, n_a):
     """The passages of a gram at local [s, e] (inclusive end), packed: A + 1 low, B + 1 high (0: not in one)."""
@@ -397,7 +418,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                     h = x if m == 0 else (h * K2) ^ x
                     order = m + 1
                     if char_orders[order]:
-                        g_bucket[n_g] = _mix(h, salts[0, order], shift)
+                        b = _mix(h, salts[0, order], shift)
+                        _prefetch_row(table, b)
+                        g_bucket[n_g] = b
                         g_pass[n_g] = _membership(long_post, i, i + order - 1, wshift, half, n_a)
                         n_g += 1
         # syllable events of this post: a CJK character with a reading, then the Latin events starting there
@@ -432,7 +455,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                     h = ev_sym[e] if m == 0 else (h * K2) ^ ev_sym[e + m]
                     order = m + 1
                     if pinyin_orders[order]:
-                        g_bucket[n_g] = _mix(h, salts[1, order], shift)
+                        b = _mix(h, salts[1, order], shift)
+                        _prefetch_row(table, b)
+                        g_bucket[n_g] = b
                         g_pass[n_g] = _membership(long_post, ev_start[e], ev_end[e + m] - 1, wshift, half, n_a)
                         n_g += 1
         if not long_post:

@@ -281,6 +281,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         keep_fields=args.keep_fields, encoding=args.encoding, workers=args.workers, only_flagged=args.only_flagged,
         resume=args.resume, rejects_path=args.rejects,
         allow=args.allow_list, deny=args.deny_list, chunk_size=args.chunk_size, progress=args.progress,
+        dedicated_process=True,  # this process exists for the job: it may freeze and trim its own heap
     )
     print(json.dumps(summary.to_dict(), ensure_ascii=False), file=sys.stderr)
     return EXIT_BAD_RECORDS if summary.bad else EXIT_OK

@@ -351,17 +351,24 @@ def _process_chunk_now(job: ScoreJob, scorer: Any, reader: ChunkReader, chunk: C
     return marker
 
 
-def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: Any = None) -> None:
-    """Worker ``w``: read the whole input, score chunks ``k % workers == w`` not done yet, report each."""
+def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: Any = None,
+                dedicated: bool = False) -> None:
+    """Worker ``w``: read the whole input, score chunks ``k % workers == w`` not done yet, report each.
+
+    ``dedicated``: this process exists only for this job (a spawned worker), so it may tune the process itself.
+    """
     if scorer is None:
         from mlmrisk.serving.scorer import Scorer
 
         scorer = Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
-    scorer.full  # noqa: B018 - opened now (archives nearly always hold a suspicious post) so the trim below sees
-    # its loading garbage; then the model's long-lived objects move out of the collector's sight: a chunk allocates
-    # ~10^4 record dicts, and the older-generation passes they trigger would otherwise walk the model again and again
-    _return_freed_memory()
-    gc.freeze()
+    if dedicated:
+        scorer.full  # noqa: B018 - opened now (archives nearly always hold a suspicious post) so the trim below
+        # sees its loading garbage; then the model's long-lived objects move out of the collector's sight: a chunk
+        # allocates ~10^4 record dicts, and the older-generation passes they trigger would otherwise walk the model
+        # again and again. Not in a caller's process (workers=1): freezing there would pin the caller's own
+        # garbage for good.
+        _return_freed_memory()
+        gc.freeze()
     done = done_chunks(cfg.parts_dir)
     n = cfg.workers
 
@@ -393,7 +400,7 @@ def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int) -> No
         messages.put(msg)
 
     try:
-        _run_worker(cfg, w, emit)
+        _run_worker(cfg, w, emit, dedicated=True)
     except SystemExit:
         raise
     except BaseException as exc:  # report everything: the parent decides what it means
@@ -646,10 +653,14 @@ def score_file(
     deny: Any = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool | None = None,
+    dedicated_process: bool = False,
 ) -> JobSummary:
     """Score every record of ``input_path`` into ``output_path`` (``-`` = stdin/stdout); see the module docstring.
 
     ``progress``: None shows the bar only when stderr is a terminal, True forces it, False hides it.
+    ``dedicated_process``: the calling process exists only for this job (the CLI): with one worker, the work runs
+    here and may then ``gc.freeze()`` the model and trim the heap; leave False when calling from a longer-lived
+    program, whose own garbage would otherwise be frozen with the model.
     ``allow``/``deny``: a list file path or a sequence of phrases (as for ``Scorer.load``).
     ``keep_fields``: input fields copied to every output row after ``line``. ``encoding``: ``auto`` (detected, see
     ``serving.readers.detect_encoding``) or a codec name, for JSONL/CSV/TSV/text input.
@@ -661,7 +672,7 @@ def score_file(
                    encoding=encoding, workers=workers, only_flagged=only_flagged, resume=resume,
                    rejects_path=rejects_path, allow=allow, deny=deny, chunk_size=chunk_size)
     try:
-        return _score_job(job, resume, progress, t0)
+        return _score_job(job, resume, progress, t0, dedicated_process)
     except OSError as exc:  # disk full, permissions, a vanished directory: one line, work dir kept if useful
         where = f" ({exc.filename})" if exc.filename else ""
         raise OutputWriteError(f"cannot write{where}: {exc.strerror or exc}; fix it and rerun"
@@ -713,7 +724,8 @@ def make_job(
                     allow=allow_value, deny=deny_value, allow_fingerprint=allow_fp, deny_fingerprint=deny_fp)
 
 
-def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float) -> JobSummary:
+def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float,
+               dedicated_process: bool = False) -> JobSummary:
     out_spec = job.output
     identity = job.identity()
     temporary = out_spec.is_stdout
@@ -768,7 +780,7 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float) ->
 
         job = replace(job, parts_dir=str(parts), fsync=not temporary)
         try:
-            summary = _run(job, work, parts, progress, temporary, t0)
+            summary = _run(job, work, parts, progress, temporary, t0, dedicated_process)
         except BaseException:
             if not temporary and not done_chunks(parts):  # nothing worth resuming: do not block a plain rerun
                 if lock is not None:
@@ -788,7 +800,8 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float) ->
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporary: bool, t0: float) -> JobSummary:
+def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporary: bool, t0: float,
+         dedicated_process: bool = False) -> JobSummary:
     in_spec, out_spec = job.input, job.output
     rejects = Path(job.rejects) if job.rejects else None
     done_before = done_chunks(parts)
@@ -814,7 +827,7 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
 
     try:
         if job.workers == 1:
-            _run_worker(job, 0, on_message)
+            _run_worker(job, 0, on_message, dedicated=dedicated_process)
         else:
             _run_pool(job, on_message)
     except BaseException:

@@ -6,7 +6,7 @@ and passage — ~460 entries per short post. Allocating and filling those arrays
 in the graph, cost ~40 µs per short post; hashing the same n-grams and adding their weights as they are found
 costs a few. So the ONNX file stays the model artifact and the definition of the numbers (its initializers ``w``,
 ``idf2``, ``min_norm``, ``slope``, ``offset`` are read here, once), onnxruntime runs the full path, and
-``classifier.kernels.best_passage_logits`` runs the same formula for every post. ``tests/test_hot_path.py`` holds
+``classifier.kernels.best_passage_logits`` runs the same formula for every post. ``tests/serving/test_hot_path.py`` holds
 the kernel equal to the graph (probability within 1e-5: the graph sums in float32) on real, long, evasive and hostile text.
 """
 

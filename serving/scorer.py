@@ -259,8 +259,8 @@ class Scorer:
         self._lazy_lock = threading.Lock()
 
     def _once(self, key: str, build):
-        """Build an expensive member on first use (thread-safe): a bulk worker whose posts are all ordinary never
-        pays for the full graph's session, and start-up stays short."""
+        """Build an expensive member on first use (thread-safe): a program that scores only ordinary posts never
+        pays for the full graph's session, and ``Scorer.load`` stays short."""
         value = self._lazy.get(key)
         if value is None:
             with self._lazy_lock:

@@ -195,6 +195,9 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
             loop = asyncio.get_running_loop()
             state["scorer"] = await loop.run_in_executor(executor, lambda: Scorer.load(
                 settings.model_dir, allow=settings.allow_list, deny=settings.deny_list))
+            # the full path's session opens lazily; open it now, so /readyz means ready and a graph onnxruntime
+            # cannot load stops the start instead of failing the first suspicious request
+            await loop.run_in_executor(executor, lambda: state["scorer"].full)
         yield
         executor.shutdown(wait=True)
 

@@ -395,3 +395,32 @@ def test_progress_bar_when_forced(tmp_path: Path, model_dir: Path, capsys: pytes
     assert "read 40 lines = 40 scored + 0 errors + 0 skipped" in text and "flagged" in text
     assert summary.model in text
     assert json.loads(json.dumps(summary.to_dict()))["records"] == 40
+
+
+def test_in_process_job_leaves_the_callers_garbage_collector_alone(tmp_path):
+    """workers=1 runs in the caller's process: no gc.freeze() there (it would pin the caller's cyclic garbage for
+    good), and the collector is running again afterwards, even when a chunk fails."""
+    import gc
+    import weakref
+
+    from mlmrisk.serving import bulk
+
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "你好"}\n' * 20, encoding="utf-8")
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    held = Cycle()
+    ref = weakref.ref(held)
+    frozen_before = gc.get_freeze_count()
+    bulk.score_file(source, tmp_path / "out.jsonl", progress=False)
+    del held
+    gc.collect()
+    assert ref() is None and gc.get_freeze_count() == frozen_before and gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with bulk._collector_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("a chunk failed")
+    assert gc.isenabled()

@@ -101,3 +101,56 @@ def test_model_dir_with_a_broken_hot_graph_fails_at_load(tiny_model, tmp_path):
     (target / "mlm.onnx").write_bytes(b"broken")
     with pytest.raises(ModelLoadError):
         Scorer.load(target, verify=False)
+
+
+def _reference_logits(batch, spec, table, min_norm, slope, offset) -> np.ndarray:
+    """The hot-path graph's formula in numpy over ``features.feeds`` (the arrays the graphs are fed)."""
+    bucket, passage, passage_doc, _, _ = feature_feeds(batch, spec)
+    q = passage_doc.size
+    sum_w = np.bincount(passage, weights=table[bucket, 0].astype(np.float64), minlength=q)
+    sum_q = np.bincount(passage, weights=table[bucket, 1].astype(np.float64), minlength=q)
+    logits = slope * (sum_w / np.maximum(min_norm, np.sqrt(sum_q))) + offset
+    out = np.full(batch.n_docs, -np.inf)
+    np.maximum.at(out, passage_doc, logits)
+    return out
+
+
+@pytest.mark.parametrize("bits", [8, 20])
+@pytest.mark.parametrize("char_orders, pinyin_orders", [((1, 2, 3, 4), (1, 2, 3)), ((2, 3), (2,)), ((3,), ()),
+                                                         ((), (1, 2))])
+@pytest.mark.parametrize("window", [4, 16, 64])
+def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_orders, pinyin_orders, window):
+    """Other orders, bucket sizes and windows than the shipped model's: random weights, the numpy reference over
+    the very arrays the graphs are fed; posts around the window's length, Latin runs across passage borders,
+    and blanked spans inside posts (what the allow list leaves)."""
+    import dataclasses
+    import random
+
+    from mlmrisk.classifier.features import best_passage_logits
+    from mlmrisk.classifier.normalize import SEPARATOR, NormalizedBatch
+
+    scorer = Scorer.load(default_model)
+    spec = dataclasses.replace(scorer.features, bucket_bits=bits, char_orders=char_orders,
+                               pinyin_orders=pinyin_orders, window=window)
+    rng = random.Random(bits + window + len(char_orders))
+    alphabet = list("发展下线拿团队奖静态收益加微信abcdefghijklmnopqrstuvwxyz .1🔥\n，")
+    syllables = ["fa", "zhan", "xia", "xian", "wei", "xin", "dong", "tai", "shou", "yi", "jia"]
+    texts = []
+    for length in (0, 1, 2, 3, window - 1, window, window + 1, 2 * window - 1, 2 * window, 2 * window + 1, 200):
+        texts.append("".join(rng.choice(alphabet) for _ in range(length)))
+    for _ in range(40):
+        texts.append("".join(rng.choice(syllables) if rng.random() < 0.5 else rng.choice(alphabet)
+                             for _ in range(rng.randint(0, 60))))
+    batch = normalize_batch(texts, scorer.tables)
+    codes = batch.codes.copy()
+    for d in range(0, batch.n_docs, 3):
+        length = batch.starts[d + 1] - batch.starts[d] - 1
+        if length > 3:
+            codes[batch.starts[d] + 1 : batch.starts[d] + 3] = SEPARATOR
+    blanked = NormalizedBatch(codes, batch.origin, batch.doc, batch.starts, batch.rules)
+    table = np.random.default_rng(bits).normal(size=(spec.n_buckets + 1, 2)).astype(np.float32)
+    table[:, 1] = np.abs(table[:, 1]) * 3
+    for b in (batch, blanked):
+        kernel = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
+        reference = _reference_logits(b, spec, table, np.float32(2.5), 1.3, -0.7)
+        assert np.abs(kernel - reference).max() < 1e-9
