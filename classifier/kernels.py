@@ -490,3 +490,60 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                 best = logit
         out[d] = best
     return out
+
+
+@_jit
+def latin_events(codes, max_run, keys, ids, longest):
+    """Every syllable event of the Latin runs of a flat batch: (syllable id, start, end), int64 each, by start.
+
+    The splitter of ``pinyin.PinyinTables.split_latin`` (its oracle in the tests), for all runs at once: a run of
+    2 … ``max_run`` letters a–z that splits wholly into syllables gives one event per syllable, fewest syllables
+    first and, among equal counts, the longest last syllable (xian, not xi an). ``keys`` are the syllables in
+    base 27 (a = 1 … z = 26), sorted; ``ids`` their syllable ids; ``longest`` the longest syllable's length.
+    """
+    run_start, run_end, _ = latin_runs(codes, max_run)
+    n_runs = run_start.size
+    total = 0
+    for r in range(n_runs):
+        total += run_end[r] - run_start[r]
+    syllable = np.empty(total, dtype=np.int64)
+    start = np.empty(total, dtype=np.int64)
+    end = np.empty(total, dtype=np.int64)
+    best_count = np.empty(max_run + 1, dtype=np.int64)
+    best_from = np.empty(max_run + 1, dtype=np.int64)
+    best_id = np.empty(max_run + 1, dtype=np.int64)
+    k = 0
+    for r in range(n_runs):
+        a = run_start[r]
+        n = run_end[r] - a
+        best_count[0] = 0
+        for i in range(1, n + 1):
+            best_count[i] = -1
+            for j in range(max(0, i - longest), i):
+                if best_count[j] < 0:
+                    continue
+                key = 0
+                for m in range(a + j, a + i):
+                    key = key * 27 + (codes[m] - LATIN_A + 1)
+                p = np.searchsorted(keys, key)
+                if p < keys.size and keys[p] == key:
+                    candidate = best_count[j] + 1
+                    if best_count[i] < 0 or candidate < best_count[i]:
+                        best_count[i] = candidate
+                        best_from[i] = j
+                        best_id[i] = ids[p]
+        if best_count[n] < 0:
+            continue
+        first = k
+        k += best_count[n]
+        i = n
+        slot = k - 1
+        while i > 0:
+            j = best_from[i]
+            syllable[slot] = best_id[i]
+            start[slot] = a + j
+            end[slot] = a + i
+            slot -= 1
+            i = j
+        assert slot == first - 1
+    return syllable[:k], start[:k], end[:k]

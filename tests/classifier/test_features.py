@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -372,3 +375,43 @@ def numpy_passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passage
     passage = np.concatenate([first[grams.doc[short_rows]], first[doc[in_a]] + a_index[in_a],
                               first[doc[in_b_tiling]] + n_a[doc[in_b_tiling]] + b_index[in_b_tiling]])
     return Passages(gram, passage, passage_doc, p_start, p_end)
+
+
+_SYLLABLE_PIECES = ["fa", "zhan", "xia", "xian", "xi", "an", "wei", "xin", "dong", "tai", "shou", "yi", "zhuang",
+                    "lv", "er", "n", "g", "q", "v", "a", "e", "o"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_SYLLABLE_PIECES), st.text(alphabet="abcdefghijklmnopqrstuvwxyz",
+                                                                        max_size=8),
+                          st.sampled_from([" ", "发", "1", "\u3000", "x" * 41])), max_size=30))
+def test_compiled_latin_splitter_equals_split_latin(pieces):
+    """``kernels.latin_events`` (all runs at once, numba) against ``PinyinTables.split_latin`` run by run, on the
+    shipped model's syllable inventory: same events, same order, including runs too long to split."""
+    from mlmrisk.classifier.pinyin import MAX_LATIN_RUN, latin_events
+
+    tables = _shipped_pinyin()
+    text = "".join(pieces)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    expected = []
+    i = 0
+    while i < len(text):
+        if "a" <= text[i] <= "z":
+            j = i
+            while j < len(text) and "a" <= text[j] <= "z":
+                j += 1
+            if 2 <= j - i <= MAX_LATIN_RUN:
+                expected += [(s, i + a, i + b) for s, a, b in tables.split_latin(text[i:j])]
+            i = j
+        else:
+            i += 1
+    syllable, start, end = latin_events(codes, tables)
+    assert list(zip(syllable.tolist(), start.tolist(), end.tolist())) == expected
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_pinyin() -> PinyinTables:
+    from mlmrisk.resources import default_model_dir
+
+    manifest = json.loads((default_model_dir() / "manifest.json").read_text(encoding="utf-8"))
+    return PinyinTables.from_spec(manifest["features"]["pinyin"])
