@@ -104,8 +104,8 @@ def _pack(first: int, last: int, block: Mapping[int, int]) -> list:
     return [first, base64.b64encode(ids.tobytes()).decode("ascii")]
 
 
-#: Latin runs repeat (weixin, vx, dd): a bounded cache keeps their splits; at 16k entries it holds a few MB in a
-#: long bulk job (65k entries of runs and their splits could hold ~20 MB per worker).
+#: The reference splitter (scoring uses its compiled form, ``kernels.latin_events``; a property test holds the
+#: two equal). Runs repeat (weixin, vx, dd), so a bounded cache keeps their splits.
 @functools.lru_cache(maxsize=16384)
 def _split_cached(tables: PinyinTables, run: str) -> tuple[tuple[int, int, int], ...]:
     inventory, longest = tables._inventory, tables._max_syllable
