@@ -4,7 +4,9 @@ Reading, field mapping, time parsing and the dedup key run inside DuckDB (its C+
 faster than a Python loop, which is what keeps ``monitor`` on already-scored input cheaper than scoring). Every
 record becomes one JSON object first, so JSONL, CSV and Parquet go through one extraction; a record that already
 carries a numeric ``probability`` and a ``level`` (the output of ``mlmrisk score`` joined with account and time, in
-the current or the new record shape) is taken as scored and never rescored.
+the current or the new record shape) is taken as scored and never rescored — in JSONL and Parquet. A CSV/TSV row
+is always read as a raw post and scored here: CSV flattens a score record (elements as columns, evidence as JSON
+text), so its elements and spans cannot be trusted back (taking them would under-tier accounts silently).
 
 Bad records — no account, no parsable time (ISO 8601 or epoch seconds), neither a string text nor scores, a scored
 record with an ``error``, a line that is not JSON — are counted and skipped, never fatal.
@@ -67,10 +69,17 @@ def source_sql(path: str, fields: FieldMap) -> str:
         return (f"SELECT * FROM read_json('{quoted}', format = 'newline_delimited', columns = {{{declared}}},"
                 f" ignore_errors = true, compression = '{compression}')")
     if spec.format in ("csv", "tsv"):
+        # CSV holds a score record flattened (elements.team.present, evidence as JSON text: docs/io.md), which
+        # cannot be read back as the record it was; its posts are read as raw posts and scored here instead.
+        mapped = {getattr(fields, name) for name in ("account", "time", "text", "id", "channel")}
+        kept = {k: v for k, v in columns.items() if k in mapped or k not in SCORE_FIELDS}
+        nulls = "".join(f", CAST(NULL AS {v}) AS \"{k}\"" for k, v in columns.items() if k not in kept)
         delim = "\\t" if spec.format == "tsv" else ","
         rows = (f"SELECT to_json(t) AS json FROM read_csv('{quoted}', all_varchar = true, header = true,"
                 f" delim = E'{delim}', compression = '{compression}') t")
-    elif spec.format == "parquet":
+        struct = json.dumps(kept).replace("'", "''")
+        return f"SELECT v.*{nulls} FROM (SELECT json_transform(json, '{struct}') AS v FROM ({rows}))"
+    if spec.format == "parquet":
         rows = f"SELECT to_json(t) AS json FROM read_parquet('{quoted}') t"
     else:
         raise InputFormatError(f"monitor reads JSONL, CSV or Parquet; {path!r} is {spec.format}")

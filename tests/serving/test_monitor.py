@@ -117,6 +117,22 @@ def test_scored_input_is_not_rescored_and_both_record_shapes_work(stream, tmp_pa
     assert summary["scored"] == 0 and summary["added"] == len(rows)
 
 
+def test_scored_csv_is_scored_again_and_gives_the_jsonl_result(stream, one_shot, tmp_path):
+    """`mlmrisk score -o x.csv` flattens elements and evidence; monitor reads such rows as raw posts (scoring them
+    itself) instead of taking scores without their elements, which had under-tiered accounts silently."""
+    scored_csv = tmp_path / "scored.csv"
+    assert main(["score", str(stream[0]), "-o", str(scored_csv), "--keep-fields", "account,time,channel,text",
+                 "--no-progress"]) in (0, 3)
+    state = tmp_path / "csv_state"
+    summary = run_monitor([scored_csv], state, report=False)
+    assert summary["scored"] == summary["added"] > 0
+    csv_accounts = [json.loads(x) for x in (state / "accounts.jsonl").read_text(encoding="utf-8").splitlines()]
+    jsonl_accounts = [json.loads(x) for x in (one_shot / "accounts.jsonl").read_text(encoding="utf-8").splitlines()]
+    pick = lambda rows: {r["account"]: (r["tier"], r["risk"]) for r in rows}  # noqa: E731
+    assert pick(csv_accounts) == pick(jsonl_accounts)
+    assert any(r["tier"] == "severe" for r in csv_accounts)
+
+
 def test_csv_input_and_field_mapping(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("user,ts,content,post\nu1,2026-01-02T08:00:00+08:00,交399入会费，直推一人奖100，加V：abc12345,1\n"
