@@ -141,8 +141,12 @@ class ScoredBatch:
         digits = PROBABILITY_DIGITS
         for i in range(len(self.texts)) if rows is None else rows:
             error = errors[i]
-            if error is None and not flagged[i] and not rules[i] and i not in evidence and i not in lists:
-                # the common case, from a template (see classifier.schema.plain_record)
+            bits = rules[i]
+            if bits not in rule_cache:
+                rule_cache[bits] = rule_names(bits)
+            # the common case (no rule reported: digits, case and numerals fire on ordinary text but are not
+            # listed), from a template (see classifier.schema.plain_record)
+            if error is None and not flagged[i] and not rule_cache[bits] and i not in evidence and i not in lists:
                 if ids is not None:
                     record = plain_with_id.copy()
                     record["id"] = ids[i]
@@ -159,9 +163,6 @@ class ScoredBatch:
             if error is not None:
                 record = make_error_record(model=model, code=error.code, message=error.message)
             else:
-                bits = rules[i]
-                if bits not in rule_cache:
-                    rule_cache[bits] = rule_names(bits)
                 # most posts are unflagged with no evidence: skip the per-element and per-span work for them
                 elements = self._elements(i) if flagged[i] else None
                 spans = evidence.get(i)
