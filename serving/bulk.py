@@ -6,8 +6,11 @@ maps exceptions to exit codes). How it works, and why:
 - **Chunks.** The input is cut into fixed chunks of ``chunk_size`` records (``serving.readers``). Chunk ``k`` belongs
   to worker ``k % W``. Every worker opens and reads the whole input itself and parses and scores only its own
   chunks: decompressing and splitting lines is cheap, while shipping strings through pipes capped two-process
-  scaling at 1.3–1.7× (docs/design_facts.md §2). Workers are ``spawn`` processes that each load their own ``Scorer`` once
-  (one onnxruntime thread each); with ``workers=1`` the work runs in the calling process.
+  scaling at 1.3–1.7× (docs/design_facts.md §2). On Linux workers are forked from a parent that has loaded and
+  warmed the ``Scorer`` (no onnxruntime session yet: each worker opens its own, one thread each), so a worker
+  starts at once instead of paying ~1.5 s of imports, model loading and numba cache loading again; elsewhere they
+  are ``spawn`` processes that each load their own (``_start_method``). With ``workers=1`` the work runs in the
+  calling process.
 - **Checkpoints.** A finished chunk becomes part files in the work dir ``OUTPUT.partial/parts/`` — the rows, the
   rejected rows, then a small ``NNNNNNNN.done.json`` marker with the chunk's counts — each written atomically
   (tmp, fsync, rename). The marker is the commit: a chunk is done iff its marker exists, so a run killed at any
@@ -357,6 +360,7 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
 
     ``dedicated``: this process exists only for this job (a spawned worker), so it may tune the process itself.
     """
+    forked = scorer is not None and dedicated
     if scorer is None:
         from mlmrisk.serving.scorer import Scorer
 
@@ -366,8 +370,10 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
         # sees its loading garbage; then the model's long-lived objects move out of the collector's sight: a chunk
         # allocates ~10^4 record dicts, and the older-generation passes they trigger would otherwise walk the model
         # again and again. Not in a caller's process (workers=1): freezing there would pin the caller's own
-        # garbage for good.
-        _return_freed_memory()
+        # garbage for good. A forked worker (``forked``) skips the trim: its heap is the parent's, shared
+        # copy-on-write, and walking it would only copy pages.
+        if not forked:
+            _return_freed_memory()
         gc.freeze()
     done = done_chunks(cfg.parts_dir)
     n = cfg.workers
@@ -390,8 +396,11 @@ def _list_arg(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int) -> None:
-    """Entry point of a spawned worker: run, report errors as messages, stop if the parent is gone."""
+def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int, scorer: Any = None) -> None:
+    """Entry point of a worker process: run, report errors as messages, stop if the parent is gone.
+
+    ``scorer``: the parent's warmed ``Scorer`` when the worker was forked (see ``_start_method``), else None and
+    the worker loads its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it terminates us
 
     def emit(msg: tuple) -> None:
@@ -400,7 +409,7 @@ def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int) -> No
         messages.put(msg)
 
     try:
-        _run_worker(cfg, w, emit, dedicated=True)
+        _run_worker(cfg, w, emit, scorer=scorer, dedicated=True)
     except SystemExit:
         raise
     except BaseException as exc:  # report everything: the parent decides what it means
@@ -590,14 +599,42 @@ def _raise_worker_error(kind: str, message: str, tb: str, w: int) -> None:
                       tb)
 
 
+def _start_method() -> str:
+    """``fork`` on Linux, else ``spawn``.
+
+    A spawned worker pays the whole start-up again — interpreter, imports, ``Scorer.load``, numba loading its
+    cached kernels: ~1.5 s, a third of a one-worker run over 300k short posts, so a second spawned worker barely
+    helped on such files. A forked worker starts from the parent's warmed ``Scorer`` (copy-on-write). The parent
+    never opens an onnxruntime session (they open lazily, in each worker) and runs no numba threads, so nothing
+    that does not survive ``fork`` is inherited. Elsewhere (macOS, Windows) ``fork`` is unsafe or absent.
+    """
+    return "fork" if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods() else "spawn"
+
+
 def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
-    """Start ``cfg.n_workers`` spawned workers and route their messages until all have reported their total."""
-    ctx = mp.get_context("spawn")
+    """Start ``cfg.n_workers`` workers and route their messages until all have reported their total."""
+    method = _start_method()
+    ctx = mp.get_context(method)
+    scorer = None
+    if method == "fork":
+        from mlmrisk.serving.scorer import Scorer
+
+        scorer = Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
+        scorer.score_batch(["预热"])  # loads the numba kernels once, here, for every worker
     messages = ctx.Queue()
-    procs = [ctx.Process(target=_worker_process, args=(cfg, w, messages, os.getpid()), name=f"mlmrisk-bulk-{w}",
-                         daemon=True) for w in range(cfg.n_workers)]
-    for p in procs:
-        p.start()
+    procs = [ctx.Process(target=_worker_process, args=(cfg, w, messages, os.getpid(), scorer),
+                         name=f"mlmrisk-bulk-{w}", daemon=True) for w in range(cfg.n_workers)]
+    if method == "fork":
+        # forked workers inherit the heap with the collector's view of it frozen: their collections then never
+        # walk (and so never copy-on-write) the model's pages; the parent's own collector is restored at once
+        gc.collect()
+        gc.freeze()
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        if method == "fork":
+            gc.unfreeze()
     finished: set[int] = set()
     exited_at: dict[int, float] = {}
     try:
