@@ -43,36 +43,18 @@ def _jit(fn):
 
 @_jit
 def latin_runs(codes, max_run):
-    """Maximal runs of Latin letters a–z of length 2 … ``max_run``: (start[R], end[R], letters uint8[Σ lengths]).
+    """Maximal runs of Latin letters a–z of length 2 … ``max_run``: (start[R], end[R]).
 
     Shorter runs give no syllables and longer ones are not segmented (``pinyin.MAX_LATIN_RUN``), so only these
-    need the (Python) splitter; ``letters`` holds their characters back to back, to be decoded once.
+    reach the splitter (``latin_events``).
     """
     t = codes.size
-    n_runs = 0
-    n_letters = 0
-    i = 0
-    while i < t:
-        c = codes[i]
-        if LATIN_A <= c <= LATIN_Z:
-            j = i + 1
-            while j < t and LATIN_A <= codes[j] <= LATIN_Z:
-                j += 1
-            if 2 <= j - i <= max_run:
-                n_runs += 1
-                n_letters += j - i
-            i = j
-        else:
-            i += 1
-    start = np.empty(n_runs, dtype=np.int64)
-    end = np.empty(n_runs, dtype=np.int64)
-    letters = np.empty(n_letters, dtype=np.uint8)
+    start = np.empty(t // 2 + 1, dtype=np.int64)  # a run takes at least two positions
+    end = np.empty(t // 2 + 1, dtype=np.int64)
     r = 0
-    k = 0
     i = 0
     while i < t:
-        c = codes[i]
-        if LATIN_A <= c <= LATIN_Z:
+        if LATIN_A <= codes[i] <= LATIN_Z:
             j = i + 1
             while j < t and LATIN_A <= codes[j] <= LATIN_Z:
                 j += 1
@@ -80,13 +62,10 @@ def latin_runs(codes, max_run):
                 start[r] = i
                 end[r] = j
                 r += 1
-                for m in range(i, j):
-                    letters[k] = codes[m]
-                    k += 1
             i = j
         else:
             i += 1
-    return start, end, letters
+    return start[:r], end[:r]
 
 
 @njit(nogil=True, inline="always")
@@ -501,7 +480,7 @@ def latin_events(codes, max_run, keys, ids, longest):
     first and, among equal counts, the longest last syllable (xian, not xi an). ``keys`` are the syllables in
     base 27 (a = 1 … z = 26), sorted; ``ids`` their syllable ids; ``longest`` the longest syllable's length.
     """
-    run_start, run_end, _ = latin_runs(codes, max_run)
+    run_start, run_end = latin_runs(codes, max_run)
     n_runs = run_start.size
     total = 0
     for r in range(n_runs):

@@ -362,9 +362,7 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
     """
     forked = scorer is not None and dedicated
     if scorer is None:
-        from mlmrisk.serving.scorer import Scorer
-
-        scorer = Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
+        scorer = _load_scorer(cfg)
     if dedicated:
         scorer.full  # noqa: B018 - opened now (archives nearly always hold a suspicious post) so the trim below
         # sees its loading garbage; then the model's long-lived objects move out of the collector's sight: a chunk
@@ -390,6 +388,12 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
                 continue
             emit(("chunk", w, _process_chunk(cfg, scorer, reader, chunk)))
     emit(("total", w, n_chunks, reader.spec.format, reader.spec.encoding))
+
+
+def _load_scorer(cfg: ScoreJob) -> Any:
+    from mlmrisk.serving.scorer import Scorer
+
+    return Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
 
 
 def _list_arg(value: Any) -> Any:
@@ -617,9 +621,7 @@ def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
     ctx = mp.get_context(method)
     scorer = None
     if method == "fork":
-        from mlmrisk.serving.scorer import Scorer
-
-        scorer = Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
+        scorer = _load_scorer(cfg)
         scorer.score_batch(["预热"])  # loads the numba kernels once, here, for every worker
     messages = ctx.Queue()
     procs = [ctx.Process(target=_worker_process, args=(cfg, w, messages, os.getpid(), scorer),

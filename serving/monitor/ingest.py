@@ -68,6 +68,7 @@ def source_sql(path: str, fields: FieldMap) -> str:
         declared = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
         return (f"SELECT * FROM read_json('{quoted}', format = 'newline_delimited', columns = {{{declared}}},"
                 f" ignore_errors = true, compression = '{compression}')")
+    kept, nulls = columns, ""
     if spec.format in ("csv", "tsv"):
         # CSV holds a score record flattened (elements.team.present, evidence as JSON text: docs/io.md), which
         # cannot be read back as the record it was; its posts are read as raw posts and scored here instead.
@@ -77,14 +78,12 @@ def source_sql(path: str, fields: FieldMap) -> str:
         delim = "\\t" if spec.format == "tsv" else ","
         rows = (f"SELECT to_json(t) AS json FROM read_csv('{quoted}', all_varchar = true, header = true,"
                 f" delim = E'{delim}', compression = '{compression}') t")
-        struct = json.dumps(kept).replace("'", "''")
-        return f"SELECT v.*{nulls} FROM (SELECT json_transform(json, '{struct}') AS v FROM ({rows}))"
-    if spec.format == "parquet":
+    elif spec.format == "parquet":
         rows = f"SELECT to_json(t) AS json FROM read_parquet('{quoted}') t"
     else:
         raise InputFormatError(f"monitor reads JSONL, CSV or Parquet; {path!r} is {spec.format}")
-    struct = json.dumps(columns).replace("'", "''")
-    return f"SELECT v.* FROM (SELECT json_transform(json, '{struct}') AS v FROM ({rows}))"
+    struct = json.dumps(kept).replace("'", "''")
+    return f"SELECT v.*{nulls} FROM (SELECT json_transform(json, '{struct}') AS v FROM ({rows}))"
 
 
 WATCH_LEVELS = ("low", "medium", "high", "severe")

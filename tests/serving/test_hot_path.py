@@ -28,10 +28,7 @@ ODD = ["", " ", "\u200b", "a", "传", "。。。。", "🔥" * 50, "ａｂｃ１
 
 
 def _graph(scorer: Scorer, texts: list[str]) -> np.ndarray:
-    batch = normalize_batch(texts, scorer.tables)
-    bucket, passage, passage_doc, _, _ = feature_feeds(batch, scorer.features)
-    feeds = {"bucket": bucket, "passage": passage, "passage_doc": passage_doc,
-             "n_docs": np.array([batch.n_docs], dtype=np.int64)}
+    feeds, _, _ = scorer._feeds(normalize_batch(texts, scorer.tables))
     return scorer.fast.run(["probability"], feeds)[0]
 
 
