@@ -79,6 +79,8 @@ RULE_BITS: dict[str, int] = {name: 1 << i for i, name in enumerate(RULES)}
 #: Rules listed in results. ``digits``, ``case`` and ``numerals`` fire on ordinary text and say nothing about
 #: evasion. The reported rules set their bit only when the change looks evasive (see the module docstring).
 REPORTED_RULES: tuple[str, ...] = tuple(r for r in RULES if r not in ("digits", "case", "numerals"))
+#: The bits of REPORTED_RULES: a post whose rules ``& REPORTED_RULE_MASK`` is 0 lists no rule in its record.
+REPORTED_RULE_MASK = sum(RULE_BITS[name] for name in REPORTED_RULES)
 
 SPEC_VERSION = 2
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import hashlib
 import json
@@ -77,14 +78,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mlmrisk.classifier import errors as _errors
 from mlmrisk.classifier.errors import InputFormatError, ListFormatError, MlmriskError
+from mlmrisk.classifier.risk import LEVELS
 from mlmrisk.classifier.schema import SCHEMA_VERSION, make_error_record
 from mlmrisk.serving.formats import FORMATS
 from mlmrisk.serving.readers import Chunk, ChunkReader, InputSpec, check_fields, detect_input
 from mlmrisk.serving.tabular import reserved_names
-from mlmrisk.serving.writers import (OutputSpec, check_output_path, detect_output, encode_jsonl, fsync_dir,
-                                     write_atomic)
+from mlmrisk.serving.writers import (OutputSpec, PlainJsonlLines, check_output_path, detect_output, encode_jsonl,
+                                     fsync_dir, write_atomic)
 
 JOB_FORMAT = "mlmrisk-bulk-job"
 JOB_VERSION = 2
@@ -288,6 +292,9 @@ def _process_chunk_now(job: ScoreJob, scorer: Any, reader: ChunkReader, chunk: C
     output format's object (``serving.formats``).
     """
     parsed = reader.read(chunk)
+    fmt = FORMATS[job.output.format]
+    if parsed.columns is not None and not job.only_flagged:
+        return _process_clean_chunk(job, scorer, fmt, chunk, parsed.columns)
     records = parsed.records
     kept = parsed.kept
     good = [i for i, (_, _, t) in enumerate(records) if type(t) is str]
@@ -322,10 +329,16 @@ def _process_chunk_now(job: ScoreJob, scorer: Any, reader: ChunkReader, chunk: C
     payload: bytes | None = None
     if rows:
         good_ids = [records[i][1] for i in good]
-        results = iter(scored.records(good_ids, rows=[k for k, _, e in rows if e is None]) if scored is not None
-                       else ())
-        out = []
-        for _k, i, error_dict in rows:
+        # JSONL rows of plain records come from a byte template (writers.PlainJsonlLines); the rest are dicts
+        lines = _plain_lines(fmt, scored, rows, good_ids, records, good) if kept is None else None
+        results = iter(scored.records(good_ids, rows=[k for k, _, e in rows if e is None
+                                                      and (lines is None or k not in lines)])
+                       if scored is not None else ())
+        out: list[dict | bytes] = []
+        for k, i, error_dict in rows:
+            if lines is not None and error_dict is None and k in lines:
+                out.append(lines[k])
+                continue
             line, rid, _ = records[i]
             if error_dict is None:
                 record = next(results)
@@ -336,22 +349,88 @@ def _process_chunk_now(job: ScoreJob, scorer: Any, reader: ChunkReader, chunk: C
             if kept is not None:
                 record.update(kept[i])
             out.append(record)
-        payload = FORMATS[job.output.format].encode_part(out, job.keep_fields)
-    n_written = len(rows)
+        payload = fmt.encode_part(out, job.keep_fields)
+    return _finish_chunk(job, fmt, chunk, payload, rejects, {
+        "records": len(records), "scored": n_scored, "bad": len(rejects), "flagged": n_flagged,
+        "written": len(rows), "rejected": len(rejects), "skipped": parsed.skipped, "bad_codes": bad_codes})
+
+
+def _process_clean_chunk(job: ScoreJob, scorer: Any, fmt: Any, chunk: Chunk,
+                         columns: tuple[Sequence[int], list[Any], list[str]]) -> dict[str, Any]:
+    """``_process_chunk_now`` for a chunk whose every record is a scorable text (nearly every chunk of a real
+    archive) with every row written: no per-record bookkeeping, and the plain rows' JSONL lines straight from the
+    template. The output bytes are those of the general path (tests/serving/test_bulk_fast.py)."""
+    numbers, ids, texts = columns
+    n = len(texts)
+    scored = scorer.score_batch(texts)
+    if scored.errors.count(None) != n:  # a string is never an input error; if one were, take the careful path
+        raise AssertionError("a string text was reported as an input error")
+    plain = scored.plain_rows() if fmt.takes_encoded_lines else np.zeros(n, dtype=bool)
+    take = np.flatnonzero(plain)
+    encoded: list[bytes] | None = []
+    if take.size:
+        names = [level.value for level in LEVELS]
+        every = take.size == n
+        encoded = _plain_encoder(scored.model).encode(
+            ids if every else [ids[k] for k in take.tolist()], scored.probability[take],
+            scored.risk[take].tolist(), [names[v] for v in scored.level[take].tolist()],
+            list(numbers) if every else [numbers[k] for k in take.tolist()])
+        if encoded is None:  # an id orjson refuses: every row goes the dict way
+            plain[:], take, encoded = False, take[:0], []
+    out: list[dict | bytes]
+    if take.size == n:
+        out = encoded  # type: ignore[assignment]
+    else:
+        others = np.flatnonzero(~plain).tolist()
+        out = [b""] * n
+        for k, line in zip(take.tolist(), encoded):  # type: ignore[arg-type]
+            out[k] = line
+        for k, record in zip(others, scored.records(ids, rows=others)):
+            record["line"] = numbers[k]
+            out[k] = record
+    payload = fmt.encode_part(out, job.keep_fields) if n else None
+    return _finish_chunk(job, fmt, chunk, payload, [], {
+        "records": n, "scored": n, "bad": 0, "flagged": int(scored.flagged.sum()), "written": n, "rejected": 0,
+        "skipped": 0, "bad_codes": {}})
+
+
+def _finish_chunk(job: ScoreJob, fmt: Any, chunk: Chunk, payload: bytes | None, rejects: list[dict],
+                  counts: dict[str, Any]) -> dict[str, Any]:
+    """Write a chunk's part, its rejects and then its marker (the checkpoint); returns the marker."""
     base = Path(job.parts_dir) / _part_name(chunk.index)
     if payload is not None:
-        write_atomic(str(base) + FORMATS[job.output.format].part_suffix, payload, fsync=job.fsync)
+        write_atomic(str(base) + fmt.part_suffix, payload, fsync=job.fsync)
     if rejects:
         write_atomic(str(base) + _REJECTS, encode_jsonl(rejects), fsync=job.fsync)
     if job.fsync and (payload is not None or rejects):
         fsync_dir(job.parts_dir)  # the part renames are durable before the marker says the chunk is done
-    marker = {
-        "chunk": chunk.index, "first_line": chunk.first_line, "records": len(records), "scored": n_scored,
-        "bad": len(rejects), "flagged": n_flagged, "written": n_written, "rejected": len(rejects),
-        "skipped": parsed.skipped, "bad_codes": bad_codes, "progress": [chunk.progress_start, chunk.progress_end],
-    }
+    marker = {"chunk": chunk.index, "first_line": chunk.first_line, **counts,
+              "progress": [chunk.progress_start, chunk.progress_end]}
     write_atomic(str(base) + _MARKER, json.dumps(marker).encode(), fsync=job.fsync)
     return marker
+
+
+def _plain_lines(fmt: Any, scored: Any, rows: list[tuple[int, int, dict | None]], good_ids: list[Any],
+                 records: list[Any], good: list[int]) -> dict[int, bytes] | None:
+    """Encoded lines of the plain rows among ``rows`` (scored row k → its JSONL line), or None when the output
+    format takes only dicts or an id cannot be encoded by orjson (those chunks go the dict way)."""
+    if scored is None or not getattr(fmt, "takes_encoded_lines", False):
+        return None
+    plain = scored.plain_rows()
+    ks = [k for k, _, e in rows if e is None and plain[k]]
+    if not ks:
+        return {}
+    take = np.asarray(ks, dtype=np.int64)
+    names = [level.value for level in LEVELS]
+    encoded = _plain_encoder(scored.model).encode(
+        [good_ids[k] for k in ks], scored.probability[take], scored.risk[take].tolist(),
+        [names[v] for v in scored.level[take].tolist()], [records[good[k]][0] for k in ks])
+    return dict(zip(ks, encoded)) if encoded is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _plain_encoder(model: str) -> PlainJsonlLines:
+    return PlainJsonlLines(model)
 
 
 def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: Any = None,

@@ -61,6 +61,8 @@ class Format(Protocol):
     streamable: bool
     compressible: bool
     has_fields: bool
+    #: ``encode_part`` also accepts already-encoded lines (bytes) among the records (JSONL only)
+    takes_encoded_lines: bool
 
     def chunks(self, reader: ChunkReader, want: Callable[[int], bool], head: bytes) -> Iterator[Chunk]: ...
     def parse(self, reader: ChunkReader, chunk: Chunk) -> Parsed: ...
@@ -143,6 +145,7 @@ class JsonlFormat:
     suffixes = (".jsonl", ".ndjson", ".json")
     part_suffix = ".jsonl"
     readable = writable = streamable = compressible = has_fields = True
+    takes_encoded_lines = True  # bulk jobs hand it plain records as template-built lines (writers.PlainJsonlLines)
 
     def chunks(self, reader: ChunkReader, want: Callable[[int], bool], head: bytes) -> Iterator[Chunk]:
         return readers._iter_line_chunks(reader.stream, reader.chunk_size, want, head)
@@ -177,7 +180,7 @@ class TextFormat:
     suffixes = (".txt", ".text")
     part_suffix = ""
     readable = streamable = True
-    writable = compressible = has_fields = False
+    writable = compressible = has_fields = takes_encoded_lines = False
 
     def chunks(self, reader: ChunkReader, want: Callable[[int], bool], head: bytes) -> Iterator[Chunk]:
         return readers._iter_line_chunks(reader.stream, reader.chunk_size, want, head)
@@ -202,6 +205,7 @@ class CsvFormat:
     """CSV (or TSV): a header row naming the columns; output is the schema table flattened (``serving.tabular``)."""
 
     readable = writable = streamable = compressible = has_fields = True
+    takes_encoded_lines = False
 
     def __init__(self, name: str, suffixes: tuple[str, ...], delimiter: str) -> None:
         self.name = name
@@ -289,6 +293,7 @@ class ParquetFormat:
     suffixes = (".parquet", ".pq")
     part_suffix = ".arrow"
     readable = writable = has_fields = True
+    takes_encoded_lines = False
     streamable = compressible = False
 
     def chunks(self, reader: ChunkReader, want: Callable[[int], bool], head: bytes) -> Iterator[Chunk]:

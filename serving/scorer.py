@@ -25,8 +25,8 @@ from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file
 from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
-from mlmrisk.classifier.normalize import (NEWLINE, SEPARATOR, SPACE, NormalizedBatch, NormalizerTables,
-                                          normalize_batch, rule_names)
+from mlmrisk.classifier.normalize import (NEWLINE, REPORTED_RULE_MASK, SEPARATOR, SPACE, NormalizedBatch,
+                                          NormalizerTables, normalize_batch, rule_names)
 from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
 from mlmrisk.classifier.schema import PROBABILITY_DIGITS, make_error_record, make_record, plain_record
 from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index, risk_levels
@@ -120,6 +120,17 @@ class ScoredBatch:
             ))
         return out
 
+    def plain_rows(self) -> np.ndarray:
+        """bool[N]: rows whose record is ``schema.plain_record`` with only the scores filled in (scored, not
+        flagged, no evidence, list entry or reported rule) — what ``records`` builds from its template and bulk
+        JSONL writes from a byte template (``serving.writers.PlainJsonlLines``)."""
+        mask = (self.level >= 0) & ~self.flagged & ((self.rules & REPORTED_RULE_MASK) == 0)
+        for i in self.evidence:
+            mask[i] = False
+        for i in self.lists:
+            mask[i] = False
+        return mask
+
     def records(self, ids: Sequence[object] | None = None, rows: Sequence[int] | None = None) -> list[dict]:
         """One schema record per input (or per index in ``rows``), in order; ``id`` first when ids are given.
 
@@ -175,6 +186,20 @@ class ScoredBatch:
                 )
             records.append({"id": ids[i], **record} if ids is not None else record)
         return records
+
+
+def run_cuts(sizes: np.ndarray, budget: int) -> list[int]:
+    """Where each run of a batch starts, plus its end: consecutive posts whose ``sizes`` add up to at most
+    ``budget`` (a post larger than the budget runs alone). Greedy, with one binary search per run."""
+    total = np.cumsum(sizes)
+    cuts = [0]
+    n = int(sizes.size)
+    while cuts[-1] < n:
+        start = cuts[-1]
+        base = int(total[start - 1]) if start else 0
+        end = int(np.searchsorted(total, base + budget, side="right"))
+        cuts.append(max(end, start + 1))
+    return cuts if n else [0, 0]
 
 
 def _join(parts: list[ScoredBatch], cuts: list[int]) -> ScoredBatch:
@@ -354,18 +379,17 @@ class Scorer:
         ``full=True`` sends every post through the full path (reference for tests; slower).
         """
         texts = _sequence_of_texts(texts, "score_batch")
-        lengths = [len(t) if isinstance(t, str) else 0 for t in texts]
-        cuts, total = [0], 0
-        for i, length in enumerate(lengths):
-            total += min(length, self.tables.max_chars) + 1
-            if total > MAX_RUN_CHARS and i > cuts[-1]:
-                cuts.append(i)
-                total = min(length, self.tables.max_chars) + 1
-        if len(cuts) == 1:
-            return self._score_run(texts, full)
-        cuts.append(len(texts))
-        parts = [self._score_run(texts[a:b], full) for a, b in zip(cuts, cuts[1:])]
-        return _join(parts, cuts)
+        all_strings = set(map(type, texts)) <= {str}  # nearly always: then no per-post checks are needed
+        if all_strings:
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        else:
+            lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64,
+                                  count=len(texts))
+        cuts = run_cuts(np.minimum(lengths, self.tables.max_chars) + 1, MAX_RUN_CHARS)
+        if len(cuts) == 2:
+            return self._score_run(texts, full, all_strings)
+        parts = [self._score_run(texts[a:b], full, all_strings) for a, b in zip(cuts, cuts[1:])]
+        return _join(parts, cuts[:-1])
 
     def _feeds(self, batch: NormalizedBatch) -> tuple[dict, Grams, Passages]:
         bucket, passage, passage_doc, grams, membership = feature_feeds(batch, self.features)
@@ -390,12 +414,18 @@ class Scorer:
         return FullScores(_sigmoid(logits[best, 0]), _sigmoid(logits[best, 1:]), grams, membership, best,
                           gram_rows, norms)
 
-    def _score_run(self, texts: Sequence[object], full: bool) -> ScoredBatch:
+    def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False) -> ScoredBatch:
         n = len(texts)
-        coerced = [coerce_text(t) for t in texts]
-        errors = [c if isinstance(c, InputError) else None for c in coerced]
-        good = [i for i, c in enumerate(coerced) if not isinstance(c, InputError)]
-        good_texts = [coerced[i] for i in good]
+        if all_strings:
+            coerced: list = list(texts)
+            errors: list[InputError | None] = [None] * n
+            good: Sequence[int] = range(n)
+            good_texts = coerced
+        else:
+            coerced = [coerce_text(t) for t in texts]
+            errors = [c if isinstance(c, InputError) else None for c in coerced]
+            good = [i for i, c in enumerate(coerced) if not isinstance(c, InputError)]
+            good_texts = [coerced[i] for i in good]
         probability = np.full(n, np.nan)
         elements = np.full((n, len(ELEMENTS)), np.nan)
         risk = np.full(n, -1, dtype=np.int64)
@@ -453,7 +483,8 @@ class Scorer:
                 if shown.any():
                     self._explain_rows(batch, good_texts, rows, shown, scores, sub_elements, deny_hits, good,
                                        evidence, element_evidence)
-        return ScoredBatch([c if isinstance(c, str) else None for c in coerced], errors, probability, elements,
+        return ScoredBatch(coerced if all_strings else [c if isinstance(c, str) else None for c in coerced], errors,
+                           probability, elements,
                            risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds,
                            self.model_id)
 
@@ -480,7 +511,7 @@ class Scorer:
         return blanked, allowed
 
     def _explain_rows(self, batch: NormalizedBatch, texts: list[str], rows: np.ndarray, shown: np.ndarray,
-                      scores: FullScores, element_p: np.ndarray, deny_hits: dict, good: list[int],
+                      scores: FullScores, element_p: np.ndarray, deny_hits: dict, good: Sequence[int],
                       evidence: dict, element_evidence: dict) -> None:
         """Evidence spans of the posts ``rows[shown]`` from the n-grams of their best passage."""
         membership, grams = scores.membership, scores.grams

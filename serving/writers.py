@@ -136,12 +136,16 @@ def _dumps_text(value: Any) -> str:
         return json.dumps(value, default=_json_default, ensure_ascii=True, separators=(",", ":"))
 
 
-def encode_jsonl(records: Iterable[dict]) -> bytes:
-    """Records as JSONL bytes: a JSONL part, or a rejects part."""
+def encode_jsonl(records: Iterable[dict | bytes]) -> bytes:
+    """Records as JSONL bytes: a JSONL part, or a rejects part. A ``bytes`` item is a line already encoded
+    (``PlainJsonlLines``) and is written as it is."""
     opts = _JSON_OPTIONS | orjson.OPT_APPEND_NEWLINE
     dumps = orjson.dumps
     out = []
     for record in records:
+        if type(record) is bytes:
+            out.append(record)
+            continue
         try:
             out.append(dumps(record, default=_json_default, option=opts))
         except TypeError:
@@ -183,3 +187,64 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, fsync: bool = Tru
     os.replace(tmp, path)
 
 
+
+
+# ------------------------------------------------------------------------------------------------ plain JSONL rows
+
+
+class PlainJsonlLines:
+    """JSONL lines of plain records (unflagged, no evidence, list entry or reported rule: nearly every post of an
+    archive) written from a byte template instead of a dict per post.
+
+    Building the dict (``ScoredBatch.records``) and encoding it cost as much as scoring the post; the template
+    fills five holes — id, probability, risk, level, input line — with values orjson encodes a whole chunk at a
+    time. The template is derived from ``classifier.schema.plain_record`` through orjson itself, so its bytes are
+    exactly what ``encode_jsonl`` writes for the same record (``tests/serving/test_plain_lines.py`` holds them
+    equal), and a new schema field needs no edit here.
+    """
+
+    _HOLES = ("id", "probability", "risk", "level", "line")
+
+    def __init__(self, model: str):
+        from mlmrisk.classifier.schema import plain_record
+
+        marks = {name: f"\x01{name}\x01" for name in self._HOLES}
+        record = {"id": marks["id"], **plain_record(model), "line": marks["line"]}
+        for name in ("probability", "risk", "level"):
+            record[name] = marks[name]
+        encoded = orjson.dumps(record, option=_JSON_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+        template = encoded.replace(b"%", b"%%")
+        for name in self._HOLES:
+            quoted = orjson.dumps(marks[name])
+            if template.count(quoted) != 1:
+                raise ValueError(f"the plain record's template lost its {name} field")
+            template = template.replace(quoted, b"%b")
+        order = sorted(self._HOLES, key=lambda name: encoded.index(orjson.dumps(marks[name])))
+        if order != list(self._HOLES):  # the holes are filled positionally below
+            raise ValueError(f"the plain record's fields are in an unexpected order: {order}")
+        self.template = template
+
+    def encode(self, ids: list[Any], probability: Any, risk: list[int], level: list[str],
+               lines: list[int]) -> list[bytes] | None:
+        """One line per row (``probability`` a float64 array, rounded as ``schema.make_record`` rounds); None when
+        an id is something orjson refuses (the caller then encodes those rows as dicts, through ``dumps_line``'s
+        fallback)."""
+        from mlmrisk.classifier.schema import round_probabilities
+
+        dumps = orjson.dumps
+        try:
+            id_json = [dumps(i, default=_json_default, option=_JSON_OPTIONS) for i in ids]
+        except TypeError:
+            return None
+        p_json = _split_json_list(dumps(round_probabilities(probability)))
+        r_json = _split_json_list(dumps(risk))
+        n_json = _split_json_list(dumps(lines))
+        levels = {name: dumps(name) for name in set(level)}
+        template = self.template
+        return [template % row for row in zip(id_json, p_json, r_json, [levels[v] for v in level], n_json)]
+
+
+def _split_json_list(encoded: bytes) -> list[bytes]:
+    """The items of a JSON array of numbers (whose items never hold a comma)."""
+    inner = encoded[1:-1]
+    return inner.split(b",") if inner else []

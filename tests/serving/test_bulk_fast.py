@@ -1,0 +1,188 @@
+"""The bulk fast path writes exactly what the general path writes.
+
+Most chunks of a real archive hold only well-formed records with a string text, and most of their posts are plain
+(unflagged, no evidence, list entry or reported rule). Such chunks are parsed with C-level maps
+(``readers._parse_jsonl_clean``), scored without per-record bookkeeping (``bulk._process_clean_chunk``) and their
+plain rows encoded from a byte template (``writers.PlainJsonlLines``). Each shortcut is checked here against the
+path it replaces: byte-identical outputs, equal parsed records, equal roundings, equal runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlmrisk.classifier.schema import PROBABILITY_DIGITS, round_probabilities
+from mlmrisk.serving import bulk, readers
+from mlmrisk.serving.bulk import score_file
+from mlmrisk.serving.formats import FORMATS
+from mlmrisk.serving.scorer import Scorer, default_model_dir, run_cuts
+from mlmrisk.serving.writers import PlainJsonlLines, encode_jsonl
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer.load(default_model_dir(), deny=["拉人头返现"], allow=["招商银行"])
+
+
+def _mixed_posts() -> list[str]:
+    """Ordinary, promotional, evasive, allow/deny-listed and empty posts from the project's own data."""
+    posts = [json.loads(line)["text"] for line in (REPO / "data" / "challenge_set.jsonl").read_text("utf-8").splitlines()]
+    posts += [json.loads(line)["text"] for line in (REPO / "data" / "sample_posts.jsonl").read_text("utf-8").splitlines()]
+    posts += ["", " ", "招商银行提醒您：信用卡账单已出", "拉人头返现，速来", "ＡＢＣ１２３", "发🔥展🈲下线，动Ⅹ态Ⅹ收Ⅹ益",
+              "fa zhan xia xian dong tai shou yi", "好" * 3000]
+    return posts
+
+
+IDS = [0, 7, -3, 2**53, 1.5, "p,1", 'q"2"', "中文 id", True, {"a": [1, 2]}, [3, "x"], "%s%b%%"]
+
+
+def _write(path: Path, posts: list[str], ids: list[object]) -> None:
+    with open(path, "wb") as handle:
+        for i, text in enumerate(posts):
+            handle.write(orjson.dumps({"id": ids[i % len(ids)], "text": text}) + b"\n")
+
+
+def _run(src: Path, out: Path, **options) -> bytes:
+    score_file(src, out, progress=False, deny=["拉人头返现"], allow=["招商银行"], chunk_size=64, **options)
+    return out.read_bytes()
+
+
+def test_fast_path_output_is_byte_identical_to_the_general_path(tmp_path: Path, monkeypatch) -> None:
+    posts = _mixed_posts()
+    src = tmp_path / "in.jsonl"
+    _write(src, posts, IDS)
+    fast = _run(src, tmp_path / "fast.jsonl")
+    assert fast.count(b"\n") == len(posts)
+    flagged = [json.loads(line)["flagged"] for line in fast.splitlines()]
+    assert 0 < sum(flagged) < len(posts)  # both kinds of rows are in the file
+
+    # the same file without any shortcut: line-by-line parsing, per-record rows, every record a dict
+    monkeypatch.setattr(readers, "_parse_jsonl_clean", lambda *args: None)
+    monkeypatch.setattr(FORMATS["jsonl"], "takes_encoded_lines", False)
+    slow = _run(src, tmp_path / "slow.jsonl")
+    assert fast == slow
+
+    # the general path with template lines (what a chunk holding one bad record takes)
+    monkeypatch.setattr(FORMATS["jsonl"], "takes_encoded_lines", True)
+    general = _run(src, tmp_path / "general.jsonl")
+    assert general == fast
+
+
+def test_clean_chunks_and_chunks_with_bad_records_agree(tmp_path: Path) -> None:
+    posts = _mixed_posts()[:120]
+    src = tmp_path / "in.jsonl"
+    _write(src, posts, ["a", 1])
+    with open(src, "ab") as handle:  # the last chunk gets a blank, a malformed and a text-less line
+        handle.write(b"\n{oops\n" + orjson.dumps({"id": "t", "text": None}) + b"\n")
+    out = tmp_path / "out.jsonl"
+    summary = score_file(src, out, progress=False, chunk_size=64)
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert summary.records == len(posts) + 2 and summary.skipped == 1 and summary.bad == 2
+    assert [r["line"] for r in rows] == list(range(1, len(posts) + 1)) + [len(posts) + 2, len(posts) + 3]
+    single = Scorer.load(default_model_dir()).score(posts)
+    for row, result in zip(rows, single):
+        assert row["probability"] == round(result.probability, PROBABILITY_DIGITS)
+        assert row["level"] == result.level.value
+
+
+def test_plain_lines_equal_encoded_records(scorer: Scorer) -> None:
+    posts = _mixed_posts()
+    scored = scorer.score_batch(posts)
+    plain = scored.plain_rows()
+    assert plain.sum() > 10 and (~plain).sum() > 10
+    rows = np.flatnonzero(plain).tolist()
+    ids = [IDS[k % len(IDS)] for k in range(len(posts))]
+    records = scored.records(ids, rows=rows)
+    for record, k in zip(records, rows):
+        record["line"] = k + 1
+        assert record["flagged"] is False and not record["evidence"] and not record["normalization"]
+    lines = PlainJsonlLines(scored.model).encode([ids[k] for k in rows], scored.probability[plain],
+                                                 scored.risk[plain].tolist(),
+                                                 [r["level"] for r in records], [k + 1 for k in rows])
+    assert lines is not None
+    assert b"".join(lines) == encode_jsonl(records)
+    assert encode_jsonl(lines) == encode_jsonl(records)  # pre-encoded lines pass through unchanged
+
+
+def test_plain_lines_refuse_ids_orjson_cannot_encode() -> None:
+    encoder = PlainJsonlLines("m%1")
+    assert encoder.encode(["\ud800"], np.array([0.1]), [10], ["none"], [1]) is None
+    line = encoder.encode(["ok"], np.array([0.1]), [10], ["none"], [1])[0]
+    assert json.loads(line)["model"] == "m%1"
+
+
+def test_plain_rows_are_what_records_builds_from_its_template(scorer: Scorer) -> None:
+    scored = scorer.score_batch(_mixed_posts() + [None, 5])  # type: ignore[list-item]
+    plain = scored.plain_rows()
+    for k, record in enumerate(scored.records()):
+        is_plain = (record["error"] is None and not record["flagged"] and not record["evidence"]
+                    and not record["normalization"] and not record["lists"])
+        assert plain[k] == is_plain, (k, record)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(0, 1), st.integers(0, 10**7).map(lambda k: (k + 0.5) / 10**6),
+                          st.integers(0, 10**7).map(lambda k: k / 10**6),
+                          st.sampled_from([0.0, 1.0, 5e-7, 1.5e-6, 0.1234565, 2.5e-6, 1e-300, math.nextafter(0.5e-6, 1)])),
+                max_size=60))
+def test_round_probabilities_is_pythons_round(values: list[float]) -> None:
+    assert round_probabilities(np.asarray(values, dtype=np.float64)) == [round(v, PROBABILITY_DIGITS) for v in values]
+
+
+def _old_cuts(sizes: list[int], budget: int) -> list[int]:
+    """The loop run_cuts replaced."""
+    cuts, total = [0], 0
+    for i, size in enumerate(sizes):
+        total += size
+        if total > budget and i > cuts[-1]:
+            cuts.append(i)
+            total = size
+    return cuts + [len(sizes)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 40), max_size=80), st.integers(1, 60))
+def test_run_cuts_match_the_greedy_loop(sizes: list[int], budget: int) -> None:
+    expected = _old_cuts(sizes, budget) if sizes else [0, 0]
+    assert run_cuts(np.asarray(sizes, dtype=np.int64), budget) == expected
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)  # orjson refuses lone surrogates
+_LINE = st.one_of(
+    st.builds(lambda i, t: orjson.dumps({"id": i, "text": t}), st.one_of(st.integers(-5, 5), _TEXT, st.none()), _TEXT),
+    st.builds(lambda t: orjson.dumps({"text": t}), st.one_of(_TEXT, st.none(), st.integers(-10**9, 10**9))),
+    st.sampled_from([b"", b"  ", b"{oops", b"[1,2]", b"5", b'"s"', b'{"id":1,"text":"a"},{"id":2,"text":"b"}',
+                     b'{"id":1,"text":"\xff"}', b"\r"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINE, max_size=12), st.sampled_from([None, "id"]))
+def test_clean_parse_equals_the_line_by_line_parse(lines: list[bytes], id_field: str | None) -> None:
+    careful = readers._parse_jsonl_each(lines, 10, "text", id_field)
+    parsed = readers._parse_jsonl(lines, 10, "text", id_field)
+    assert [(n, i, t if isinstance(t, str) else (t.code, t.message)) for n, i, t in parsed.records] == \
+        [(n, i, t if isinstance(t, str) else (t.code, t.message)) for n, i, t in careful.records]
+    assert parsed.skipped == careful.skipped
+    clean = readers._parse_jsonl_clean(lines, 10, "text", id_field)
+    if clean is not None:
+        assert list(clean.columns[0]) == [r[0] for r in careful.records]
+        assert all(isinstance(r[2], str) for r in careful.records)
+
+
+def test_score_batch_of_strings_equals_score_batch_with_bad_inputs(scorer: Scorer) -> None:
+    posts = _mixed_posts()
+    clean = scorer.score_batch(posts).records()
+    mixed = scorer.score_batch([None, *posts, 3]).records()  # type: ignore[list-item]
+    assert mixed[1:-1] == clean
+    assert mixed[0]["error"]["code"] == "missing_text" and mixed[-1]["error"]["code"] == "not_a_string"
