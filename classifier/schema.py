@@ -79,17 +79,21 @@ def plain_record(model: str) -> dict[str, Any]:
 
 
 def round_probabilities(probability: Any) -> list[float]:
-    """``round(p, PROBABILITY_DIGITS)`` of every value of a float64 array, as Python's ``round`` gives it, at numpy
-    speed (bulk jobs round millions). numpy's ``rint(p·10⁶)/10⁶`` picks the same multiple of 10⁻⁶ except where
-    ``p·10⁶`` lands within rounding error of a half (Python rounds the exact decimal value); those few are
-    rounded by Python. Dividing the integer by 10⁶ gives the double nearest that decimal, as ``round`` does."""
+    """``round(p, PROBABILITY_DIGITS)`` of every value of a float64 array, exactly as Python's ``round`` gives it,
+    at numpy speed (bulk jobs round millions).
+
+    numpy's ``rint(p·10⁶)/10⁶`` picks the same multiple of 10⁻⁶ except where ``p·10⁶`` lands on (within rounding
+    error of) a half, since Python rounds the exact decimal value; those few, and values too large for the product
+    to be exact (beyond ~4.5·10⁹) or not finite, are rounded by Python. Dividing the integer by 10⁶ gives the
+    double nearest that decimal, as ``round`` does."""
     import numpy as np
 
     p = np.asarray(probability, dtype=np.float64)
-    scaled = p * 10.0**PROBABILITY_DIGITS
-    out = np.rint(scaled) / 10.0**PROBABILITY_DIGITS
-    near_half = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6
-    near_half |= ~np.isfinite(p)
+    with np.errstate(all="ignore"):
+        scaled = p * 10.0**PROBABILITY_DIGITS
+        out = np.rint(scaled) / 10.0**PROBABILITY_DIGITS
+        near_half = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6
+    near_half |= ~np.isfinite(scaled) | (np.abs(scaled) >= 2.0**52)  # beyond 2⁵² the product is no longer exact
     values = out.tolist()
     for i in np.flatnonzero(near_half).tolist():
         values[i] = round(float(p[i]), PROBABILITY_DIGITS)

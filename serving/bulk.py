@@ -363,9 +363,9 @@ def _process_clean_chunk(job: ScoreJob, scorer: Any, fmt: Any, chunk: Chunk,
     numbers, ids, texts = columns
     n = len(texts)
     scored = scorer.score_batch(texts)
-    if scored.errors.count(None) != n:  # a string is never an input error; if one were, take the careful path
+    if scored.errors.count(None) != n:  # coerce_text never refuses a str; counts below rely on it
         raise AssertionError("a string text was reported as an input error")
-    plain = scored.plain_rows() if fmt.takes_encoded_lines else np.zeros(n, dtype=bool)
+    plain = scored.plain_rows() if getattr(fmt, "takes_encoded_lines", False) else np.zeros(n, dtype=bool)
     take = np.flatnonzero(plain)
     encoded: list[bytes] | None = []
     if take.size:
@@ -375,7 +375,7 @@ def _process_clean_chunk(job: ScoreJob, scorer: Any, fmt: Any, chunk: Chunk,
             ids if every else [ids[k] for k in take.tolist()], scored.probability[take],
             scored.risk[take].tolist(), [names[v] for v in scored.level[take].tolist()],
             list(numbers) if every else [numbers[k] for k in take.tolist()])
-        if encoded is None:  # an id orjson refuses: every row goes the dict way
+        if encoded is None:  # an id orjson refuses (e.g. nested ~254 deep): every row goes the dict way
             plain[:], take, encoded = False, take[:0], []
     out: list[dict | bytes]
     if take.size == n:

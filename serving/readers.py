@@ -624,17 +624,30 @@ def _iter_line_chunks(
 
 def _parse_jsonl(lines: Sequence[bytes | _TooLong], first_line: int, text_field: str, id_field: str | None,
                  keep: Sequence[str] = ()) -> Parsed:
-    """Parse one chunk of JSONL lines into records: the clean-chunk fast path when it applies, else line by line."""
-    if not keep:
-        clean = _parse_jsonl_clean(lines, first_line, text_field, id_field)
+    """Parse one chunk of JSONL lines into records.
+
+    Every line is first decoded by one C-level ``map(orjson.loads, …)``; it stops at the first line orjson
+    refuses (blank, malformed, too long), keeping the objects decoded before it. When all decoded and every one
+    is an object with a string text, the chunk is clean (``_clean_columns``); otherwise the line-by-line loop
+    takes over, reusing the objects already decoded, so no line is decoded twice.
+    """
+    objs: list[Any] = []
+    try:
+        objs.extend(map(orjson.loads, lines))  # keeps the objects decoded before a line that raises
+    except ValueError:  # orjson.JSONDecodeError, also for invalid UTF-8 and for a _TooLong stand-in
+        pass
+    if not keep and len(objs) == len(lines):
+        clean = _clean_columns(objs, first_line, text_field, id_field)
         if clean is not None:
             return clean
-    return _parse_jsonl_each(lines, first_line, text_field, id_field, keep)
+    return _parse_jsonl_each(lines, first_line, text_field, id_field, keep, decoded=objs)
 
 
 def _parse_jsonl_each(lines: Sequence[bytes | _TooLong], first_line: int, text_field: str, id_field: str | None,
-                      keep: Sequence[str] = ()) -> Parsed:
-    """Parse JSONL lines one by one, reporting every bad line; the hot loop of the JSONL reader, kept flat."""
+                      keep: Sequence[str] = (), decoded: Sequence[Any] = ()) -> Parsed:
+    """Parse JSONL lines one by one, reporting every bad line; the hot loop of the JSONL reader, kept flat.
+
+    ``decoded``: the objects of the first ``len(decoded)`` lines, already decoded by orjson."""
     out: list[Record] = []
     append = out.append
     objs: list[Any] = []  # the object behind each record (None where there is none), only when fields are kept
@@ -643,23 +656,27 @@ def _parse_jsonl_each(lines: Sequence[bytes | _TooLong], first_line: int, text_f
     explicit_id = id_field is not None
     number = first_line - 1
     skipped = 0
+    n_decoded = len(decoded)
     for raw in lines:
         number += 1
-        if type(raw) is _TooLong:
+        if number - first_line < n_decoded:
+            obj = decoded[number - first_line]
+        elif type(raw) is _TooLong:
             append((number, number, _too_long(raw, number)))
             if keep:
                 objs.append(None)
             continue
-        try:
-            obj = loads(raw)
-        except ValueError as exc:  # orjson.JSONDecodeError; also raised for invalid UTF-8
-            if not raw.strip():
-                skipped += 1
-                continue  # a blank line is not a record
-            append((number, number, _json_error(raw, number, exc)))
-            if keep:
-                objs.append(None)
-            continue
+        else:
+            try:
+                obj = loads(raw)
+            except ValueError as exc:  # orjson.JSONDecodeError; also raised for invalid UTF-8
+                if not raw.strip():
+                    skipped += 1
+                    continue  # a blank line is not a record
+                append((number, number, _json_error(raw, number, exc)))
+                if keep:
+                    objs.append(None)
+                continue
         if keep:
             objs.append(obj if type(obj) is dict else None)
         if type(obj) is not dict:
@@ -683,16 +700,10 @@ def _parse_jsonl_each(lines: Sequence[bytes | _TooLong], first_line: int, text_f
     return Parsed(out, kept, skipped)
 
 
-def _parse_jsonl_clean(lines: Sequence[bytes | _TooLong], first_line: int, text_field: str,
-                       id_field: str | None) -> Parsed | None:
-    """The chunk's records when every line is a JSON object with a string text (and its id, when ``id_field``
-    is given): the common case, parsed with C-level maps instead of the per-line loop (a third of the reader's
-    cost). None as soon as any line needs the loop's care — a blank, malformed, too long or non-object line,
-    a missing or non-string text — and ``_parse_jsonl`` then parses the chunk line by line."""
-    try:
-        objs = list(map(orjson.loads, lines))  # a _TooLong or a bad line raises: the loop reports it
-    except (ValueError, TypeError):
-        return None
+def _clean_columns(objs: list[Any], first_line: int, text_field: str, id_field: str | None) -> Parsed | None:
+    """The chunk's records and columns when every decoded line is an object with a string text (and its id, when
+    ``id_field`` is given): nearly every chunk of a real archive, checked with C-level maps instead of the
+    per-line loop. None when any line needs the loop's care (a non-object, a missing or non-string text)."""
     if objs and set(map(type, objs)) != {dict}:
         return None
     texts = [obj.get(text_field) for obj in objs]

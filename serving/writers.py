@@ -199,7 +199,7 @@ class PlainJsonlLines:
     Building the dict (``ScoredBatch.records``) and encoding it cost as much as scoring the post; the template
     fills five holes — id, probability, risk, level, input line — with values orjson encodes a whole chunk at a
     time. The template is derived from ``classifier.schema.plain_record`` through orjson itself, so its bytes are
-    exactly what ``encode_jsonl`` writes for the same record (``tests/serving/test_plain_lines.py`` holds them
+    exactly what ``encode_jsonl`` writes for the same record (``tests/serving/test_bulk_fast.py`` holds them
     equal), and a new schema field needs no edit here.
     """
 
@@ -232,8 +232,8 @@ class PlainJsonlLines:
         from mlmrisk.classifier.schema import round_probabilities
 
         dumps = orjson.dumps
-        try:
-            id_json = [dumps(i, default=_json_default, option=_JSON_OPTIONS) for i in ids]
+        try:  # each id encoded at the depth it has in a record (orjson refuses nesting deeper than ~254 levels)
+            id_json = [dumps([i], default=_json_default, option=_JSON_OPTIONS)[1:-1] for i in ids]
         except TypeError:
             return None
         p_json = _split_json_list(dumps(round_probabilities(probability)))

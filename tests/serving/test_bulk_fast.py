@@ -43,13 +43,18 @@ def _mixed_posts() -> list[str]:
     return posts
 
 
-IDS = [0, 7, -3, 2**53, 1.5, "p,1", 'q"2"', "中文 id", True, {"a": [1, 2]}, [3, "x"], "%s%b%%"]
+#: nested so deep (254) that orjson encodes it alone but not inside a record: its chunk must take the dict path
+#: (json.dumps fallback for its own record), as it always did
+DEEP_ID = orjson.loads(b"[" * 254 + '"帖"'.encode() + b"]" * 254)
+#: ids of every JSON kind and text that looks like template syntax
+IDS = [0, 7, -3, 2**53, 1.5, "p,1", 'q"2"', "中文 id", True, {"a": [1, 2]}, [3, "x"], "%s%b%%", "\x01id\x01"]
 
 
 def _write(path: Path, posts: list[str], ids: list[object]) -> None:
     with open(path, "wb") as handle:
         for i, text in enumerate(posts):
-            handle.write(orjson.dumps({"id": ids[i % len(ids)], "text": text}) + b"\n")
+            # written piecewise: orjson encodes DEEP_ID alone, not inside an object
+            handle.write(b'{"id":' + orjson.dumps(ids[i % len(ids)]) + b',"text":' + orjson.dumps(text) + b"}\n")
 
 
 def _run(src: Path, out: Path, **options) -> bytes:
@@ -57,25 +62,61 @@ def _run(src: Path, out: Path, **options) -> bytes:
     return out.read_bytes()
 
 
+def _spy(monkeypatch, module, name: str) -> list:
+    """Record the calls of ``module.name`` (still calling it) and their results."""
+    calls: list = []
+    original = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        calls.append(result)
+        return result
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
 def test_fast_path_output_is_byte_identical_to_the_general_path(tmp_path: Path, monkeypatch) -> None:
     posts = _mixed_posts()
     src = tmp_path / "in.jsonl"
     _write(src, posts, IDS)
-    fast = _run(src, tmp_path / "fast.jsonl")
-    assert fast.count(b"\n") == len(posts)
-    flagged = [json.loads(line)["flagged"] for line in fast.splitlines()]
-    assert 0 < sum(flagged) < len(posts)  # both kinds of rows are in the file
+    with monkeypatch.context() as patch:
+        clean_chunks = _spy(patch, bulk, "_process_clean_chunk")
+        encoded = _spy(patch, PlainJsonlLines, "encode")
+        fast = _run(src, tmp_path / "fast.jsonl")
+    rows = [json.loads(line) for line in fast.splitlines()]
+    assert len(rows) == len(posts)
+    plain = sum(not r["flagged"] and not r["evidence"] and not r["normalization"] and not r["lists"] for r in rows)
+    assert 0 < plain < len(posts)  # both kinds of rows are in the file
+    assert len(clean_chunks) == math.ceil(len(posts) / 64)  # every chunk took the fast path …
+    assert sum(len(lines) for lines in encoded if lines) == plain  # … and every plain row the template
 
     # the same file without any shortcut: line-by-line parsing, per-record rows, every record a dict
-    monkeypatch.setattr(readers, "_parse_jsonl_clean", lambda *args: None)
-    monkeypatch.setattr(FORMATS["jsonl"], "takes_encoded_lines", False)
-    slow = _run(src, tmp_path / "slow.jsonl")
+    with monkeypatch.context() as patch:
+        patch.setattr(readers, "_clean_columns", lambda *args: None)
+        patch.setattr(FORMATS["jsonl"], "takes_encoded_lines", False)
+        template = _spy(patch, PlainJsonlLines, "encode")
+        slow = _run(src, tmp_path / "slow.jsonl")
+        assert template == []
     assert fast == slow
 
     # the general path with template lines (what a chunk holding one bad record takes)
-    monkeypatch.setattr(FORMATS["jsonl"], "takes_encoded_lines", True)
-    general = _run(src, tmp_path / "general.jsonl")
+    with monkeypatch.context() as patch:
+        patch.setattr(readers, "_clean_columns", lambda *args: None)
+        general_rows = _spy(patch, bulk, "_plain_lines")
+        general = _run(src, tmp_path / "general.jsonl")
+    assert any(general_rows)
     assert general == fast
+
+
+def test_an_id_too_deep_for_a_record_takes_the_dict_path(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    _write(src, ["今天天气很好", "欢迎光临"], [DEEP_ID, "ok"])
+    out = tmp_path / "out.jsonl"
+    _run(src, out)
+    first, second = out.read_bytes().splitlines()
+    assert b"\\u5e16" in first  # json.dumps(ensure_ascii=True): the record orjson refused, as before
+    assert json.loads(second)["id"] == "ok"
 
 
 def test_clean_chunks_and_chunks_with_bad_records_agree(tmp_path: Path) -> None:
@@ -117,6 +158,7 @@ def test_plain_lines_equal_encoded_records(scorer: Scorer) -> None:
 def test_plain_lines_refuse_ids_orjson_cannot_encode() -> None:
     encoder = PlainJsonlLines("m%1")
     assert encoder.encode(["\ud800"], np.array([0.1]), [10], ["none"], [1]) is None
+    assert encoder.encode([DEEP_ID], np.array([0.1]), [10], ["none"], [1]) is None
     line = encoder.encode(["ok"], np.array([0.1]), [10], ["none"], [1])[0]
     assert json.loads(line)["model"] == "m%1"
 
@@ -174,10 +216,11 @@ def test_clean_parse_equals_the_line_by_line_parse(lines: list[bytes], id_field:
     assert [(n, i, t if isinstance(t, str) else (t.code, t.message)) for n, i, t in parsed.records] == \
         [(n, i, t if isinstance(t, str) else (t.code, t.message)) for n, i, t in careful.records]
     assert parsed.skipped == careful.skipped
-    clean = readers._parse_jsonl_clean(lines, 10, "text", id_field)
-    if clean is not None:
-        assert list(clean.columns[0]) == [r[0] for r in careful.records]
+    if parsed.columns is not None:
+        assert list(parsed.columns[0]) == [r[0] for r in careful.records]
         assert all(isinstance(r[2], str) for r in careful.records)
+    else:
+        assert not lines or not all(isinstance(r[2], str) for r in careful.records) or careful.skipped
 
 
 def test_score_batch_of_strings_equals_score_batch_with_bad_inputs(scorer: Scorer) -> None:
