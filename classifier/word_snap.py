@@ -39,7 +39,7 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def _member(sorted_array: np.ndarray, value) -> bool:
-    i = int(np.searchsorted(sorted_array, value))
+    i = sorted_array.searchsorted(value)  # the method: np.searchsorted's dispatch wrapper doubled the cost
     return i < sorted_array.size and sorted_array[i] == value
 
 

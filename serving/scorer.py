@@ -218,15 +218,20 @@ def _join(parts: list[ScoredBatch], cuts: list[int]) -> ScoredBatch:
 
 @dataclass(frozen=True)
 class FullScores:
-    """The full path's view of some posts: every head at each post's best passage, and that passage's grams."""
+    """The full path's view of some posts: every head at each post's best passage, and that passage's grams.
+
+    ``membership`` (and ``gram_rows``, ``passage_norms``) hold only the best passages unless the scores were built
+    with ``every_passage=True``; ``n_passages`` counts each post's passages either way.
+    """
 
     probability: np.ndarray  # float64[n] MLM, at the best passage
     element_probability: np.ndarray  # float64[n, 4] at the same passage
     grams: Grams
     membership: Passages
-    best: np.ndarray  # int64[n] passage index of each post
+    best: np.ndarray  # int64[n] passage index of each post (into membership's passages)
     gram_rows: np.ndarray  # float32[K, 6]
     passage_norms: np.ndarray  # float32[Q]
+    n_passages: np.ndarray  # int64[n]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -401,9 +406,20 @@ class Scorer:
         """MLM probability of every post of ``batch`` (the hot path)."""
         return self.hot.probability(batch)
 
-    def score_full(self, batch: NormalizedBatch) -> FullScores:
-        """Every head at each post's best passage (by MLM logit; the first of equals)."""
+    def score_full(self, batch: NormalizedBatch, *, every_passage: bool = False) -> FullScores:
+        """Every head at each post's best passage (by MLM logit; the first of equals).
+
+        The best passage is the hot-path kernel's (``_best_passages_only``), and only its entries go through the
+        full graph: a long suspicious post has ~30
+        passages, and gathering and scattering six floats for every entry of every passage in onnxruntime cost
+        ~125 ns per entry (~280 ms per 1,000 long promotion posts). ``every_passage=True`` runs every passage
+        through the graph (what ``novelty`` needs: every gram's row); the best passage is then chosen from the
+        graph's own float32 logits.
+        """
         feeds, grams, membership = self._feeds(batch)
+        n_passages = np.bincount(membership.passage_doc, minlength=batch.n_docs)
+        if not every_passage:
+            feeds, membership = self._best_passages_only(batch, feeds, membership)
         logits, norms, gram_rows = self.full.run(["passage_logits", "passage_norms", "gram_rows"], feeds)
         mlm = logits[:, 0].astype(np.float64)
         order = np.lexsort((np.arange(mlm.size), -mlm, membership.passage_doc))
@@ -412,7 +428,32 @@ class Scorer:
         best = np.zeros(batch.n_docs, dtype=np.int64)
         best[membership.passage_doc[order[first]]] = order[first]
         return FullScores(_sigmoid(logits[best, 0]), _sigmoid(logits[best, 1:]), grams, membership, best,
-                          gram_rows, norms)
+                          gram_rows, norms, n_passages)
+
+    def _best_passages_only(self, batch: NormalizedBatch, feeds: dict, membership: Passages
+                            ) -> tuple[dict, Passages]:
+        """The feeds and membership of each post's best passage only (one per post, numbered by post).
+
+        Best = the passage of the largest MLM logit as the hot-path kernel sums it (float64, the first of equals;
+        ``HotPath.best_passages``), so finding it costs a short post ~2 µs and gathers nothing: the passage the
+        graph's float32 logits pick too, up to float32 rounding between near-equal passages.
+        """
+        passage, passage_doc = membership.passage, membership.passage_doc
+        n_docs = batch.n_docs
+        n_q = passage_doc.size
+        if n_q == n_docs:  # every post is one passage: nothing to drop
+            return feeds, membership
+        _, local = self.hot.best_passages(batch)
+        best = np.searchsorted(passage_doc, np.arange(n_docs)) + local  # passages are numbered post by post
+        renumber = np.full(n_q, -1, dtype=np.int64)
+        renumber[best] = np.arange(n_docs)
+        keep = renumber[passage] >= 0
+        new_passage = renumber[passage[keep]]
+        posts = np.arange(n_docs, dtype=np.int64)
+        kept = {"bucket": feeds["bucket"][keep], "passage": new_passage, "passage_doc": posts,
+                "n_docs": feeds["n_docs"]}
+        return kept, Passages(membership.gram[keep], new_passage, posts, membership.passage_start[best],
+                              membership.passage_end[best])
 
     def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False) -> ScoredBatch:
         n = len(texts)
@@ -561,7 +602,7 @@ class Scorer:
             batch = normalize_batch(texts[start : start + batch_size], self.tables)
             if batch.n_docs == 0:
                 continue
-            scores = self.score_full(batch)
+            scores = self.score_full(batch, every_passage=True)
             unseen = np.zeros(len(scores.grams), dtype=np.float64)
             unseen[scores.membership.gram] = scores.gram_rows[:, 0] == 0
             valid = (scores.grams.bucket < self.features.n_buckets).astype(np.float64)  # bucket B: no gram
@@ -587,7 +628,7 @@ class Scorer:
         q = int(scores.best[0])
         return {"result": result, "normalized": normalized,
                 "passage": {"start": int(membership.passage_start[q]), "end": int(membership.passage_end[q]),
-                            "passages": int((membership.passage_doc == 0).sum())},
+                            "passages": int(scores.n_passages[0])},
                 "features": top_features(normalized, scores.grams.start[gram], scores.grams.end[gram], weights,
                                          top=top)}
 

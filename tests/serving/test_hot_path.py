@@ -100,8 +100,9 @@ def test_model_dir_with_a_broken_hot_graph_fails_at_load(tiny_model, tmp_path):
         Scorer.load(target, verify=False)
 
 
-def _reference_logits(batch, spec, table, min_norm, slope, offset) -> np.ndarray:
-    """The hot-path graph's formula in numpy over ``features.feeds`` (the arrays the graphs are fed)."""
+def _reference_logits(batch, spec, table, min_norm, slope, offset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hot-path graph's formula in numpy over ``features.feeds`` (the arrays the graphs are fed): each post's
+    best logit, and every passage's logit with its post."""
     bucket, passage, passage_doc, _, _ = feature_feeds(batch, spec)
     q = passage_doc.size
     sum_w = np.bincount(passage, weights=table[bucket, 0].astype(np.float64), minlength=q)
@@ -109,7 +110,20 @@ def _reference_logits(batch, spec, table, min_norm, slope, offset) -> np.ndarray
     logits = slope * (sum_w / np.maximum(min_norm, np.sqrt(sum_q))) + offset
     out = np.full(batch.n_docs, -np.inf)
     np.maximum.at(out, passage_doc, logits)
-    return out
+    return out, logits, passage_doc
+
+
+def _check_best_passage(best, local, logits, passage_doc) -> None:
+    """The kernel's passage index points at a passage whose logit is the post's best (within float noise), and
+    at the first such passage when the best is clear of the others."""
+    first = np.searchsorted(passage_doc, np.arange(best.size))
+    chosen = first + local
+    assert (passage_doc[chosen] == np.arange(best.size)).all()
+    assert np.abs(logits[chosen] - best).max() < 1e-9
+    for d in range(best.size):
+        mine = logits[passage_doc == d]
+        if (np.abs(mine - best[d]) < 1e-9).sum() == 1:
+            assert local[d] == int(np.argmax(mine))
 
 
 @pytest.mark.parametrize("bits", [8, 20])
@@ -148,6 +162,32 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
     table = np.random.default_rng(bits).normal(size=(spec.n_buckets + 1, 2)).astype(np.float32)
     table[:, 1] = np.abs(table[:, 1]) * 3
     for b in (batch, blanked):
-        kernel = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
-        reference = _reference_logits(b, spec, table, np.float32(2.5), 1.3, -0.7)
+        kernel, local = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
+        reference, passage_logits, passage_doc = _reference_logits(b, spec, table, np.float32(2.5), 1.3, -0.7)
         assert np.abs(kernel - reference).max() < 1e-9
+        _check_best_passage(kernel, local, passage_logits, passage_doc)
+
+
+def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, monkeypatch):
+    """The full graph runs only each suspicious post's best passage (chosen by the kernel): the records, the
+    explanation and the novelty are those of running every passage through the graph."""
+    scorer = Scorer.load(default_model, deny=["见点奖"])
+    filler = "今天天气不错，我们去公园散步，顺便买了点水果。"
+    texts = [filler * k + pitch + filler * (6 - k) for k, pitch in enumerate(PITCHES * 3)]
+    texts += [pitch * 12 for pitch in PITCHES] + ODD + [filler * 20]
+    best_only = scorer.score_batch(texts, full=True)
+    explained = scorer.explain(texts[2])
+    novelty = scorer.novelty(texts)
+    calls: list[int] = []
+
+    def every(self, batch, feeds, membership):
+        calls.append(batch.n_docs)
+        return feeds, membership
+
+    monkeypatch.setattr(Scorer, "_best_passages_only", every)
+    every_passage = scorer.score_batch(texts, full=True)
+    assert calls  # the reference really ran every passage through the graph
+    assert best_only.records() == every_passage.records()
+    assert np.array_equal(best_only.probability, every_passage.probability)
+    assert scorer.explain(texts[2]) == explained and explained["passage"]["passages"] > 1
+    assert np.array_equal(scorer.novelty(texts), novelty)
