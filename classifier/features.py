@@ -195,10 +195,10 @@ def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.nda
 
 
 def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.ndarray, min_norm: float, slope: float,
-                        offset: float) -> tuple[np.ndarray, np.ndarray]:
-    """(float64[N], int64[N]): each post's best-passage logit of one head, fused (hash, look up, sum, max; no gram
-    arrays), and the index of that passage among the post's passages as ``passages`` numbers them (the first of
-    equals).
+                        offset: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(float64[N], int64[N], float64[N]): each post's best-passage logit of one head, fused (hash, look up, sum,
+    max; no gram arrays), the index of that passage among the post's passages as ``passages`` numbers them (the
+    first of equals), and its lead over the post's runner-up passage (inf for a post of one passage).
 
     ``table[b] = (idf_b · β_b, idf_b²)`` (float32[B+1, 2]); the logit of a passage is
     ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` — the hot-path graph's formula (``training/export.py``),
@@ -207,7 +207,7 @@ def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.nda
     from mlmrisk.classifier import kernels
 
     if batch.n_docs == 0:
-        return np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
     codes, _doc, *rest = _batch_args(batch, spec)
     return kernels.best_passage_logits(codes, batch.starts, *rest, spec.window, table, float(min_norm), float(slope),
                                        float(offset))

@@ -336,9 +336,10 @@ def _membership(long_post, s, e, wshift, half, n_a):
 @_jit
 def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start,
                         latin_end, salts, bits, syllable_base, window, table, min_norm, slope, offset):
-    """The hot path in one pass: each post's best-passage logit of ONE head, float64[N], and that passage's index
+    """The hot path in one pass: each post's best-passage logit of ONE head, float64[N], that passage's index
     among the post's passages (int64[N]: tiling A first, then tiling B, as ``feeds`` numbers them; the first of
-    equals), with no gram arrays.
+    equals) and its lead over the runner-up passage (float64[N], inf for a post of one passage), with no gram
+    arrays.
 
     The same grams and passage membership as ``feeds`` (the formulas of ``features``' docstring), but every
     gram is hashed and added to its passages' sums as it is found, so the cost is the hashing plus one table
@@ -350,6 +351,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     n = starts.size - 1
     out = np.empty(n, dtype=np.float64)
     out_passage = np.zeros(n, dtype=np.int64)
+    out_lead = np.empty(n, dtype=np.float64)
     shift = np.uint64(64 - bits)
     max_c = char_orders.size - 1
     max_p = pinyin_orders.size - 1 if char_syllable.size else 0
@@ -466,15 +468,20 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                     sum_w[pb - 1] += wv
                     sum_q[pb - 1] += qv
         best = -np.inf
+        second = -np.inf
         best_q = 0
         for q in range(n_q):
             logit = slope * (sum_w[q] / max(min_norm, np.sqrt(sum_q[q]))) + offset
             if logit > best:
+                second = best
                 best = logit
                 best_q = q
+            elif logit > second:
+                second = logit
         out[d] = best
         out_passage[d] = best_q
-    return out, out_passage
+        out_lead[d] = best - second if n_q > 1 else np.inf
+    return out, out_passage, out_lead
 
 
 @_jit

@@ -60,8 +60,9 @@ class HotPath:
         """float64[N]: each post's best-passage MLM logit."""
         return self.best_passages(batch)[0]
 
-    def best_passages(self, batch: NormalizedBatch) -> tuple[np.ndarray, np.ndarray]:
-        """(float64[N] best-passage MLM logit, int64[N] that passage's index among the post's passages)."""
+    def best_passages(self, batch: NormalizedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(float64[N] best-passage MLM logit, int64[N] that passage's index among the post's passages, float64[N]
+        its lead over the runner-up passage)."""
         return best_passage_logits(batch, self.features, self.table, self.min_norm, self.slope, self.offset)
 
     def probability(self, batch: NormalizedBatch) -> np.ndarray:

@@ -40,6 +40,9 @@ DEFAULT_BATCH_SIZE = 1024
 #: intermediates stay near 25 MB (a bulk worker peaked at ~300 MB in all, against ~400 MB at 2^18) and
 #: throughput is the same or better (smaller runs stay in cache).
 MAX_RUN_CHARS = 1 << 16
+#: A post whose best passage leads the runner-up by less than this (in MLM logit) sends all its passages through the
+#: full graph, whose float32 logits may order near-equal passages differently (see ``Scorer._best_passages_only``).
+NEAR_TIE = 1e-3
 #: Fast-path probabilities this close below the watch threshold also take the full path, so a post's level never
 #: depends on float32 rounding between the two graphs.
 WATCH_MARGIN = 1e-4
@@ -432,28 +435,32 @@ class Scorer:
 
     def _best_passages_only(self, batch: NormalizedBatch, feeds: dict, membership: Passages
                             ) -> tuple[dict, Passages]:
-        """The feeds and membership of each post's best passage only (one per post, numbered by post).
+        """The feeds and membership of the passages that can be a post's best: one per post, or all of a post's
+        passages when its best is not clear.
 
-        Best = the passage of the largest MLM logit as the hot-path kernel sums it (float64, the first of equals;
-        ``HotPath.best_passages``), so finding it costs a short post ~2 µs and gathers nothing: the passage the
-        graph's float32 logits pick too, up to float32 rounding between near-equal passages.
+        The hot-path kernel finds each post's best passage (float64 sums, ``HotPath.best_passages``) and its lead
+        over the runner-up. Where the lead exceeds ``NEAR_TIE`` — far beyond the float32 rounding of the graph's
+        logits (≤ ~3e-5) — the graph picks the same passage, so only it is kept. Where two passages nearly tie,
+        the graph's float32 logits may order them otherwise, so all of that post's passages are kept and
+        ``score_full`` chooses among them as it always did: records are those of running every passage.
         """
         passage, passage_doc = membership.passage, membership.passage_doc
         n_docs = batch.n_docs
         n_q = passage_doc.size
         if n_q == n_docs:  # every post is one passage: nothing to drop
             return feeds, membership
-        _, local = self.hot.best_passages(batch)
-        best = np.searchsorted(passage_doc, np.arange(n_docs)) + local  # passages are numbered post by post
+        _, local, lead = self.hot.best_passages(batch)
+        first = np.searchsorted(passage_doc, np.arange(n_docs))  # passages are numbered post by post
+        kept = (lead < NEAR_TIE)[passage_doc]
+        kept[first + local] = True
         renumber = np.full(n_q, -1, dtype=np.int64)
-        renumber[best] = np.arange(n_docs)
-        keep = renumber[passage] >= 0
+        renumber[kept] = np.arange(int(kept.sum()))
+        keep = kept[passage]
         new_passage = renumber[passage[keep]]
-        posts = np.arange(n_docs, dtype=np.int64)
-        kept = {"bucket": feeds["bucket"][keep], "passage": new_passage, "passage_doc": posts,
-                "n_docs": feeds["n_docs"]}
-        return kept, Passages(membership.gram[keep], new_passage, posts, membership.passage_start[best],
-                              membership.passage_end[best])
+        kept_feeds = {"bucket": feeds["bucket"][keep], "passage": new_passage, "passage_doc": passage_doc[kept],
+                      "n_docs": feeds["n_docs"]}
+        return kept_feeds, Passages(membership.gram[keep], new_passage, passage_doc[kept],
+                                    membership.passage_start[kept], membership.passage_end[kept])
 
     def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False) -> ScoredBatch:
         n = len(texts)

@@ -113,9 +113,9 @@ def _reference_logits(batch, spec, table, min_norm, slope, offset) -> tuple[np.n
     return out, logits, passage_doc
 
 
-def _check_best_passage(best, local, logits, passage_doc) -> None:
-    """The kernel's passage index points at a passage whose logit is the post's best (within float noise), and
-    at the first such passage when the best is clear of the others."""
+def _check_best_passage(best, local, lead, logits, passage_doc) -> None:
+    """The kernel's passage index points at a passage whose logit is the post's best (within float noise), at the
+    first such passage when the best is clear of the others, and its lead is the gap to the runner-up."""
     first = np.searchsorted(passage_doc, np.arange(best.size))
     chosen = first + local
     assert (passage_doc[chosen] == np.arange(best.size)).all()
@@ -124,6 +124,10 @@ def _check_best_passage(best, local, logits, passage_doc) -> None:
         mine = logits[passage_doc == d]
         if (np.abs(mine - best[d]) < 1e-9).sum() == 1:
             assert local[d] == int(np.argmax(mine))
+        if mine.size == 1:
+            assert lead[d] == np.inf
+        else:
+            assert abs(lead[d] - (best[d] - np.sort(mine)[-2])) < 1e-9
 
 
 @pytest.mark.parametrize("bits", [8, 20])
@@ -162,10 +166,10 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
     table = np.random.default_rng(bits).normal(size=(spec.n_buckets + 1, 2)).astype(np.float32)
     table[:, 1] = np.abs(table[:, 1]) * 3
     for b in (batch, blanked):
-        kernel, local = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
+        kernel, local, lead = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
         reference, passage_logits, passage_doc = _reference_logits(b, spec, table, np.float32(2.5), 1.3, -0.7)
         assert np.abs(kernel - reference).max() < 1e-9
-        _check_best_passage(kernel, local, passage_logits, passage_doc)
+        _check_best_passage(kernel, local, lead, passage_logits, passage_doc)
 
 
 def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, monkeypatch):
@@ -175,8 +179,14 @@ def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, 
     filler = "今天天气不错，我们去公园散步，顺便买了点水果。"
     texts = [filler * k + pitch + filler * (6 - k) for k, pitch in enumerate(PITCHES * 3)]
     texts += [pitch * 12 for pitch in PITCHES] + ODD + [filler * 20]
+    # two passages with exactly the same n-grams (the float32 graph and the float64 kernel may order them apart)
+    u, v = "拿散线", "益赚动买公加队"
+    w = "加费态需收益信收拿红益便展错天便顺拿态不薇加动奖去需动只收步发益气奖需不益奖们发去收散今只态线园"
+    texts += [u + v + u + w + u + u + w + u + v + u]
     best_only = scorer.score_batch(texts, full=True)
     explained = scorer.explain(texts[2])
+    late = scorer.explain(texts[5])  # a post whose best passage is not its first (its pitch comes late)
+    assert late["passage"]["start"] > 0
     novelty = scorer.novelty(texts)
     calls: list[int] = []
 
@@ -190,4 +200,5 @@ def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, 
     assert best_only.records() == every_passage.records()
     assert np.array_equal(best_only.probability, every_passage.probability)
     assert scorer.explain(texts[2]) == explained and explained["passage"]["passages"] > 1
+    assert scorer.explain(texts[5]) == late
     assert np.array_equal(scorer.novelty(texts), novelty)
