@@ -409,7 +409,8 @@ class Scorer:
         """MLM probability of every post of ``batch`` (the hot path)."""
         return self.hot.probability(batch)
 
-    def score_full(self, batch: NormalizedBatch, *, every_passage: bool = False) -> FullScores:
+    def score_full(self, batch: NormalizedBatch, *, every_passage: bool = False,
+                   passages: tuple[np.ndarray, np.ndarray] | None = None) -> FullScores:
         """Every head at each post's best passage (by MLM logit; the first of equals).
 
         The best passage is the hot-path kernel's (``_best_passages_only``), and only its entries go through the
@@ -417,12 +418,13 @@ class Scorer:
         passages, and gathering and scattering six floats for every entry of every passage in onnxruntime cost
         ~125 ns per entry (~280 ms per 1,000 long promotion posts). ``every_passage=True`` runs every passage
         through the graph (what ``novelty`` needs: every gram's row); the best passage is then chosen from the
-        graph's own float32 logits.
+        graph's own float32 logits. ``passages``: each post's best passage and lead as ``HotPath.best_passages``
+        gave them for this very batch (saves running the kernel again).
         """
         feeds, grams, membership = self._feeds(batch)
         n_passages = np.bincount(membership.passage_doc, minlength=batch.n_docs)
         if not every_passage:
-            feeds, membership = self._best_passages_only(batch, feeds, membership)
+            feeds, membership = self._best_passages_only(batch, feeds, membership, passages)
         logits, norms, gram_rows = self.full.run(["passage_logits", "passage_norms", "gram_rows"], feeds)
         mlm = logits[:, 0].astype(np.float64)
         order = np.lexsort((np.arange(mlm.size), -mlm, membership.passage_doc))
@@ -433,8 +435,8 @@ class Scorer:
         return FullScores(_sigmoid(logits[best, 0]), _sigmoid(logits[best, 1:]), grams, membership, best,
                           gram_rows, norms, n_passages)
 
-    def _best_passages_only(self, batch: NormalizedBatch, feeds: dict, membership: Passages
-                            ) -> tuple[dict, Passages]:
+    def _best_passages_only(self, batch: NormalizedBatch, feeds: dict, membership: Passages,
+                            passages: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, Passages]:
         """The feeds and membership of the passages that can be a post's best: one per post, or all of a post's
         passages when its best is not clear.
 
@@ -449,7 +451,7 @@ class Scorer:
         n_q = passage_doc.size
         if n_q == n_docs:  # every post is one passage: nothing to drop
             return feeds, membership
-        _, local, lead = self.hot.best_passages(batch)
+        local, lead = passages if passages is not None else self.hot.best_passages(batch)[1:]
         first = np.searchsorted(passage_doc, np.arange(n_docs))  # passages are numbered post by post
         kept = (lead < NEAR_TIE)[passage_doc]
         kept[first + local] = True
@@ -489,11 +491,14 @@ class Scorer:
             if self.allow is not None:
                 batch, allowed = self._allow(batch)
             deny_hits = find_deny_hits(batch, self.deny) if self.deny is not None else {}
+            passages = None  # the hot path's best passage and lead per post, handed to the full path
             if full:
                 rows = np.arange(batch.n_docs)
                 p = np.zeros(batch.n_docs)
             else:
-                p = self._fast(batch)
+                logits, local, lead = self.hot.best_passages(batch)
+                p = _sigmoid(logits)
+                passages = (local, lead)
                 suspicious = p >= self.thresholds.watch - WATCH_MARGIN
                 if deny_hits:
                     suspicious[list(deny_hits)] = True
@@ -502,7 +507,8 @@ class Scorer:
             scores = None
             if rows.size:
                 sub = batch if rows.size == batch.n_docs else batch.select(rows)
-                scores = self.score_full(sub)
+                scores = self.score_full(sub, passages=None if passages is None else
+                                         (passages[0][rows], passages[1][rows]))
                 p = p.copy()
                 p[rows] = scores.probability
                 sub_elements[rows] = scores.element_probability

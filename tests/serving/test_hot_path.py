@@ -184,13 +184,14 @@ def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, 
     w = "加费态需收益信收拿红益便展错天便顺拿态不薇加动奖去需动只收步发益气奖需不益奖们发去收散今只态线园"
     texts += [u + v + u + w + u + u + w + u + v + u]
     best_only = scorer.score_batch(texts, full=True)
+    hot_then_best = scorer.score_batch(texts)  # the kernel's passages handed on from the hot pass
     explained = scorer.explain(texts[2])
     late = scorer.explain(texts[5])  # a post whose best passage is not its first (its pitch comes late)
     assert late["passage"]["start"] > 0
     novelty = scorer.novelty(texts)
     calls: list[int] = []
 
-    def every(self, batch, feeds, membership):
+    def every(self, batch, feeds, membership, passages=None):
         calls.append(batch.n_docs)
         return feeds, membership
 
@@ -198,6 +199,10 @@ def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, 
     every_passage = scorer.score_batch(texts, full=True)
     assert calls  # the reference really ran every passage through the graph
     assert best_only.records() == every_passage.records()
+    assert hot_then_best.records() == scorer.score_batch(texts).records()
+    shown = np.flatnonzero(every_passage.probability >= scorer.thresholds.watch).tolist()
+    assert len(shown) > 20
+    assert hot_then_best.records(rows=shown) == every_passage.records(rows=shown)
     assert np.array_equal(best_only.probability, every_passage.probability)
     assert scorer.explain(texts[2]) == explained and explained["passage"]["passages"] > 1
     assert scorer.explain(texts[5]) == late
