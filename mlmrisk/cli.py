@@ -263,9 +263,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         raise MlmriskError("give post files to monitor, or --export-case ACCOUNT -o OUT")
     from mlmrisk.serving.monitor.ingest import FieldMap
     from mlmrisk.serving.monitor.run import run_monitor
-    from mlmrisk.serving.process import skip_numba_blas_probe
-
-    skip_numba_blas_probe()
 
     fields = FieldMap(account=args.account_field, time=args.time_field, text=args.text_field, id=args.id_field,
                       channel=args.channel_field)
@@ -277,9 +274,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from mlmrisk.serving.bulk import score_file
-    from mlmrisk.serving.process import skip_numba_blas_probe
-
-    skip_numba_blas_probe()  # this process only scores: numba's SciPy probe would cost ~0.2 s of its start-up
 
     summary = score_file(
         args.input, args.output, model_dir=args.model, input_format=args.input_format,
@@ -305,9 +299,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from mlmrisk.serving.explain import render_explanation
     from mlmrisk.serving.scorer import Scorer
 
-    from mlmrisk.serving.process import skip_numba_blas_probe
-
-    skip_numba_blas_probe()  # one text: start-up is nearly all of the command's time
     text = sys.stdin.read() if args.text == "-" else args.text
     scorer = Scorer.load(args.model, allow=args.allow_list, deny=args.deny_list)
     explanation = scorer.explain(text, top=args.top)

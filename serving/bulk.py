@@ -492,10 +492,6 @@ def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int, score
         messages.put(msg)
 
     try:
-        if scorer is None:  # a spawned worker starts numba afresh (a forked one has the parent's loaded target)
-            from mlmrisk.serving.process import skip_numba_blas_probe
-
-            skip_numba_blas_probe()
         _run_worker(cfg, w, emit, scorer=scorer, dedicated=True)
     except SystemExit:
         raise
