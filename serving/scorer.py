@@ -442,7 +442,7 @@ class Scorer:
 
         The hot-path kernel finds each post's best passage (float64 sums, ``HotPath.best_passages``) and its lead
         over the runner-up. Where the lead exceeds ``NEAR_TIE`` — far beyond the float32 rounding of the graph's
-        logits (≤ ~3e-5) — the graph picks the same passage, so only it is kept. Where two passages nearly tie,
+        logits (≤ ~6e-5 measured, at logit ~36) — the graph picks the same passage, so only it is kept. Where two passages nearly tie,
         the graph's float32 logits may order them otherwise, so all of that post's passages are kept and
         ``score_full`` chooses among them as it always did: records are those of running every passage.
         """
@@ -453,7 +453,7 @@ class Scorer:
             return feeds, membership
         local, lead = passages if passages is not None else self.hot.best_passages(batch)[1:]
         first = np.searchsorted(passage_doc, np.arange(n_docs))  # passages are numbered post by post
-        kept = (lead < NEAR_TIE)[passage_doc]
+        kept = ~(lead >= NEAR_TIE)[passage_doc]  # a NaN lead (non-finite weights) keeps every passage too
         kept[first + local] = True
         renumber = np.full(n_q, -1, dtype=np.int64)
         renumber[kept] = np.arange(int(kept.sum()))

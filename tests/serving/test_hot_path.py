@@ -175,10 +175,12 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
 def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, monkeypatch):
     """The full graph runs only each suspicious post's best passage (chosen by the kernel): the records, the
     explanation and the novelty are those of running every passage through the graph."""
-    scorer = Scorer.load(default_model, deny=["见点奖"])
+    # a deny phrase also inside ordinary long posts (rows below watch sent to the full path), an allow entry whose
+    # blanking lowers a score and one (招商银行, read as bank SMS) whose blanking would raise it and is undone
+    scorer = Scorer.load(default_model, deny=["见点奖", "顺便买了点"], allow=["团队奖", "招商银行"])
     filler = "今天天气不错，我们去公园散步，顺便买了点水果。"
     texts = [filler * k + pitch + filler * (6 - k) for k, pitch in enumerate(PITCHES * 3)]
-    texts += [pitch * 12 for pitch in PITCHES] + ODD + [filler * 20]
+    texts += [pitch * 12 for pitch in PITCHES] + ODD + [filler * 20, "招商银行提醒您：" + filler * 5]
     # two passages with exactly the same n-grams (the float32 graph and the float64 kernel may order them apart)
     u, v = "拿散线", "益赚动买公加队"
     w = "加费态需收益信收拿红益便展错天便顺拿态不薇加动奖去需动只收步发益气奖需不益奖们发去收散今只态线园"
@@ -199,9 +201,11 @@ def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, 
     every_passage = scorer.score_batch(texts, full=True)
     assert calls  # the reference really ran every passage through the graph
     assert best_only.records() == every_passage.records()
+    # (patched above: this is the hot pass followed by every passage, not a determinism check)
     assert hot_then_best.records() == scorer.score_batch(texts).records()
+    assert any(r["lists"] and r["probability"] < scorer.thresholds.watch for r in hot_then_best.records())
     shown = np.flatnonzero(every_passage.probability >= scorer.thresholds.watch).tolist()
-    assert len(shown) > 20
+    assert len(shown) > 10
     assert hot_then_best.records(rows=shown) == every_passage.records(rows=shown)
     assert np.array_equal(best_only.probability, every_passage.probability)
     assert scorer.explain(texts[2]) == explained and explained["passage"]["passages"] > 1
