@@ -365,18 +365,13 @@ def _process_clean_chunk(job: ScoreJob, scorer: Any, fmt: Any, chunk: Chunk,
     scored = scorer.score_batch(texts)
     if scored.errors.count(None) != n:  # coerce_text never refuses a str; counts below rely on it
         raise AssertionError("a string text was reported as an input error")
-    plain = scored.plain_rows() if getattr(fmt, "takes_encoded_lines", False) else np.zeros(n, dtype=bool)
+    plain = scored.plain_rows() if fmt.takes_encoded_lines else np.zeros(n, dtype=bool)
     take = np.flatnonzero(plain)
-    encoded: list[bytes] | None = []
-    if take.size:
-        names = [level.value for level in LEVELS]
-        every = take.size == n
-        encoded = _plain_encoder(scored.model).encode(
-            ids if every else [ids[k] for k in take.tolist()], scored.probability[take],
-            scored.risk[take].tolist(), [names[v] for v in scored.level[take].tolist()],
-            list(numbers) if every else [numbers[k] for k in take.tolist()])
-        if encoded is None:  # an id orjson refuses (e.g. nested ~254 deep): every row goes the dict way
-            plain[:], take, encoded = False, take[:0], []
+    every = take.size == n
+    encoded = _template_lines(scored, take, ids if every else [ids[k] for k in take.tolist()],
+                              list(numbers) if every else [numbers[k] for k in take.tolist()])
+    if encoded is None:  # an id orjson refuses (e.g. nested ~254 deep): every row goes the dict way
+        plain[:], take, encoded = False, take[:0], []
     out: list[dict | bytes]
     if take.size == n:
         out = encoded  # type: ignore[assignment]
@@ -414,18 +409,23 @@ def _plain_lines(fmt: Any, scored: Any, rows: list[tuple[int, int, dict | None]]
                  records: list[Any], good: list[int]) -> dict[int, bytes] | None:
     """Encoded lines of the plain rows among ``rows`` (scored row k → its JSONL line), or None when the output
     format takes only dicts or an id cannot be encoded by orjson (those chunks go the dict way)."""
-    if scored is None or not getattr(fmt, "takes_encoded_lines", False):
+    if scored is None or not fmt.takes_encoded_lines:
         return None
     plain = scored.plain_rows()
     ks = [k for k, _, e in rows if e is None and plain[k]]
-    if not ks:
-        return {}
-    take = np.asarray(ks, dtype=np.int64)
-    names = [level.value for level in LEVELS]
-    encoded = _plain_encoder(scored.model).encode(
-        [good_ids[k] for k in ks], scored.probability[take], scored.risk[take].tolist(),
-        [names[v] for v in scored.level[take].tolist()], [records[good[k]][0] for k in ks])
+    encoded = _template_lines(scored, np.asarray(ks, dtype=np.int64), [good_ids[k] for k in ks],
+                              [records[good[k]][0] for k in ks])
     return dict(zip(ks, encoded)) if encoded is not None else None
+
+
+def _template_lines(scored: Any, take: np.ndarray, ids: list[Any], lines: list[int]) -> list[bytes] | None:
+    """JSONL lines of the plain scored rows ``take`` (with their ids and input lines) from the byte template;
+    None when orjson refuses an id."""
+    if not take.size:
+        return []
+    names = [level.value for level in LEVELS]
+    return _plain_encoder(scored.model).encode(ids, scored.probability[take], scored.risk[take].tolist(),
+                                               [names[v] for v in scored.level[take].tolist()], lines)
 
 
 @functools.lru_cache(maxsize=4)

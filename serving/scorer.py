@@ -28,7 +28,7 @@ from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hit
 from mlmrisk.classifier.normalize import (NEWLINE, REPORTED_RULE_MASK, SEPARATOR, SPACE, NormalizedBatch,
                                           NormalizerTables, normalize_batch, rule_names)
 from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
-from mlmrisk.classifier.schema import PROBABILITY_DIGITS, make_error_record, make_record, plain_record
+from mlmrisk.classifier.schema import make_error_record, make_record, plain_record, round_probabilities
 from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index, risk_levels
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
@@ -141,6 +141,8 @@ class ScoredBatch:
         the arrays: bulk jobs write millions of them, and most posts need nothing beyond a few scalars.
         """
         probability = self.probability.tolist()
+        rounded = round_probabilities(self.probability)  # what make_record's round() gives, for the whole batch
+        is_plain = self.plain_rows().tolist()
         risk = self.risk.tolist()
         level = self.level.tolist()
         flagged = self.flagged.tolist()
@@ -152,21 +154,17 @@ class ScoredBatch:
         errors, evidence, lists = self.errors, self.evidence, self.lists
         plain = plain_record(model)
         plain_with_id = {"id": None, **plain}
-        digits = PROBABILITY_DIGITS
         for i in range(len(self.texts)) if rows is None else rows:
             error = errors[i]
-            bits = rules[i]
-            if bits not in rule_cache:
-                rule_cache[bits] = rule_names(bits)
-            # the common case (no rule reported: digits, case and numerals fire on ordinary text but are not
+            # the common case (see plain_rows; digits, case and numerals fire on ordinary text but are not
             # listed), from a template (see classifier.schema.plain_record)
-            if error is None and not flagged[i] and not rule_cache[bits] and i not in evidence and i not in lists:
+            if is_plain[i]:
                 if ids is not None:
                     record = plain_with_id.copy()
                     record["id"] = ids[i]
                 else:
                     record = plain.copy()
-                record["probability"] = round(probability[i], digits)
+                record["probability"] = rounded[i]
                 record["risk"] = risk[i]
                 record["level"] = names[level[i]]
                 record["evidence"] = []
@@ -177,6 +175,9 @@ class ScoredBatch:
             if error is not None:
                 record = make_error_record(model=model, code=error.code, message=error.message)
             else:
+                bits = rules[i]
+                if bits not in rule_cache:
+                    rule_cache[bits] = rule_names(bits)
                 # most posts are unflagged with no evidence: skip the per-element and per-span work for them
                 elements = self._elements(i) if flagged[i] else None
                 spans = evidence.get(i)
@@ -414,9 +415,8 @@ class Scorer:
         """Every head at each post's best passage (by MLM logit; the first of equals).
 
         The best passage is the hot-path kernel's (``_best_passages_only``), and only its entries go through the
-        full graph: a long suspicious post has ~30
-        passages, and gathering and scattering six floats for every entry of every passage in onnxruntime cost
-        ~125 ns per entry (~280 ms per 1,000 long promotion posts). ``every_passage=True`` runs every passage
+        full graph: a long suspicious post has ~30 passages, and gathering and scattering six floats for every
+        entry of every passage in onnxruntime cost ~125 ns per entry (~280 ms per 1,000 long promotion posts). ``every_passage=True`` runs every passage
         through the graph (what ``novelty`` needs: every gram's row); the best passage is then chosen from the
         graph's own float32 logits. ``passages``: each post's best passage and lead as ``HotPath.best_passages``
         gave them for this very batch (saves running the kernel again).
@@ -442,9 +442,10 @@ class Scorer:
 
         The hot-path kernel finds each post's best passage (float64 sums, ``HotPath.best_passages``) and its lead
         over the runner-up. Where the lead exceeds ``NEAR_TIE`` — far beyond the float32 rounding of the graph's
-        logits (≤ ~6e-5 measured, at logit ~36) — the graph picks the same passage, so only it is kept. Where two passages nearly tie,
-        the graph's float32 logits may order them otherwise, so all of that post's passages are kept and
-        ``score_full`` chooses among them as it always did: records are those of running every passage.
+        logits (≤ ~6e-5 measured, at logit ~36) — the graph picks the same passage, so only it is kept. Where two
+        passages nearly tie, the graph's float32 logits may order them otherwise, so all of that post's passages
+        are kept and ``score_full`` chooses among them as it always did: records are those of running every
+        passage.
         """
         passage, passage_doc = membership.passage, membership.passage_doc
         n_docs = batch.n_docs
