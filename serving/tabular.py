@@ -34,15 +34,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import functools
+from typing import TYPE_CHECKING
+
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from mlmrisk.classifier import schema as result_schema
 
-#: The scalar names of the type language and their Arrow types.
-SCALAR_TYPES = {"string": pa.string(), "float64": pa.float64(), "float32": pa.float32(), "int64": pa.int64(),
-                "int32": pa.int32(), "bool": pa.bool_()}
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow is imported by the functions that need it, not here: a JSONL → JSONL job (most bulk runs) never builds
+# an Arrow table, and importing pyarrow cost ~0.1–0.2 s of every `mlmrisk score` start-up.
+
+#: The scalar names of the type language (their Arrow types: :func:`scalar_types`).
+SCALAR_NAMES = ("string", "float64", "float32", "int64", "int32", "bool")
+
+
+@functools.cache
+def scalar_types() -> dict[str, "pa.DataType"]:
+    """The scalar names of the type language and their Arrow types."""
+    import pyarrow as pa
+
+    return {"string": pa.string(), "float64": pa.float64(), "float32": pa.float32(), "int64": pa.int64(),
+            "int32": pa.int32(), "bool": pa.bool_()}
+
 #: Keys of the Parquet file metadata (values are UTF-8 text).
 META_MODEL = "mlmrisk.model"
 META_SCHEMA_VERSION = "mlmrisk.schema_version"
@@ -52,6 +68,8 @@ META_FIELDS = "mlmrisk.fields"
 
 def arrow_type(parsed: Any) -> pa.DataType:
     """An Arrow type from a parsed type (``classifier.schema.parse_type``) or a type-language string."""
+    import pyarrow as pa
+
     if isinstance(parsed, str):
         parsed = result_schema.parse_type(parsed)
     kind = parsed[0]
@@ -60,10 +78,10 @@ def arrow_type(parsed: Any) -> pa.DataType:
     if kind == "struct":
         return pa.struct([pa.field(name, arrow_type(inner)) for name, inner in parsed[1]])
     try:
-        return SCALAR_TYPES[kind]
+        return scalar_types()[kind]
     except KeyError:
         raise ValueError(f"unknown type {kind!r} in classifier/schema.py FIELDS; known: "
-                         f"{', '.join(SCALAR_TYPES)}, list<T>, struct{{…}}, "
+                         f"{', '.join(SCALAR_NAMES)}, list<T>, struct{{…}}, "
                          f"{', '.join(result_schema.NAMED_TYPES)}") from None
 
 
@@ -87,6 +105,8 @@ def file_metadata(model: str) -> dict[str, str]:
 
 def arrow_schema(keep_fields: Sequence[str] = (), model: str | None = None) -> pa.Schema:
     """The Arrow schema of an output; with ``model``, carrying :func:`file_metadata`."""
+    import pyarrow as pa
+
     schema = pa.schema([pa.field(name, arrow_type(spec)) for name, spec in output_fields(keep_fields)])
     return schema.with_metadata(file_metadata(model)) if model is not None else schema
 
@@ -115,6 +135,8 @@ def _text(value: Any) -> str | None:
 
 def records_to_table(records: Sequence[dict], keep_fields: Sequence[str] = ()) -> pa.Table:
     """Output records (``id``, schema fields, ``line``, kept fields) as an Arrow table of :func:`arrow_schema`."""
+    import pyarrow as pa
+
     schema = arrow_schema(keep_fields)
     text_columns = ["id", *keep_fields]
     rows = records
@@ -127,6 +149,8 @@ def records_to_table(records: Sequence[dict], keep_fields: Sequence[str] = ()) -
 
 
 def _map_float32(dtype: pa.DataType, to: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+
     if dtype == pa.float32():
         return to
     if pa.types.is_list(dtype):
@@ -138,6 +162,8 @@ def _map_float32(dtype: pa.DataType, to: pa.DataType) -> pa.DataType:
 
 def _json_cells(array: pa.Array) -> list[str | None]:
     """A nested column as JSON text per row (float32 at its shortest form); empty or null → empty cell."""
+    import pyarrow as pa
+
     if _map_float32(array.type, pa.string()) != array.type:
         array = array.cast(_map_float32(array.type, pa.string())).cast(_map_float32(array.type, pa.float64()))
     dumps = orjson.dumps
@@ -146,6 +172,8 @@ def _json_cells(array: pa.Array) -> list[str | None]:
 
 def csv_columns(schema: pa.Schema) -> list[str]:
     """The CSV header for an output schema (the names :func:`flatten_for_csv` produces)."""
+    import pyarrow as pa
+
     names: list[str] = []
 
     def walk(name: str, dtype: pa.DataType) -> None:
@@ -181,6 +209,9 @@ def flatten_for_csv(table: pa.Table, records: Sequence[dict] | None = None) -> p
 
     ``records``: the records ``table`` was built from (:func:`records_to_table`), to take JSON text cells from.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     names: list[str] = []
     arrays: list[pa.Array] = []
 
@@ -209,6 +240,7 @@ def flatten_for_csv(table: pa.Table, records: Sequence[dict] | None = None) -> p
 
 def encode_csv(table: pa.Table, *, header: bool, delimiter: str = ",", records: Sequence[dict] | None = None) -> bytes:
     """An output table as CSV bytes (UTF-8, ``\\n`` line ends, quotes only where needed by pyarrow's writer)."""
+    import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     flat = flatten_for_csv(table, records)

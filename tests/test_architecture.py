@@ -66,3 +66,17 @@ def test_no_design_md_citations_in_code():
     bad = [str(p.relative_to(REPO)) for package in ("classifier", "serving", "training", "mlmrisk")
            for p in (REPO / package).rglob("*.py") if "DESIGN" in p.read_text(encoding="utf-8")]
     assert not bad, bad
+
+
+def test_a_jsonl_job_imports_neither_pyarrow_nor_scikit_learn(tmp_path):
+    """The commonest bulk job (JSONL in, JSONL out) pays no start-up for Arrow or training code."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.jsonl"
+    probe = ("import sys; from mlmrisk.cli import main; "
+             f"rc = main(['score', {str(REPO / 'data' / 'sample_posts.jsonl')!r}, '-o', {str(out)!r}]); "
+             "print(rc, sorted(m for m in ('pyarrow', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split("\n")[-2] == "0 []", done.stdout + done.stderr
+    assert out.stat().st_size > 0
