@@ -72,6 +72,7 @@ class TrainConfig:
     window: int = 64
     min_norm: float = 32.0
     negative_passages: bool = True
+    positive_passages: bool = True  # multiple-instance refit (docs/training.md, "Best passages of long promotions")
     evasion_seed: int = 11
     n_jobs: int = 2
     output: str | None = None  # model directory when `mlmrisk train` gets no --output
@@ -145,14 +146,21 @@ def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc
 
 
 def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
-              n_heads: int, C: float, element_C: float, min_norm: float, negative_passages: bool) -> LinearHeads:
-    """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives)."""
+              n_heads: int, C: float, element_C: float, min_norm: float, negative_passages: bool,
+              positive_passages: bool = False) -> LinearHeads:
+    """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives).
+
+    With ``positive_passages``, a second fit adds each long promotion's best passage under the first fit as a
+    positive of its own. Serving scores a post by its best passage, but a long promotion trains as a whole post,
+    whose norm dilutes the few sentences that make it a scheme; its best passage is the instance serving will see
+    (one round of multiple-instance learning, docs/training.md).
+    """
     X = tfidf_weight(counted.docs[rows], idf, min_norm)
     y = Y[rows, :n_heads]
     w = weights[rows]
+    per_doc = np.bincount(counted.passage_doc, minlength=counted.docs.shape[0])
     if negative_passages:
         # A long benign post is scored by its best passage, so its passages are negatives in their own right.
-        per_doc = np.bincount(counted.passage_doc, minlength=counted.docs.shape[0])
         long_negative = np.zeros(counted.docs.shape[0], dtype=bool)
         long_negative[rows] = (Y[rows, 0] == 0) & (per_doc[rows] > 1)
         extra = np.flatnonzero(long_negative[counted.passage_doc])
@@ -160,15 +168,34 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
             X = sp.vstack([X, tfidf_weight(counted.passages[extra], idf, min_norm)], format="csr")
             y = np.vstack([y, np.zeros((extra.size, n_heads), dtype=y.dtype)])
             w = np.concatenate([w, np.ones(extra.size)])
+    model = LinearHeads(C=C, element_C=element_C).fit(X, y, sample_weight=w)
+    if not positive_passages:
+        return model
+    long_positive = np.zeros(counted.docs.shape[0], dtype=bool)
+    long_positive[rows] = (Y[rows, 0] == 1) & (per_doc[rows] > 1)
+    candidates = np.flatnonzero(long_positive[counted.passage_doc])
+    if not candidates.size:
+        return model
+    X_candidates = tfidf_weight(counted.passages[candidates], idf, min_norm)
+    mlm = np.asarray(model.decision_function(X_candidates)).reshape(candidates.size, -1)[:, 0]
+    docs = counted.passage_doc[candidates]
+    order = np.lexsort((-mlm, docs))  # per post, best passage first; ties keep the first passage
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = docs[order][1:] != docs[order][:-1]
+    best = order[first]
+    X = sp.vstack([X, X_candidates[best]], format="csr")
+    y = np.vstack([y, Y[docs[best], :n_heads]])
+    w = np.concatenate([w, weights[docs[best]]])
     return LinearHeads(C=C, element_C=element_C).fit(X, y, sample_weight=w)
 
 
 def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
               predict_rows: np.ndarray, n_heads: int, C: float, element_C: float, min_norm: float,
-              negative_passages: bool) -> np.ndarray:
+              negative_passages: bool, positive_passages: bool = False) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them)."""
     idf = idf_from_counts(counted.docs[train_rows])
-    model = fit_heads(counted, Y, weights, train_rows, idf, n_heads, C, element_C, min_norm, negative_passages)
+    model = fit_heads(counted, Y, weights, train_rows, idf, n_heads, C, element_C, min_norm, negative_passages,
+                      positive_passages)
     sub = counted.select(predict_rows)
     return passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
                              range(n_heads))
@@ -196,7 +223,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
             keys.append((axis, value))
     results = Parallel(n_jobs=config.n_jobs)(
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
-                           config.negative_passages)
+                           config.negative_passages, config.positive_passages)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value), (_, rows), z in zip(keys, jobs, results):
@@ -288,7 +315,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
             jobs.append((fit_rows, predict_rows))
         results = Parallel(n_jobs=config.n_jobs)(
             delayed(_fit_fold)(all_counted, Y_all, weights_all, fit_rows, predict_rows, n_heads, C,
-                               config.element_C, config.min_norm, config.negative_passages)
+                               config.element_C, config.min_norm, config.negative_passages,
+                               config.positive_passages)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -342,7 +370,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     # Final model on every training row.
     vectorizer.fit_counts(counted.docs[train_rows])
     heads = fit_heads(counted, Y, weights, train_rows, vectorizer.idf_, len(HEADS), best_C, config.element_C,
-                      config.min_norm, config.negative_passages)
+                      config.min_norm, config.negative_passages, config.positive_passages)
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     log(f"final model fitted ({time.time() - started:.0f}s)")
 

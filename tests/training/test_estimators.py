@@ -58,3 +58,61 @@ def test_config_overrides():
     assert config.synthetic_n == 10 and config.C_grid == [2, 8] and config.element_C == 1.5
     with pytest.raises(ValueError):
         TrainConfig().override(["no_such_setting=1"])
+
+
+def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer_spec, monkeypatch):
+    """The multiple-instance refit adds one row per long promotion (its best passage under the first fit), and
+    that refit raises the best-passage score of promotions hidden in ordinary text."""
+    from mlmrisk.training import fit as fit_module
+
+    filler = ["今天下班去超市买了点水果，顺便给孩子带了本绘本，晚上一家人看电视聊天挺开心的。",
+              "周末和朋友去爬山，山上风景很好，空气清新，拍了不少照片，回来路上吃了碗牛肉面。",
+              "最近单位比较忙，天天加班到很晚，希望下个月能调休几天，回老家看看爸妈和亲戚。",
+              "小区门口新开了一家面包店，味道还不错，价格也公道，早上排队的人特别多。"]
+    pitches = ["交三百入会，直推一人奖五十，间推再奖二十，下线越多团队提成越多",
+               "报单激活做会员，拉人头拿直推奖，下线的下线也给你算业绩",
+               "入门费九百九，发展三个下线回本，层级越深见点奖越多"]
+    texts, labels = [], []
+    for i in range(24):
+        pitch = pitches[i % 3]
+        texts.append(filler[i % 4] + filler[(i + 1) % 4] + pitch + filler[(i + 2) % 4])  # long promotion
+        labels.append(1)
+        texts.append(pitch)  # short promotion
+        labels.append(1)
+        texts.append(filler[i % 4] + filler[(i + 3) % 4] + filler[(i + 1) % 4])  # long ordinary post
+        labels.append(0)
+        texts.append(filler[i % 4][: 10 + i])  # short ordinary post
+        labels.append(0)
+    vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=16, min_norm=8.0).prepare()
+    counted = vectorizer.count(texts)
+    Y = np.asarray(labels)[:, None]
+    rows = np.arange(len(texts))
+    vectorizer.fit_counts(counted.docs)
+    idf = vectorizer.idf_
+    fits: list[int] = []
+    original_fit = LinearHeads.fit
+
+    def counting_fit(self, X, y, sample_weight=None):
+        fits.append(X.shape[0])
+        return original_fit(self, X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(LinearHeads, "fit", counting_fit)
+    plain = fit_module.fit_heads(counted, Y, np.ones(len(texts)), rows, idf, 1, 4.0, 4.0, 8.0, True, False)
+    refit = fit_module.fit_heads(counted, Y, np.ones(len(texts)), rows, idf, 1, 4.0, 4.0, 8.0, True, True)
+    per_doc = np.bincount(counted.passage_doc, minlength=len(texts))
+    long_promotions = int(((Y[:, 0] == 1) & (per_doc > 1)).sum())
+    assert long_promotions == 24
+    assert fits[0] == fits[1] and fits[2] == fits[1] + long_promotions  # plain fit; first fit; refit + 1 per post
+    X_passages = vectorizer.weight(counted.passages)
+
+    def best_passage(model):
+        return fit_module.passage_decisions(model, X_passages, counted.passage_doc, len(texts), [0])[:, 0]
+
+    hidden = (Y[:, 0] == 1) & (per_doc > 1)
+    ordinary = (Y[:, 0] == 0) & (per_doc > 1)
+
+    def margin(model):  # how far hidden promotions stand above long ordinary posts, best passage against best
+        z = best_passage(model)
+        return z[hidden].mean() - z[ordinary].mean()
+
+    assert margin(refit) > margin(plain) + 0.1
