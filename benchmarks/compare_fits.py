@@ -21,6 +21,7 @@ Figures are printed and appended to ``--out`` as one JSON line per run (docs/tra
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -29,7 +30,9 @@ import joblib
 import numpy as np
 from joblib import Parallel, delayed
 
+import mlmrisk.classifier as classifier_package
 from mlmrisk.training import fit as fit_module
+from mlmrisk.training.config import data_hashes, load_config
 from mlmrisk.training.heads import fit_sigmoid_calibration
 from mlmrisk.training.metrics import average_precision
 
@@ -45,7 +48,9 @@ def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
     from mlmrisk.training.normalization_spec import build_normalization_spec
     from mlmrisk.training.vectorizer import HashedNgramVectorizer
 
-    key = json.dumps({k: getattr(config, k) for k in COUNT_SETTINGS}, sort_keys=True, default=str)
+    key = json.dumps({"settings": {k: getattr(config, k) for k in COUNT_SETTINGS},
+                      "data": data_hashes([spec.path for spec in fit_module.corpus_specs(config)]),
+                      "code": _code_fingerprint()}, sort_keys=True, default=str)
     if cache and cache.is_file():
         stored = joblib.load(cache)
         if stored.get("key") == key:
@@ -66,6 +71,16 @@ def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
     return data
 
 
+def _code_fingerprint() -> str:
+    """SHA-256 over the sources that turn data into counts (training/ and classifier/), so an edit there refreshes
+    the cache instead of reusing counts the current code would not produce."""
+    digest = hashlib.sha256()
+    for package in (fit_module, classifier_package):
+        for path in sorted(Path(package.__file__).parent.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _at(y: np.ndarray, p: np.ndarray, flag: float) -> dict:
     flagged = p >= flag
     tp, fp = int((flagged & (y == 1)).sum()), int((flagged & (y == 0)).sum())
@@ -82,6 +97,8 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
     role, split, name, fold = col["role"], col["split"], col["corpus"], col["fold"]
     weights = np.where(role == "labelled", config.labelled_weight,
                        np.where(role == "written", config.written_weight, 1.0))
+    if len(config.C_grid) != 1:
+        raise SystemExit("compare_fits: give one C (--set 'C_grid=[16]'); choosing C is mlmrisk train's job")
     C = config.C_grid[0]
     train_rows = np.flatnonzero(split == "train")
 
@@ -119,6 +136,8 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
             if keep is not None and value not in keep:
                 continue
             held = written & (values == value)
+            if Y[held, 0].sum() < 3 or (1 - Y[held, 0]).sum() < 3:  # as leave_one_style_out: too few to judge
+                continue
             jobs.append((train_rows[~held[train_rows]], np.flatnonzero(held)))
             keys.append(f"{axis}:{value}")
     for key, (_, rows), z in zip(keys, jobs, fits(jobs)):
@@ -133,7 +152,7 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a training setting (as `mlmrisk train --set`); repeatable")
+                        help="a training setting, parsed as by `mlmrisk train --set`; repeatable")
     parser.add_argument("--channels", default="sms,qq_group,short_video,official_account,forum",
                         help="channels held out one at a time beside the eras (comma-separated; '' for none)")
     parser.add_argument("--baseline-writers", default="",
@@ -141,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="file for the cached counts")
     parser.add_argument("--out", type=Path, default=None, help="append the figures as a JSON line")
     args = parser.parse_args(argv)
-    config = fit_module.TrainConfig().override(args.set)
+    config = load_config(None, args.set)  # parsed and checked exactly as `mlmrisk train --set`
     started = time.time()
     data = counted_corpus(config, args.cache)
     figures = {"settings": args.set, **compare(config, data, [c for c in args.channels.split(",") if c],

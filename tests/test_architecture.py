@@ -78,5 +78,7 @@ def test_a_jsonl_job_imports_neither_pyarrow_nor_scikit_learn(tmp_path):
              f"rc = main(['score', {str(REPO / 'data' / 'sample_posts.jsonl')!r}, '-o', {str(out)!r}]); "
              "print(rc, sorted(m for m in ('pyarrow', 'sklearn') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
-    assert done.stdout.split("\n")[-2] == "0 []", done.stdout + done.stderr
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines and lines[-1] == "0 []", done.stdout + done.stderr
     assert out.stat().st_size > 0

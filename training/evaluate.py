@@ -33,6 +33,8 @@ LICENCES = {
     "telecom_fraud": ("ChangMianRen/Telecom_Fraud_Texts_5", "research use only", "train 70% / FPR 30%"),
     "laws": ("LawRefBook/Laws", "public legal texts", "evaluation only (never trained on)"),
     "synthetic": ("training/synthetic.py (this project)", "Apache-2.0 (this project)", "train 80% / held-out 20%"),
+    "written": ("data/written (this project: independent writer sessions, briefs in data/written/BRIEFS.md)",
+                "Apache-2.0 (this project)", "train; judged by leaving whole eras and channels out"),
 }
 
 
@@ -274,7 +276,8 @@ def render_model_card(manifest: dict, report: dict) -> str:
     lines += render_markdown(report).splitlines()[2:]
     lines += [
         "", "## Limitations",
-        "- Only 23 real positive posts exist in the available data; most positives are synthetic. Real-data "
+        "- Only 23 real positive posts exist in the available data; the other positives are written for the project "
+        "or synthetic. Real-data "
         "figures therefore have wide confidence intervals (one post is ~4 points of recall).",
         "- Character n-grams see wording, not intent: a post that quotes promotion to warn against it can score "
         "high; legal 直销 and single-level referral are the nearest false-positive classes.",

@@ -150,8 +150,8 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
               positive_passages: bool = False) -> LinearHeads:
     """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives).
 
-    With ``positive_passages``, a second fit adds each long promotion's best passage under the first fit as a
-    positive of its own. Serving scores a post by its best passage, but a long promotion trains as a whole post,
+    With ``positive_passages``, the MLM head is refitted with each long promotion's best passage under the first
+    fit as a positive of its own (the element heads stay as first fitted). Serving scores a post by its best passage, but a long promotion trains as a whole post,
     whose norm dilutes the few sentences that make it a scheme; its best passage is the instance serving will see
     (one round of multiple-instance learning, docs/training.md).
     """
@@ -183,10 +183,14 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     first = np.ones(order.size, dtype=bool)
     first[1:] = docs[order][1:] != docs[order][:-1]
     best = order[first]
+    # Only the MLM head is refitted: a passage need not show every element of its post, and the element heads
+    # answer for the whole promotion (docs/training.md, "Six more writers and best passages").
     X = sp.vstack([X, X_candidates[best]], format="csr")
-    y = np.vstack([y, Y[docs[best], :n_heads]])
+    y = np.concatenate([y[:, 0], Y[docs[best], 0]])
     w = np.concatenate([w, weights[docs[best]]])
-    return LinearHeads(C=C, element_C=element_C).fit(X, y, sample_weight=w)
+    mlm_head = LinearHeads(C=C, element_C=element_C).fit(X, y[:, None], sample_weight=w)
+    model.coef_[0], model.intercept_[0] = mlm_head.coef_[0], mlm_head.intercept_[0]
+    return model
 
 
 def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
@@ -391,6 +395,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     ))
     report["headline"].update(generalisation_headline(report))
     log(f"generalisation checks done ({time.time() - started:.0f}s)")
+    # Where this run wrote its model is not part of the recipe: a rebuild from config.toml must name its own output.
+    config = dataclasses.replace(config, output=None)
     config_dict = dataclasses.asdict(config)
     manifest_fields = {
         "model_version": MODEL_VERSION,

@@ -61,8 +61,8 @@ def test_config_overrides():
 
 
 def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer_spec, monkeypatch):
-    """The multiple-instance refit adds one row per long promotion (its best passage under the first fit), and
-    that refit raises the best-passage score of promotions hidden in ordinary text."""
+    """The multiple-instance refit adds one row per long promotion (its best passage under the first fit) to the
+    MLM head only, and that refit raises the best-passage score of promotions hidden in ordinary text."""
     from mlmrisk.training import fit as fit_module
 
     filler = ["今天下班去超市买了点水果，顺便给孩子带了本绘本，晚上一家人看电视聊天挺开心的。",
@@ -85,7 +85,8 @@ def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer
         labels.append(0)
     vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=16, min_norm=8.0).prepare()
     counted = vectorizer.count(texts)
-    Y = np.asarray(labels)[:, None]
+    # column 1: an element (lart) on half the promotions, so the element head has both classes to learn
+    Y = np.column_stack([labels, [int(v and (i // 4) % 2 == 0) for i, v in enumerate(labels)]])
     rows = np.arange(len(texts))
     vectorizer.fit_counts(counted.docs)
     idf = vectorizer.idf_
@@ -97,12 +98,15 @@ def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer
         return original_fit(self, X, y, sample_weight=sample_weight)
 
     monkeypatch.setattr(LinearHeads, "fit", counting_fit)
-    plain = fit_module.fit_heads(counted, Y, np.ones(len(texts)), rows, idf, 1, 4.0, 4.0, 8.0, True, False)
-    refit = fit_module.fit_heads(counted, Y, np.ones(len(texts)), rows, idf, 1, 4.0, 4.0, 8.0, True, True)
+    plain = fit_module.fit_heads(counted, Y, np.ones(len(texts)), rows, idf, 2, 4.0, 4.0, 8.0, True, False)
+    refit = fit_module.fit_heads(counted, Y, np.ones(len(texts)), rows, idf, 2, 4.0, 4.0, 8.0, True, True)
     per_doc = np.bincount(counted.passage_doc, minlength=len(texts))
     long_promotions = int(((Y[:, 0] == 1) & (per_doc > 1)).sum())
     assert long_promotions == 24
     assert fits[0] == fits[1] and fits[2] == fits[1] + long_promotions  # plain fit; first fit; refit + 1 per post
+    # the element head is the first fit's: a passage need not show every element of its post
+    assert np.array_equal(refit.coef_[1], plain.coef_[1]) and refit.intercept_[1] == plain.intercept_[1]
+    assert not np.array_equal(refit.coef_[0], plain.coef_[0])
     X_passages = vectorizer.weight(counted.passages)
 
     def best_passage(model):
