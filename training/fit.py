@@ -72,7 +72,7 @@ class TrainConfig:
     window: int = 64
     min_norm: float = 32.0
     negative_passages: bool = True
-    positive_passages: bool = True  # multiple-instance refit (docs/training.md, "Best passages of long promotions")
+    positive_passages: bool = True  # MLM-head refit on best passages (docs/training.md, "Six more writers…")
     evasion_seed: int = 11
     n_jobs: int = 2
     output: str | None = None  # model directory when `mlmrisk train` gets no --output
