@@ -168,6 +168,16 @@ def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
     return Grams(*kernels.hash_grams(*_batch_args(batch, spec)))
 
 
+def best_passage_rows(values: np.ndarray, passage_doc: np.ndarray) -> np.ndarray:
+    """int64: per post with passages (in post order), the row of its passage with the highest ``values`` — the first
+    of equals, so training (float64 decision values) and serving (the graph's logits) pick a post's best passage
+    by one rule. ``passage_doc`` is each row's post."""
+    order = np.lexsort((-values, passage_doc))  # stable: among equal values the first row comes first
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = passage_doc[order][1:] != passage_doc[order][:-1]
+    return order[first]
+
+
 def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
     """Passage membership of every gram (see the module docstring): one passage per short post, two overlapping
     tilings of ``window`` characters for longer ones.

@@ -20,7 +20,7 @@ import onnxruntime as ort
 
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
-from mlmrisk.classifier.features import FeatureSpec, Grams, Passages
+from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, best_passage_rows
 from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file
@@ -416,22 +416,19 @@ class Scorer:
 
         The best passage is the hot-path kernel's (``_best_passages_only``), and only its entries go through the
         full graph: a long suspicious post has ~30 passages, and gathering and scattering six floats for every
-        entry of every passage in onnxruntime cost ~125 ns per entry (~280 ms per 1,000 long promotion posts). ``every_passage=True`` runs every passage
-        through the graph (what ``novelty`` needs: every gram's row); the best passage is then chosen from the
-        graph's own float32 logits. ``passages``: each post's best passage and lead as ``HotPath.best_passages``
-        gave them for this very batch (saves running the kernel again).
+        entry of every passage in onnxruntime cost ~125 ns per entry (~280 ms per 1,000 long promotion posts).
+        ``every_passage=True`` runs every passage through the graph (what ``novelty`` needs: every gram's row); the
+        best passage is then chosen from the graph's own float32 logits. ``passages``: each post's best passage and
+        lead as ``HotPath.best_passages`` gave them for this very batch (saves running the kernel again).
         """
         feeds, grams, membership = self._feeds(batch)
         n_passages = np.bincount(membership.passage_doc, minlength=batch.n_docs)
         if not every_passage:
             feeds, membership = self._best_passages_only(batch, feeds, membership, passages)
         logits, norms, gram_rows = self.full.run(["passage_logits", "passage_norms", "gram_rows"], feeds)
-        mlm = logits[:, 0].astype(np.float64)
-        order = np.lexsort((np.arange(mlm.size), -mlm, membership.passage_doc))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = membership.passage_doc[order][1:] != membership.passage_doc[order][:-1]
+        top = best_passage_rows(logits[:, 0].astype(np.float64), membership.passage_doc)
         best = np.zeros(batch.n_docs, dtype=np.int64)
-        best[membership.passage_doc[order[first]]] = order[first]
+        best[membership.passage_doc[top]] = top
         return FullScores(_sigmoid(logits[best, 0]), _sigmoid(logits[best, 1:]), grams, membership, best,
                           gram_rows, norms, n_passages)
 

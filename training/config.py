@@ -71,7 +71,8 @@ DOCS: dict[str, str] = {
     "min_norm": "length prior: floor of the TF-IDF norm, so a short text must show enough to score high",
     "max_chars": "characters of a post that are read (the rest is cut off)",
     "negative_passages": "add the passages of long benign posts as extra negatives",
-    "positive_passages": "refit with each long promotion's best passage (under a first fit) as an extra positive",
+    "positive_passages": "refit the MLM head with each long promotion's best passage (under a first fit) as an "
+                         "extra positive",
     "C_grid": "inverse L2 strengths tried for the MLM head; chosen by out-of-fold average precision on real data",
     "element_C": "inverse L2 strength of the four element heads",
     "n_folds": "grouped cross-validation folds (out-of-fold scores drive calibration and thresholds)",

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
+from mlmrisk.classifier.features import best_passage_rows
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.normalize import NormalizerTables
 from mlmrisk.classifier.risk import Thresholds
@@ -135,11 +136,7 @@ def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc
     """Per post, decision values of ``heads`` as serving computes them: the MLM head (column 0 of the model) at
     its best passage, the other heads at that same passage (elements follow the passage that drove the score)."""
     values = model.decision_function(X_passages)
-    mlm = values[:, 0]
-    order = np.lexsort((-mlm, passage_doc))  # per post, best passage first; ties keep the first passage
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = passage_doc[order][1:] != passage_doc[order][:-1]
-    best = order[first]
+    best = best_passage_rows(values[:, 0], passage_doc)
     out = np.full((n_docs, len(heads)), np.nan)
     out[passage_doc[best]] = values[best][:, list(heads)]
     return out
@@ -151,9 +148,10 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives).
 
     With ``positive_passages``, the MLM head is refitted with each long promotion's best passage under the first
-    fit as a positive of its own (the element heads stay as first fitted). Serving scores a post by its best passage, but a long promotion trains as a whole post,
-    whose norm dilutes the few sentences that make it a scheme; its best passage is the instance serving will see
-    (one round of multiple-instance learning, docs/training.md).
+    fit as a positive of its own (the element heads stay as first fitted). Serving scores a post by its best
+    passage, but a long promotion trains as a whole post, whose norm dilutes the few sentences that make it a
+    scheme; its best passage is the instance serving will see (one round of multiple-instance learning,
+    docs/training.md).
     """
     X = tfidf_weight(counted.docs[rows], idf, min_norm)
     y = Y[rows, :n_heads]
@@ -177,12 +175,8 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     if not candidates.size:
         return model
     X_candidates = tfidf_weight(counted.passages[candidates], idf, min_norm)
-    mlm = np.asarray(model.decision_function(X_candidates)).reshape(candidates.size, -1)[:, 0]
     docs = counted.passage_doc[candidates]
-    order = np.lexsort((-mlm, docs))  # per post, best passage first; ties keep the first passage
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = docs[order][1:] != docs[order][:-1]
-    best = order[first]
+    best = best_passage_rows(model.decision_function(X_candidates)[:, 0], docs)
     # Only the MLM head is refitted: a passage need not show every element of its post, and the element heads
     # answer for the whole promotion (docs/training.md, "Six more writers and best passages").
     X = sp.vstack([X, X_candidates[best]], format="csr")

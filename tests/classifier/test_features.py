@@ -415,3 +415,13 @@ def _shipped_pinyin() -> PinyinTables:
 
     manifest = json.loads((default_model_dir() / "manifest.json").read_text(encoding="utf-8"))
     return PinyinTables.from_spec(manifest["features"]["pinyin"])
+
+
+def test_best_passage_rows_picks_each_posts_first_maximum():
+    """One rule for training and serving: per post, the highest value, the first row among equals."""
+    from mlmrisk.classifier.features import best_passage_rows
+
+    values = np.array([0.5, 2.0, 2.0, -1.0, 3.0, 3.0, 1.0])
+    passage_doc = np.array([0, 0, 0, 1, 2, 2, 2])
+    assert best_passage_rows(values, passage_doc).tolist() == [1, 3, 4]
+    assert best_passage_rows(np.zeros(0), np.zeros(0, dtype=np.int64)).tolist() == []
