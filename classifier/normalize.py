@@ -290,9 +290,9 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
 def _kernels():
     """The compiled kernels (``classifier/_normalize_kernels.py``), imported on first use: ``import mlmrisk`` stays
     free of numba, and each kernel compiles (or loads from numba's cache) on its first call."""
-    from mlmrisk.classifier import _normalize_kernels
+    from mlmrisk.classifier.compiled import normalize_kernels
 
-    return _normalize_kernels
+    return normalize_kernels()
 
 
 def normalize_text(text: str, tables: NormalizerTables) -> tuple[str, list[int]]:

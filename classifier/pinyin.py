@@ -140,8 +140,9 @@ def latin_events(codes: np.ndarray, tables: PinyinTables) -> tuple[np.ndarray, n
     (which stays as its oracle: a property test holds the two equal). Splitting in Python, run by run, had cost
     about a tenth of scoring a short post.
     """
-    from mlmrisk.classifier import kernels
+    from mlmrisk.classifier.compiled import feature_kernels
 
+    kernels = feature_kernels()
     keys, ids = tables._keys
     if keys.size == 0:
         empty = np.zeros(0, dtype=np.int64)

@@ -5,6 +5,7 @@ inside the package."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -33,6 +34,12 @@ def test_wheel_holds_one_import_name_and_the_model(wheel):
                    "mlmrisk/models/default/manifest.json", "mlmrisk/data/folding.tsv", "mlmrisk/classifier/schema.py"):
         assert needed in names, needed
     assert any(name.endswith("LICENSE") for name in names)
+    if os.environ.get("CI"):  # CI builds with MLMRISK_REQUIRE_COMPILED=1: the platform wheel carries the kernels
+        assert any(name.startswith("mlmrisk/classifier/_compiled_kernels.") for name in names), names
+
+
+def _has_compiled_kernels(wheel: Path) -> bool:
+    return any(name.startswith("mlmrisk/classifier/_compiled_kernels.") for name in zipfile.ZipFile(wheel).namelist())
 
 
 def test_wheel_scores_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
@@ -48,6 +55,8 @@ def test_wheel_scores_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
     version = subprocess.run([str(python), "-m", "mlmrisk", "--version"], capture_output=True, text=True, check=True,
                              cwd=work)
     assert version.stdout.startswith("mlmrisk ")
+    compiled = _has_compiled_kernels(wheel)
+    assert ("kernels: compiled ahead of time" in version.stdout) == compiled, version.stdout
     subprocess.run([str(env_dir / "bin" / "mlmrisk"), "score", "posts.jsonl", "-o", "out.jsonl", "--no-progress"],
                    check=True, cwd=work, capture_output=True)
     records = [json.loads(line) for line in (work / "out.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -57,5 +66,7 @@ def test_wheel_scores_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
             "assert 'site-packages' in mlmrisk.__file__, mlmrisk.__file__; "
             "r = Scorer.load().score(['静态收益加动态收益，直推十人拿见点奖'])[0]; "
             "assert isinstance(r, RiskResult) and r.level in (RiskLevel.HIGH, RiskLevel.SEVERE), r.level; "
-            "assert 'classifier' not in sys.modules and 'serving' not in sys.modules")
+            "assert 'classifier' not in sys.modules and 'serving' not in sys.modules; "
+            # a wheel with the compiled kernels runs them without numba (classifier/compiled.py)
+            f"assert ('numba' in sys.modules) != {compiled}, 'numba imported: ' + str('numba' in sys.modules)")
     subprocess.run([str(python), "-c", code], check=True, cwd=work)

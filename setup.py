@@ -1,0 +1,81 @@
+"""Build step beyond ``pyproject.toml``: the kernels compiled ahead of time (``mlmrisk.classifier._compiled_kernels``).
+
+``numba.pycc`` lowers the numba kernels named in ``classifier/compiled.py`` (``EXPORTS``) into one extension module,
+so a wheel built here runs them without numba's start-up (see that module's docstring). The build is optional: when
+numba's ``pycc`` or a C compiler is missing, or compiling fails, the package is built without the extension and
+numba compiles the kernels at run time, as before. ``MLMRISK_REQUIRE_COMPILED=1`` turns that fallback into an
+error (CI and release builds use it, so a wheel that should be fast cannot silently be slow).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import types
+import warnings
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+REQUIRED = os.environ.get("MLMRISK_REQUIRE_COMPILED", "") not in ("", "0")
+
+
+def _expose_package() -> None:
+    """Make ``mlmrisk.classifier`` importable from the checkout (``package-dir`` maps ``classifier/`` into it only
+    once installed), so the kernels and their signatures are read from the very sources being packaged."""
+    if "mlmrisk" not in sys.modules:
+        package = types.ModuleType("mlmrisk")
+        package.__path__ = [str(ROOT / "mlmrisk")]
+        sys.modules["mlmrisk"] = package
+    spec = importlib.util.spec_from_file_location("mlmrisk.classifier", ROOT / "classifier" / "__init__.py",
+                                                  submodule_search_locations=[str(ROOT / "classifier")])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mlmrisk.classifier"] = module
+    spec.loader.exec_module(module)
+
+
+def compiled_kernels() -> list:
+    """The extension, declared for setuptools (its machine code is generated in ``build_ext``), or none."""
+    try:
+        _expose_package()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba marks pycc as pending deprecation; the fallback covers removal
+            from numba.pycc import CC
+        from mlmrisk.classifier import compiled
+        kernel_modules = {name: importlib.import_module(f"mlmrisk.classifier.{name}")
+                          for name in {export.module for export in compiled.EXPORTS.values()}}
+        cc = CC(compiled.EXTENSION.rsplit(".", 1)[1], source_module="mlmrisk.classifier.compiled")
+        for name, export in compiled.EXPORTS.items():
+            cc.export(name, export.signature())(getattr(kernel_modules[export.module], name).py_func)
+        namespace: dict = {}
+        exec(f"def fingerprint():\n    return {compiled.source_fingerprint(ROOT / 'classifier')}\n", namespace)
+        cc.export("fingerprint", "int64()")(namespace["fingerprint"])
+        return [cc.distutils_extension()]
+    except Exception as exc:  # numba missing or without pycc, an unsupported platform
+        if REQUIRED:
+            raise
+        print(f"mlmrisk: building without compiled kernels ({type(exc).__name__}: {exc}); "
+              "numba will compile them at run time", file=sys.stderr)
+        return []
+
+
+class OptionalBuildExt(build_ext):
+    """Builds the extension, or leaves it out (with a message) when the machine cannot: the kernels then compile at
+    run time. ``numba.pycc``'s extension generates its object file here, before the C sources are linked."""
+
+    def build_extension(self, ext) -> None:
+        try:
+            if hasattr(ext, "_prepare_object_files"):
+                ext._prepare_object_files(self)
+            super().build_extension(ext)
+        except Exception as exc:
+            if REQUIRED:
+                raise
+            print(f"mlmrisk: compiled kernels not built ({type(exc).__name__}: {exc}); "
+                  "numba will compile them at run time", file=sys.stderr)
+
+
+setup(ext_modules=compiled_kernels(), cmdclass={"build_ext": OptionalBuildExt})
