@@ -7,7 +7,8 @@
 What it measures, on the same texts and files (every measurement in its own process, so its peak RSS is its own):
 1. the keyword filter platforms run today, file → file: orjson in, a pyahocorasick automaton over ~2,000 words
    reporting ALL hits, orjson out (``keyword_filter.py`` beside this file);
-2. ``mlmrisk score`` file → file, JSONL in and JSONL out, 1 and 2 workers (peak RSS of the largest process);
+2. ``mlmrisk score`` file → file, JSONL in and JSONL out, 1 and 2 workers (peak RSS of the largest process), and
+   1 worker with ``MLMRISK_KERNELS=numba`` (the kernels compiled by numba at run time instead of ahead of time);
 3. the in-process ``Scorer.score_batch`` against a scikit-learn hashed char 1–3 TF-IDF + logistic regression
    pipeline (``HashingVectorizer`` → ``TfidfTransformer`` → ``LogisticRegression.predict_proba``), on the same
    in-memory texts;
@@ -168,10 +169,11 @@ _RSS_WRAPPER = ("import resource, subprocess, sys; done = subprocess.run(sys.arg
                 "sys.exit(done.returncode)")
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
+def _timed(command: list[str], env: dict | None = None) -> tuple[float, float]:
     """(seconds, peak RSS MB of the largest process) of a command run under the RSS wrapper."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *command], capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *command], capture_output=True, text=True, cwd=REPO,
+                          env=env)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 3):
         raise SystemExit(f"{' '.join(command[:4])} … failed with {done.returncode}")
@@ -187,13 +189,16 @@ def run_keyword_filter(path: str, out: Path, words: Path) -> dict:
     return {"seconds": seconds, "posts": posts, "peak_rss_mb": rss}
 
 
-def run_cli(path: str, out: Path, workers: int, model: str, target: Path | None = None) -> dict:
-    """``mlmrisk score`` end to end, timed from outside; peak RSS of the largest process of its tree."""
+def run_cli(path: str, out: Path, workers: int, model: str, target: Path | None = None,
+            kernels: str = "auto") -> dict:
+    """``mlmrisk score`` end to end, timed from outside; peak RSS of the largest process of its tree.
+    ``kernels``: ``MLMRISK_KERNELS`` for the run (``numba`` measures what the compiled kernels save)."""
     target = target or out / f"scored_{Path(path).stem}_{workers}w.jsonl"
     if target.exists():
         target.unlink()
     seconds, rss = _timed([sys.executable, "-m", "mlmrisk", "score", path, "-o", str(target), "--workers",
-                           str(workers), "--model", model, "--no-progress"])
+                           str(workers), "--model", model, "--no-progress"],
+                          env={**os.environ, "MLMRISK_KERNELS": kernels})
     with open(target, "rb") as handle:
         rows = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
     return {"seconds": seconds, "posts": rows, "peak_rss_mb_max_process": rss, "output": str(target)}
@@ -260,6 +265,9 @@ def main() -> None:
                     run = run_cli(path, args.out, workers, model)
                     Path(run.pop("output")).unlink()
                     repeats.setdefault(f"mlmrisk_score_{workers}w", []).append(run)
+                run = run_cli(path, args.out, 1, model, kernels="numba")  # the same job without the compiled kernels
+                Path(run.pop("output")).unlink()
+                repeats.setdefault("mlmrisk_score_1w_numba", []).append(run)
             for key, runs in repeats.items():
                 runs.sort(key=lambda r: r["seconds"])
                 section[key] = {**runs[len(runs) // 2], "seconds_all": [round(r["seconds"], 3) for r in runs]}
@@ -272,6 +280,8 @@ def main() -> None:
             section["ratios"] = {
                 "score_1w_vs_keyword_filter": section["mlmrisk_score_1w"]["posts_per_second"] / base,
                 "score_2w_vs_keyword_filter": section["mlmrisk_score_2w"]["posts_per_second"] / base,
+                "score_1w_numba_kernels_vs_keyword_filter":
+                    section["mlmrisk_score_1w_numba"]["posts_per_second"] / base,
                 "scaling_2w_vs_1w": section["mlmrisk_score_2w"]["posts_per_second"]
                 / section["mlmrisk_score_1w"]["posts_per_second"],
                 "scorer_vs_sklearn": section["scorer_in_memory"]["posts_per_second"]
