@@ -26,6 +26,19 @@ def wheel(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def wheel_without_compiler(tmp_path_factory) -> Path:
+    """The wheel a machine without a working C compiler builds (``CC`` points at a compiler that always fails)."""
+    out = tmp_path_factory.mktemp("wheel_no_cc")
+    env = {k: v for k, v in os.environ.items() if k != "MLMRISK_REQUIRE_COMPILED"}
+    env.update(CC="false", CXX="false", LDSHARED="false")
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out), str(REPO)],
+                          cwd=out, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (path,) = out.glob("mlmrisk-*.whl")
+    return path
+
+
 def test_wheel_holds_one_import_name_and_the_model(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
@@ -70,3 +83,19 @@ def test_wheel_scores_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
             # a wheel with the compiled kernels runs them without numba (classifier/compiled.py)
             f"assert ('numba' in sys.modules) != {compiled}, 'numba imported: ' + str('numba' in sys.modules)")
     subprocess.run([str(python), "-c", code], check=True, cwd=work)
+
+
+def test_a_machine_without_a_compiler_still_gets_a_working_package(wheel_without_compiler, tmp_path):
+    """The compiled kernels are optional in the build: without them numba compiles the kernels at run time."""
+    assert not _has_compiled_kernels(wheel_without_compiler)
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel_without_compiler)], check=True, cwd=tmp_path)
+    version = subprocess.run([str(python), "-m", "mlmrisk", "--version"], capture_output=True, text=True, check=True,
+                             cwd=tmp_path)
+    assert "kernels: numba at run time; the compiled kernels are not built" in version.stdout, version.stdout
+    code = ("import sys; from mlmrisk import Scorer, RiskLevel; "
+            "r = Scorer.load().score(['静态收益加动态收益，直推十人拿见点奖'])[0]; "
+            "assert r.level in (RiskLevel.HIGH, RiskLevel.SEVERE), r.level; assert 'numba' in sys.modules")
+    subprocess.run([str(python), "-c", code], check=True, cwd=tmp_path)
