@@ -277,7 +277,7 @@ class Scorer:
     def __init__(self, model_dir: Path, manifest: dict, hot: HotPath, graphs: dict[str, Path],
                  tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
                  allow: PhraseList | None = None, deny: PhraseList | None = None,
-                 lexicon: SnapLexicon | None = None):
+                 lexicon: SnapLexicon | Sequence[str] | None = None):
         self.model_dir = model_dir
         self.manifest = manifest
         self.hot = hot
@@ -288,10 +288,26 @@ class Scorer:
         self.allow = allow
         self.deny = deny
         self.model_id = model_id(manifest)
-        #: words evidence spans must not cut (None for models from before the list existed)
-        self.lexicon = lexicon
+        # words evidence spans must not cut: a SnapLexicon, or its words, built into one on first use (``lexicon``)
+        self._lexicon_source = lexicon
         self._lazy: dict[str, object] = {}
         self._lazy_lock = threading.Lock()
+
+    @property
+    def lexicon(self) -> SnapLexicon | None:
+        """The words evidence spans must not cut (None for models from before the list existed). Built from the
+        manifest's ~200k words on first use — only evidence needs it, and building it was ~0.06 s, a tenth of a
+        process's start-up, paid before the first post; bulk workers forked from a loaded scorer build it in
+        parallel, each when it first meets a post at or above the watch threshold."""
+        source = self._lexicon_source
+        if source is None or isinstance(source, SnapLexicon):
+            return source
+        return self._once("lexicon", self._build_lexicon)
+
+    def _build_lexicon(self) -> SnapLexicon:
+        lexicon = SnapLexicon.from_words(self._lexicon_source)
+        self._lexicon_source = lexicon  # the ~200k str objects (~15 MB) go; the lexicon keeps them as arrays
+        return lexicon
 
     def _once(self, key: str, build):
         """Build an expensive member on first use (thread-safe): a program that scores only ordinary posts never
@@ -354,10 +370,10 @@ class Scorer:
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
         # Models written before the snap word list existed still load; their evidence is simply not widened.
         words = manifest.get("evidence", {}).get("snap_words")
-        lexicon = SnapLexicon.from_words(words) if words else None
-        if words:  # the list lives on, compactly, in the lexicon; ~200k str objects kept here cost ~15 MB
+        if words:  # the list lives on in the scorer until its lexicon is built (``Scorer.lexicon``)
             manifest = {**manifest, "evidence": {**manifest["evidence"], "snap_words": len(words)}}
-        return cls(model_dir, manifest, hot, graphs, tables, features, thresholds, allow_list, deny_list, lexicon)
+        return cls(model_dir, manifest, hot, graphs, tables, features, thresholds, allow_list, deny_list,
+                   words or None)
 
     # ------------------------------------------------------------------ scoring
     def score(self, texts: Sequence[object]) -> list[RiskResult]:

@@ -213,3 +213,21 @@ def test_model_without_snap_words_still_scores_with_unwidened_evidence(tiny_mode
         assert before.probability == after.probability and before.evidence
         for e in before.evidence:
             assert text[e.start : e.end] == e.text
+
+
+def test_the_evidence_word_list_is_built_on_first_use(tiny_model):
+    """Loading and scoring ordinary posts never builds the word list; the first evidence does, once, and snaps
+    exactly as a scorer given the built lexicon up front."""
+    from mlmrisk.classifier.word_snap import SnapLexicon
+
+    lazy = Scorer.load(tiny_model[0])
+    assert not isinstance(lazy._lexicon_source, SnapLexicon) and "lexicon" not in lazy._lazy
+    lazy.score(["今天天气很好", "普通帖子"])
+    assert "lexicon" not in lazy._lazy
+    eager = Scorer.load(tiny_model[0])
+    eager._lexicon_source = SnapLexicon.from_words(eager._lexicon_source)
+    assert [r.to_dict() for r in lazy.score(EVASIVE)] == [r.to_dict() for r in eager.score(EVASIVE)]
+    built = lazy.lexicon
+    assert isinstance(built, SnapLexicon) and len(built) > 0 and lazy.lexicon is built
+    assert lazy.manifest["evidence"]["snap_words"] == len(json.loads(
+        (tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))["evidence"]["snap_words"])
