@@ -8,7 +8,8 @@ maps exceptions to exit codes). How it works, and why:
   chunks: decompressing and splitting lines is cheap, while shipping strings through pipes capped two-process
   scaling at 1.3–1.7× (docs/design_facts.md §2). On Linux workers are forked from a parent that has loaded and
   warmed the ``Scorer`` (no onnxruntime session yet: each worker opens its own, one thread each), so a worker
-  starts at once instead of paying ~1.5 s of imports, model loading and numba cache loading again; elsewhere they
+  starts at once instead of paying the ~0.5 s of imports and model loading again (~1.5 s when the kernels still
+  came from numba's cache; ``classifier/compiled.py``); elsewhere they
   are ``spawn`` processes that each load their own (``_start_method``). With ``workers=1`` the work runs in the
   calling process.
 - **Checkpoints.** A finished chunk becomes part files in the work dir ``OUTPUT.partial/parts/`` — the rows, the
@@ -685,9 +686,9 @@ def _raise_worker_error(kind: str, message: str, tb: str, w: int) -> None:
 def _start_method() -> str:
     """``fork`` on Linux, else ``spawn``.
 
-    A spawned worker pays the whole start-up again — interpreter, imports, ``Scorer.load``, numba loading its
-    cached kernels: ~1.5 s, a third of a one-worker run over 300k short posts, so a second spawned worker barely
-    helped on such files. A forked worker starts from the parent's warmed ``Scorer`` (copy-on-write). The parent
+    A spawned worker pays the whole start-up again — interpreter, imports, ``Scorer.load``: ~0.5 s with the
+    kernels compiled ahead of time (~1.5 s when numba loaded them from its cache, a third of a one-worker run over
+    300k short posts, so a second spawned worker barely helped on such files). A forked worker starts from the parent's warmed ``Scorer`` (copy-on-write). The parent
     never opens an onnxruntime session (they open lazily, in each worker) and runs no numba threads, so nothing
     that does not survive ``fork`` is inherited. Elsewhere (macOS, Windows) ``fork`` is unsafe or absent.
     """
@@ -701,7 +702,7 @@ def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
     scorer = None
     if method == "fork":
         scorer = _load_scorer(cfg)
-        scorer.score_batch(["预热"])  # loads the numba kernels once, here, for every worker
+        scorer.score_batch(["预热"])  # loads the kernels once (numba's, where not compiled ahead), for every worker
     messages = ctx.Queue()
     procs = [ctx.Process(target=_worker_process, args=(cfg, w, messages, os.getpid(), scorer),
                          name=f"mlmrisk-bulk-{w}", daemon=True) for w in range(cfg.n_workers)]
