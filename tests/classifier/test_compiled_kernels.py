@@ -171,3 +171,35 @@ def test_scoring_with_the_compiled_kernels_never_imports_numba(compiled_kernels)
             "assert backend() == 'compiled', backend(); assert 'numba' not in sys.modules, 'numba imported'")
     env = {k: v for k, v in os.environ.items() if k != compiled.BACKEND_ENV}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_the_compiled_kernels_release_the_gil(compiled_kernels, scorer_parts):
+    """Like the numba kernels (``nogil=True``), a compiled kernel lets other threads run Python while it works, so a
+    program scoring from several threads is not serialised (setup.py makes pycc release the GIL)."""
+    import threading
+    import time
+
+    tables, spec, hot = scorer_parts
+    batch = normalize_batch(["加入我们发展下线团队奖金静态收益动态收益直推见点奖" * 4] * 20_000, tables)
+    args = F._batch_args(batch, spec)
+    call = lambda: compiled_kernels.best_passage_logits(  # noqa: E731
+        args[0], batch.starts, *args[2:], spec.window, hot.table, hot.min_norm, hot.slope, hot.offset)
+    call()
+    go, span = threading.Event(), []
+
+    def worker():
+        go.wait()
+        start = time.perf_counter()
+        call()
+        span.extend((start, time.perf_counter()))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    go.set()
+    time.sleep(0.01)  # the worker enters the kernel; this thread wakes only once it can take the GIL again
+    woke = time.perf_counter()
+    thread.join()
+    start, end = span
+    assert end - start > 0.05, f"the kernel took only {end - start:.3f} s: too short to tell"
+    assert woke < end - 0.02, (f"this thread woke {woke - start:.3f} s after the kernel started and "
+                               f"{woke - end:+.3f} s from its end: the kernel held the GIL")
