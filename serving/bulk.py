@@ -83,6 +83,7 @@ import numpy as np
 
 from mlmrisk.classifier import errors as _errors
 from mlmrisk.classifier.errors import InputFormatError, ListFormatError, MlmriskError
+from mlmrisk.classifier.compiled import backend as kernel_backend
 from mlmrisk.classifier.risk import LEVELS
 from mlmrisk.classifier.schema import SCHEMA_VERSION, make_error_record
 from mlmrisk.serving.formats import FORMATS
@@ -125,7 +126,9 @@ class JobSummary:
     - ``rejected`` = ``bad`` when a rejects file is written.
 
     ``flagged`` = scored records flagged; ``resumed_chunks`` = chunks taken from an earlier, interrupted run.
-    ``model`` (the model id) and ``schema_version`` name what produced the output.
+    ``model`` (the model id) and ``schema_version`` name what produced the output; ``kernels`` says which
+    implementation of the kernels ran (``compiled`` ahead of time, or ``numba`` at run time: the first process of
+    an install without the compiled kernels compiles them, ~20 s; ``classifier/compiled.py``).
     """
 
     input: str
@@ -152,6 +155,7 @@ class JobSummary:
     workers: int = 1
     seconds: float = 0.0
     input_bytes: int | None = None
+    kernels: str = ""
 
     @property
     def records_per_second(self) -> float:
@@ -966,7 +970,7 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
     if missing:
         raise WorkerError(f"{len(missing)} chunks were not finished (first: {missing[0]}); rerun with --resume")
     markers = [_read_marker(parts, k) for k in range(k_total)]
-    summary = JobSummary(input=in_spec.path, output=out_spec.path,
+    summary = JobSummary(kernels=kernel_backend(), input=in_spec.path, output=out_spec.path,
                          input_format=in_spec.format or ",".join(sorted(formats)), output_format=out_spec.format,
                          model=job.model, encoding=in_spec.encoding if in_spec.encoding != "auto"
                          else ",".join(sorted(encodings)),

@@ -89,6 +89,9 @@ def test_every_record_yields_one_row_in_order(tmp_path: Path, model_dir: Path) -
     summary.check()
     assert summary.lines == 201 and summary.skipped == 1 and summary.skipped_reasons == {"blank_line": 1}
     assert summary.model == rows[0]["model"] and summary.schema_version == SCHEMA_VERSION
+    from mlmrisk.classifier.compiled import backend
+
+    assert summary.kernels == backend() and summary.to_dict()["kernels"] in ("compiled", "numba")
     assert all(r["model"] == summary.model for r in rows)  # error rows name the model too
     assert summary.scored == 200 - 22
     assert summary.flagged == sum(1 for r in rows if r.get("flagged"))
