@@ -16,11 +16,13 @@ import types
 import warnings
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 REQUIRED = os.environ.get("MLMRISK_REQUIRE_COMPILED", "") not in ("", "0")
+#: the extension's import name (``classifier/compiled.py`` loads it under the same name; checked when building)
+EXTENSION = "mlmrisk.classifier._compiled_kernels"
 
 
 def _expose_package() -> None:
@@ -56,46 +58,57 @@ def _release_the_gil() -> None:
         pycc_compiler.Flags = ReleasingFlags
 
 
-def compiled_kernels() -> list:
-    """The extension, declared for setuptools (its machine code is generated in ``build_ext``), or none."""
-    try:
-        _expose_package()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numba marks pycc as pending deprecation; the fallback covers removal
-            from numba.pycc import CC
-        _release_the_gil()
-        from mlmrisk.classifier import compiled
-        kernel_modules = {name: importlib.import_module(f"mlmrisk.classifier.{name}")
-                          for name in {export.module for export in compiled.EXPORTS.values()}}
-        cc = CC(compiled.EXTENSION.rsplit(".", 1)[1], source_module="mlmrisk.classifier.compiled")
-        for name, export in compiled.EXPORTS.items():
-            cc.export(name, export.signature())(getattr(kernel_modules[export.module], name).py_func)
-        namespace: dict = {}
-        exec(f"def fingerprint():\n    return {compiled.source_fingerprint(ROOT / 'classifier')}\n", namespace)
-        cc.export("fingerprint", "int64()")(namespace["fingerprint"])
-        return [cc.distutils_extension()]
-    except Exception as exc:  # numba missing or without pycc, an unsupported platform
-        if REQUIRED:
-            raise
-        print(f"mlmrisk: building without compiled kernels ({type(exc).__name__}: {exc}); "
-              "numba will compile them at run time", file=sys.stderr)
-        return []
+def _pycc_extension():
+    """The kernels as a ``numba.pycc`` extension (imports numba, which only ``build_ext`` needs)."""
+    _expose_package()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba marks pycc as pending deprecation; the fallback covers removal
+        from numba.pycc import CC
+    _release_the_gil()
+    from mlmrisk.classifier import compiled
+
+    if compiled.EXTENSION != EXTENSION:
+        raise RuntimeError(f"setup.py builds {EXTENSION} but classifier/compiled.py loads {compiled.EXTENSION}")
+    kernel_modules = {name: importlib.import_module(f"mlmrisk.classifier.{name}")
+                      for name in {export.module for export in compiled.EXPORTS.values()}}
+    cc = CC(EXTENSION.rsplit(".", 1)[1], source_module="mlmrisk.classifier.compiled")
+    for name, export in compiled.EXPORTS.items():
+        cc.export(name, export.signature())(getattr(kernel_modules[export.module], name).py_func)
+    namespace: dict = {}
+    exec(f"def fingerprint():\n    return {compiled.source_fingerprint(ROOT / 'classifier')}\n", namespace)
+    cc.export("fingerprint", "int64()")(namespace["fingerprint"])
+    return cc.distutils_extension()
 
 
 class OptionalBuildExt(build_ext):
-    """Builds the extension, or leaves it out (with a message) when the machine cannot: the kernels then compile at
-    run time. ``numba.pycc``'s extension generates its object file here, before the C sources are linked."""
+    """Builds the compiled kernels, or leaves them out (with a message) when the machine cannot: the kernels then
+    compile at run time.
+
+    The extension is declared as a placeholder without sources and filled in here, from ``numba.pycc``: its C
+    sources are numba's files by absolute path, which setuptools refuses in the package's file list (a build
+    without isolation, ``pip install --no-build-isolation .``, stopped with "setup script specifies an absolute
+    path"), and ``egg_info`` or ``sdist`` should not need numba at all. It is always relinked (``force``): what
+    it is compiled from is Python source distutils cannot date, and an up-to-date check on numba's C files
+    alone had shipped a stale module after an edit to the kernels.
+    """
 
     def build_extension(self, ext) -> None:
+        if ext.name != EXTENSION:
+            return super().build_extension(ext)
         try:
-            if hasattr(ext, "_prepare_object_files"):
-                ext._prepare_object_files(self)
+            pycc_ext = _pycc_extension()
+            for attribute in ("sources", "depends", "define_macros", "include_dirs", "libraries", "library_dirs",
+                              "extra_compile_args", "extra_link_args"):
+                setattr(ext, attribute, getattr(pycc_ext, attribute))
+            pycc_ext._prepare_object_files(self)  # numba lowers the kernels to an object file in build_temp
+            ext.extra_objects = pycc_ext.extra_objects
+            self.force = True
             super().build_extension(ext)
-        except Exception as exc:
+        except Exception as exc:  # numba missing or without pycc, no working C compiler, an unsupported platform
             if REQUIRED:
                 raise
             print(f"mlmrisk: compiled kernels not built ({type(exc).__name__}: {exc}); "
                   "numba will compile them at run time", file=sys.stderr)
 
 
-setup(ext_modules=compiled_kernels(), cmdclass={"build_ext": OptionalBuildExt})
+setup(ext_modules=[Extension(EXTENSION, sources=[])], cmdclass={"build_ext": OptionalBuildExt})

@@ -116,6 +116,8 @@ def compiled_module() -> tuple[SimpleNamespace | None, str]:
         module = import_module(EXTENSION)
     except ImportError as exc:
         return None, f"not built ({exc})"
+    except Exception as exc:  # it unpickles its functions' environments on import: a broken build fails there
+        return None, f"unusable ({type(exc).__name__}: {exc})"
     try:
         built_from = module.fingerprint()
         here = source_fingerprint()
@@ -130,17 +132,34 @@ def compiled_module() -> tuple[SimpleNamespace | None, str]:
                               for name, export in EXPORTS.items()}), ""
 
 
+#: calls that went to numba because their arguments were not the declared types, per export (the parity tests
+#: require none: a caller whose dtypes drifted would otherwise lose the compiled kernels without notice)
+FALLBACKS: dict[str, int] = {}
+
+_INTEGERS = (int, np.integer)
+_FLOATS = (float, np.floating)
+
+
 def _checked(name: str, export: Export, compiled):
-    """The compiled kernel behind a check of its array arguments. A compiled export reads its arguments as the
-    declared types without checking them, so a call with any other dtype, rank or layout (which numba would have
-    compiled a specialisation for) goes to the numba kernel instead: same result, never a misread buffer."""
-    arrays = tuple((i, np.dtype(arg[0]), arg[1]) for i, arg in enumerate(export.args) if not isinstance(arg, str))
+    """The compiled kernel behind a check of its arguments. A compiled export reads its arguments as the declared
+    types without checking them — an array of another dtype, rank or layout, an unaligned or read-only one where
+    the kernel writes, or a float where an integer is declared would be misread or silently converted — so any
+    such call goes to the numba kernel instead (which specialises, or refuses, as it always did)."""
+    arrays = tuple((i, np.dtype(arg[0]), arg[1], len(arg) < 3) for i, arg in enumerate(export.args)
+                   if not isinstance(arg, str))
+    scalars = tuple((i, _INTEGERS if arg == "int64" else _FLOATS) for i, arg in enumerate(export.args)
+                    if isinstance(arg, str))
     n_args = len(export.args)
 
     def kernel(*args):
-        if len(args) == n_args and all(type(args[i]) is np.ndarray and args[i].dtype == dtype and args[i].ndim == ndim
-                                       and args[i].flags.c_contiguous for i, dtype, ndim in arrays):
+        if (len(args) == n_args
+                and all(type(args[i]) is np.ndarray and args[i].dtype == dtype and args[i].ndim == ndim
+                        and args[i].flags.c_contiguous and args[i].flags.aligned
+                        and (args[i].flags.writeable or not written) for i, dtype, ndim, written in arrays)
+                and all(isinstance(args[i], kinds) and not isinstance(args[i], (bool, np.bool_))
+                        for i, kinds in scalars)):
             return compiled(*args)
+        FALLBACKS[name] = FALLBACKS.get(name, 0) + 1
         return getattr(import_module(f"mlmrisk.classifier.{export.module}"), name)(*args)
 
     kernel.__name__ = kernel.__qualname__ = name

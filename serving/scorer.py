@@ -297,8 +297,8 @@ class Scorer:
     def lexicon(self) -> SnapLexicon | None:
         """The words evidence spans must not cut (None for models from before the list existed). Built from the
         manifest's ~200k words on first use — only evidence needs it, and building it was ~0.06 s, a tenth of a
-        process's start-up, paid before the first post; bulk workers forked from a loaded scorer build it in
-        parallel, each when it first meets a post at or above the watch threshold."""
+        process's start-up, paid before the first post. Bulk workers forked from a loaded scorer each build their
+        own (~5 MB each) when they first meet a post at or above the watch threshold, at the same time."""
         source = self._lexicon_source
         if source is None or isinstance(source, SnapLexicon):
             return source

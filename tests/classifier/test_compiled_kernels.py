@@ -90,7 +90,9 @@ def assert_same(texts, parts, use) -> None:
         use("numba")
         expected = run_everything(texts, parts)
         use("compiled")
+        before = dict(compiled.FALLBACKS)
         got = run_everything(texts, parts)
+        assert compiled.FALLBACKS == before, "a caller's arguments no longer match the compiled signatures"
     finally:
         use("auto")
     assert len(got) == len(expected)
@@ -119,6 +121,41 @@ def test_other_argument_types_fall_back_to_numba(compiled_kernels):
     got = compiled_kernels.latin_events(codes, 40, keys, ids, 2)
     expected = numba_kernels.latin_events(codes, 40, keys, ids, 2)
     assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+    assert compiled.FALLBACKS.get("latin_events", 0) >= 1
+    starts = np.array([0, 7])
+    bucket = np.array([5, 7, 5], dtype=np.int64)
+    grams = (bucket, np.zeros(3, dtype=np.int64), np.array([0, 1, 2]), np.array([1, 2, 3]))
+    counted = compiled.FALLBACKS.get("passages", 0)
+    got = compiled_kernels.passages(*grams, starts, np.int64(64))  # a numpy integer is an integer
+    assert compiled.FALLBACKS.get("passages", 0) == counted
+    for window in (64.0, True):  # a float or a bool where an int64 is declared: numba decides, as it always did
+        try:
+            expected = numba_kernels.passages(*grams, starts, window)
+        except Exception as exc:  # numba refuses it
+            with pytest.raises(type(exc)):
+                compiled_kernels.passages(*grams, starts, window)
+        else:
+            got = compiled_kernels.passages(*grams, starts, window)
+            assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+    assert compiled.FALLBACKS["passages"] == counted + 2
+    # collapse_repeats writes the rule bits of its posts: a read-only ``rules`` goes to numba (which refuses to
+    # write into it) instead of being written through by the compiled code
+    normalize_numba = importlib.import_module("mlmrisk.classifier._normalize_kernels")
+    codes = np.array([0x4F60, 0x4F60, 0x4F60, 0], dtype=np.int64)
+    positions = np.arange(4, dtype=np.int64)
+    tables = (np.ones(0x110000, dtype=np.uint8), np.zeros(0x110000, dtype=np.uint16))
+    rules = np.zeros(1, dtype=np.uint16)
+    rules.flags.writeable = False
+    counted = compiled.FALLBACKS.get("collapse_repeats", 0)
+    try:
+        expected = normalize_numba.collapse_repeats(codes, positions, positions * 0, *tables, rules)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            compiled_kernels.collapse_repeats(codes, positions, positions * 0, *tables, rules)
+    else:
+        got = compiled_kernels.collapse_repeats(codes, positions, positions * 0, *tables, rules)
+        assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+    assert compiled.FALLBACKS["collapse_repeats"] == counted + 1
     strided = np.arange(6, dtype=np.int64)[::2]  # not C-contiguous
     got = compiled_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64)
     expected = numba_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64)
@@ -185,21 +222,21 @@ def test_the_compiled_kernels_release_the_gil(compiled_kernels, scorer_parts):
     call = lambda: compiled_kernels.best_passage_logits(  # noqa: E731
         args[0], batch.starts, *args[2:], spec.window, hot.table, hot.min_norm, hot.slope, hot.offset)
     call()
-    go, span = threading.Event(), []
+    entering, span = threading.Event(), []
 
     def worker():
-        go.wait()
         start = time.perf_counter()
+        entering.set()
         call()
         span.extend((start, time.perf_counter()))
 
     thread = threading.Thread(target=worker)
     thread.start()
-    go.set()
-    time.sleep(0.01)  # the worker enters the kernel; this thread wakes only once it can take the GIL again
+    entering.wait()
+    time.sleep(0.01)  # the worker is in the kernel; this thread wakes only once it can take the GIL again
     woke = time.perf_counter()
     thread.join()
     start, end = span
     assert end - start > 0.05, f"the kernel took only {end - start:.3f} s: too short to tell"
-    assert woke < end - 0.02, (f"this thread woke {woke - start:.3f} s after the kernel started and "
-                               f"{woke - end:+.3f} s from its end: the kernel held the GIL")
+    assert start < woke < end - 0.02, (f"this thread woke {woke - start:.3f} s after the kernel started and "
+                                       f"{woke - end:+.3f} s from its end: the kernel held the GIL")
