@@ -107,6 +107,8 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:  # numba missing or without pycc, no working C compiler, an unsupported platform
             if REQUIRED:
                 raise
+            # an earlier build's module must not be packaged in its place (pip builds in the source tree)
+            Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
             print(f"mlmrisk: compiled kernels not built ({type(exc).__name__}: {exc}); "
                   "numba will compile them at run time", file=sys.stderr)
 
