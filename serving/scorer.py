@@ -13,10 +13,10 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
@@ -33,6 +33,9 @@ from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
 from mlmrisk.serving.hot_path import HotPath
+
+if TYPE_CHECKING:  # imported where a session is opened: a job of ordinary posts never needs onnxruntime
+    import onnxruntime as ort
 
 DEFAULT_BATCH_SIZE = 1024
 #: Characters per graph run. The graph holds a few float64 rows per n-gram, so memory grows with the characters
@@ -243,6 +246,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _session(path: Path) -> ort.InferenceSession:
+    """An onnxruntime session on one thread. onnxruntime is imported here, on the first session (~0.04 s): the
+    parent of forked bulk workers never opens one, so it no longer pays for the import before forking."""
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1

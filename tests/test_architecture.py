@@ -82,3 +82,17 @@ def test_a_jsonl_job_imports_neither_pyarrow_nor_scikit_learn(tmp_path):
     lines = done.stdout.strip().splitlines()
     assert lines and lines[-1] == "0 []", done.stdout + done.stderr
     assert out.stat().st_size > 0
+
+
+def test_scoring_ordinary_posts_opens_no_onnxruntime():
+    """onnxruntime runs only the full path: a process (or the parent of forked bulk workers) that has loaded a
+    scorer and met only ordinary posts has not imported it; the first suspicious post does."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from mlmrisk import Scorer; s = Scorer.load(); s.score(['今天天气很好', '你好']); "
+             "before = 'onnxruntime' in sys.modules; s.score(['加入我们发展下线拿团队奖金，入门费3980']); "
+             "print(before, 'onnxruntime' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr
