@@ -24,10 +24,10 @@ import functools
 import hashlib
 import os
 import warnings
-from importlib import import_module
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -41,9 +41,8 @@ EXTENSION = "mlmrisk.classifier._compiled_kernels"
 #: compile in, and this file (the signatures). Any edit makes an earlier build stale.
 KERNEL_SOURCES = ("kernels.py", "_normalize_kernels.py", "features.py", "normalize.py", "pinyin.py", "compiled.py")
 
-#: An argument: an array ``(numpy dtype, ndim)`` (``readonly`` for one the kernel never writes and callers may
-#: pass read-only), or a scalar ``"int64"`` / ``"float64"``.
-Arg = "tuple[str, int] | tuple[str, int, str] | str"
+# An argument: an array ``(numpy dtype, ndim)`` (a third item ``"readonly"`` for one the kernel never writes and
+# callers may pass read-only), or a scalar ``"int64"`` / ``"float64"``.
 _I = ("int64", 1)
 _B = ("bool", 1)
 _U8 = ("uint8", 1)
@@ -168,24 +167,31 @@ def _checked(name: str, export: Export, compiled):
 
 
 @functools.cache
-def _backend() -> tuple[str, SimpleNamespace | None]:
+def _backend() -> tuple[str, SimpleNamespace | None, str]:
+    """(implementation, the compiled kernels or None, why the compiled kernels are not used: "" when they are)."""
     choice = _requested()
     if choice == "numba":
-        return "numba", None
+        return "numba", None, f"not requested ({BACKEND_ENV}=numba)"
     kernels, why = compiled_module()
     if kernels is not None:
-        return "compiled", kernels
+        return "compiled", kernels, ""
     if choice == "compiled":
         raise MlmriskError(f"{BACKEND_ENV}=compiled, but mlmrisk's compiled kernels are {why}")
     if not why.startswith("not built"):
         warnings.warn(f"mlmrisk's compiled kernels are {why}; numba compiles the kernels instead", RuntimeWarning,
                       stacklevel=3)
-    return "numba", None
+    return "numba", None, why
 
 
 def backend() -> str:
     """``"compiled"`` or ``"numba"``: the implementation this process uses (decided once, on first use)."""
     return _backend()[0]
+
+
+def describe() -> str:
+    """One line for people (``mlmrisk --version``): which kernels run and, for numba, why."""
+    name, _, why = _backend()
+    return "compiled ahead of time" if name == "compiled" else f"numba at run time; the compiled kernels are {why}"
 
 
 def feature_kernels():

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlmrisk.classifier import compiled
 from mlmrisk.classifier.normalize import NormalizedBatch
 from mlmrisk.classifier.pinyin import PinyinTables, latin_events
 
@@ -163,9 +164,7 @@ def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
 
     Order: characters then syllables, each order by order (ascending), then by first position.
     """
-    from mlmrisk.classifier.compiled import feature_kernels
-
-    kernels = feature_kernels()
+    kernels = compiled.feature_kernels()
     return Grams(*kernels.hash_grams(*_batch_args(batch, spec)))
 
 
@@ -186,9 +185,7 @@ def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
     Entries: every gram of the short posts first (in gram order), then the grams of long posts that lie in a
     passage of tiling A, then those in tiling B.
     """
-    from mlmrisk.classifier.compiled import feature_kernels
-
-    kernels = feature_kernels()
+    kernels = compiled.feature_kernels()
     gram, passage, _, passage_doc, p_start, p_end = kernels.passages(grams.bucket, grams.doc, grams.start, grams.end,
                                                                      batch.starts, window)
     return Passages(gram, passage, passage_doc, p_start, p_end)
@@ -197,9 +194,7 @@ def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
 def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, Grams, Passages]:
     """``hash_grams`` and ``passages`` in one kernel call, plus what the graphs are fed: (bucket per entry,
     passage per entry, passage_doc, grams, membership), so ``bucket[k] == grams.bucket[membership.gram[k]]``."""
-    from mlmrisk.classifier.compiled import feature_kernels
-
-    kernels = feature_kernels()
+    kernels = compiled.feature_kernels()
     args = _batch_args(batch, spec)
     (bucket, doc, start, end, gram, passage, entry_bucket, passage_doc, p_start,
      p_end) = kernels.feeds(*args[:2], batch.starts, *args[2:], spec.window)
@@ -217,9 +212,7 @@ def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.nda
     ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` — the hot-path graph's formula (``training/export.py``),
     which a parity test holds this equal to.
     """
-    from mlmrisk.classifier.compiled import feature_kernels
-
-    kernels = feature_kernels()
+    kernels = compiled.feature_kernels()
     if batch.n_docs == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
     codes, _doc, *rest = _batch_args(batch, spec)

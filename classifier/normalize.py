@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlmrisk.classifier import compiled
 from mlmrisk.classifier.phrases import PhraseMatcher
 
 N_CODEPOINTS = 0x110000
@@ -257,7 +258,7 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return NormalizedBatch(empty, empty, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint16))
-    kernels = _kernels()
+    kernels = compiled.normalize_kernels()  # compiled ahead of time, or numba's on first use
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     rules = np.zeros(n, dtype=np.uint16)
     if lengths.max() > tables.max_chars:
@@ -285,14 +286,6 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
     starts = np.zeros(n + 1, dtype=np.int64)
     starts[1:] = np.flatnonzero(codes == SEPARATOR) + 1
     return NormalizedBatch(codes, origin, doc, starts, rules)
-
-
-def _kernels():
-    """The compiled kernels (``classifier/_normalize_kernels.py``), imported on first use: ``import mlmrisk`` stays
-    free of numba, and each kernel compiles (or loads from numba's cache) on its first call."""
-    from mlmrisk.classifier.compiled import normalize_kernels
-
-    return normalize_kernels()
 
 
 def normalize_text(text: str, tables: NormalizerTables) -> tuple[str, list[int]]:

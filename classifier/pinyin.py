@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlmrisk.classifier import compiled
 from mlmrisk.classifier.normalize import N_CODEPOINTS
 
 LATIN_A, LATIN_Z = ord("a"), ord("z")
@@ -140,9 +141,7 @@ def latin_events(codes: np.ndarray, tables: PinyinTables) -> tuple[np.ndarray, n
     (which stays as its oracle: a property test holds the two equal). Splitting in Python, run by run, had cost
     about a tenth of scoring a short post.
     """
-    from mlmrisk.classifier.compiled import feature_kernels
-
-    kernels = feature_kernels()
+    kernels = compiled.feature_kernels()
     keys, ids = tables._keys
     if keys.size == 0:
         empty = np.zeros(0, dtype=np.int64)

@@ -75,17 +75,11 @@ class _VersionAction(argparse.Action):
         from mlmrisk.classifier import compiled
 
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a stale build is reported below, not warned about
+            warnings.simplefilter("ignore")  # a stale build is named in the line below, not warned about
             try:
-                backend = compiled.backend()
+                kernels = compiled.describe()
             except MlmriskError as exc:
                 parser.exit(2, f"mlmrisk {__version__}: {exc}\n")
-        if backend == "compiled":
-            kernels = "compiled ahead of time"
-        elif compiled._requested() == "numba":
-            kernels = f"numba at run time ({compiled.BACKEND_ENV}=numba)"
-        else:
-            kernels = f"numba at run time; the compiled kernels are {compiled.compiled_module()[1]}"
         print(f"mlmrisk {__version__} (kernels: {kernels})")
         parser.exit()
 
