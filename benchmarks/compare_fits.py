@@ -38,7 +38,7 @@ from mlmrisk.training.metrics import average_precision
 
 COUNT_SETTINGS = ("shared_data", "written_data", "extra_data", "synthetic_n", "synthetic_seed",
                   "synthetic_positive_fraction", "n_folds", "max_chars", "bucket_bits", "char_orders",
-                  "pinyin_orders", "window", "min_norm")
+                  "pinyin_orders", "pinyin_fold", "window", "min_norm")
 
 
 def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
@@ -62,7 +62,7 @@ def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
     vectorizer = HashedNgramVectorizer(normalizer_spec=spec, bucket_bits=config.bucket_bits,
                                        char_orders=tuple(config.char_orders),
                                        pinyin_orders=tuple(config.pinyin_orders), window=config.window,
-                                       min_norm=config.min_norm).prepare()
+                                       min_norm=config.min_norm, pinyin_fold=tuple(config.pinyin_fold)).prepare()
     data = {"key": key, "counted": vectorizer.count(corpus.text), "style": corpus.style,
             "Y": np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64),
             "columns": {k: corpus.array(k) for k in ("role", "split", "corpus", "fold", "original_label", "category")}}

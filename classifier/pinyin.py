@@ -39,21 +39,39 @@ NO_SYLLABLE = -1
 class PinyinTables:
     """char → syllable id lookup and the syllable inventory (for splitting Latin runs)."""
 
-    char_syllable: np.ndarray  # int16[N_CODEPOINTS], NO_SYLLABLE where a character has no reading
+    char_syllable: np.ndarray  # int16[N_CODEPOINTS]: syllable class id, NO_SYLLABLE where a character has no reading
     syllables: tuple[str, ...]
+    #: class id of each syllable (``syllables`` order); None: every syllable is its own class (its index)
+    syllable_class: np.ndarray | None = None
 
     @classmethod
     def from_spec(cls, spec: Mapping) -> "PinyinTables":
-        """Build from the manifest's ``pinyin`` spec: ``syllables`` and ``ranges`` of [first code, base64 int16]."""
+        """Build from the manifest's ``pinyin`` spec: ``syllables`` and ``ranges`` of [first code, base64 int16],
+        and, when the model folds near-homophones, ``classes`` (one class id per syllable)."""
         table = np.full(N_CODEPOINTS, NO_SYLLABLE, dtype=np.int16)
         for first, packed in spec["ranges"]:
             ids = np.frombuffer(base64.b64decode(packed), dtype="<i2")
             table[int(first) : int(first) + ids.size] = ids
-        return cls(table, tuple(spec["syllables"]))
+        syllables = tuple(spec["syllables"])
+        classes = spec.get("classes")
+        if classes is None:
+            return cls(table, syllables)
+        syllable_class = np.asarray(classes, dtype=np.int16)
+        if syllable_class.shape != (len(syllables),) or (syllable_class < 0).any():
+            raise ValueError("pinyin spec: 'classes' needs one class id ≥ 0 per syllable")
+        read = table >= 0
+        table[read] = syllable_class[table[read]]
+        return cls(table, syllables, syllable_class)
 
     @staticmethod
-    def spec_from_readings(readings: Mapping[int, str]) -> dict:
-        """The manifest spec from {code point: toneless syllable} (training builds ``readings`` with pypinyin)."""
+    def spec_from_readings(readings: Mapping[int, str], fold: Sequence[str] = ()) -> dict:
+        """The manifest spec from {code point: toneless syllable} (training builds ``readings`` with pypinyin).
+
+        ``fold`` (rules of :func:`fold_syllable`) puts near-homophones in one class (卫星 wei xing and 微信 wei xin);
+        the spec then carries ``fold`` (for the record) and ``classes``. Without rules the spec is as before, so
+        models trained without folding keep their manifest byte for byte.
+        """
+        rules = parse_fold_rules(fold)
         syllables = sorted(set(readings.values()))
         index = {s: i for i, s in enumerate(syllables)}
         codes = sorted(readings)
@@ -69,18 +87,29 @@ class PinyinTables:
                 block[code] = index[readings[code]]
                 prev = code
             ranges.append(_pack(first, prev, block))
-        return {"syllables": syllables, "ranges": ranges}
+        spec: dict = {"syllables": syllables, "ranges": ranges}
+        if rules:
+            folded = [fold_syllable(s, rules) for s in syllables]
+            class_of = {f: i for i, f in enumerate(sorted(set(folded)))}
+            spec["fold"] = list(fold)
+            spec["classes"] = [class_of[f] for f in folded]
+        return spec
 
     @functools.cached_property
     def _inventory(self) -> dict[str, int]:
-        return {s: i for i, s in enumerate(self.syllables)}
+        """syllable → class id (the id its events carry)."""
+        if self.syllable_class is None:
+            return {s: i for i, s in enumerate(self.syllables)}
+        return {s: int(c) for s, c in zip(self.syllables, self.syllable_class)}
 
     @functools.cached_property
     def _keys(self) -> tuple[np.ndarray, np.ndarray]:
         """The syllables in base 27 (a = 1 … z = 26), sorted, and their ids: the numba splitter's inventory."""
         keys = np.array([_base27(s) for s in self.syllables], dtype=np.int64)
         order = np.argsort(keys, kind="stable")
-        return keys[order], np.arange(len(self.syllables), dtype=np.int64)[order]
+        ids = (np.arange(len(self.syllables), dtype=np.int64) if self.syllable_class is None
+               else self.syllable_class.astype(np.int64))
+        return keys[order], ids[order]
 
     @functools.cached_property
     def _max_syllable(self) -> int:
@@ -89,6 +118,41 @@ class PinyinTables:
     def split_latin(self, run: str) -> tuple[tuple[int, int, int], ...]:
         """(syllable id, start, end) of a Latin run that splits wholly into syllables, else ()."""
         return _split_cached(self, run)
+
+
+def parse_fold_rules(rules: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
+    """``"zh-=z-"`` (an initial) and ``"-ing=-in"`` (a final) → (kind, from, to); anything else is a ValueError."""
+    parsed = []
+    for rule in rules:
+        source, sep, target = str(rule).partition("=")
+        for kind, ok in (("initial", source.endswith("-") and target.endswith("-")),
+                         ("final", source.startswith("-") and target.startswith("-"))):
+            if sep and ok and source.strip("-").isalpha() and source.strip("-").islower() \
+                    and (target.strip("-") == "" or (target.strip("-").isalpha() and target.strip("-").islower())):
+                parsed.append((kind, source.strip("-"), target.strip("-")))
+                break
+        else:
+            raise ValueError(f"pinyin fold rule {rule!r}: expected 'zh-=z-' (an initial) or '-ing=-in' (a final)")
+    # longest pattern first, so zh- wins over z- and -iang over -ang
+    return tuple(sorted(parsed, key=lambda r: (r[0], -len(r[1]))))
+
+
+def fold_syllable(syllable: str, rules: Sequence[tuple[str, str, str]]) -> str:
+    """The syllable with at most one initial and one final rule applied (``parse_fold_rules``' output).
+
+    Why: homophone evasion leans on the sounds that many speakers and every pinyin input method's 模糊音 setting
+    merge (in/ing, en/eng, z/zh…): 卫星 for 微信, 唞鹰 for 抖音. Folding them in the syllable table costs nothing
+    at scoring time: the lookup is the same, only the ids change.
+    """
+    done = {"initial": False, "final": False}
+    for kind, source, target in rules:
+        if done[kind]:
+            continue
+        if kind == "initial" and syllable.startswith(source) and len(syllable) > len(source):
+            syllable, done[kind] = target + syllable[len(source):], True
+        elif kind == "final" and syllable.endswith(source) and (target or len(syllable) > len(source)):
+            syllable, done[kind] = syllable[: len(syllable) - len(source)] + target, True
+    return syllable
 
 
 def _base27(syllable: str) -> int:

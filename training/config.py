@@ -31,13 +31,14 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from mlmrisk.classifier.errors import MlmriskError
+from mlmrisk.classifier.pinyin import parse_fold_rules
 from mlmrisk.training.fit import TrainConfig
 
 #: Section of every TrainConfig field, in the order the file lists them.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": ("shared_data", "written_data", "extra_data"),
     "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction"),
-    "features": ("char_orders", "pinyin_orders", "bucket_bits", "window", "min_norm", "max_chars",
+    "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "min_norm", "max_chars",
                  "negative_passages", "positive_passages"),
     "fit": ("C_grid", "element_C", "n_folds"),
     "thresholds": ("max_benign_fpr", "min_precision", "watch_ratio"),
@@ -66,6 +67,8 @@ DOCS: dict[str, str] = {
     "synthetic_positive_fraction": "share of the synthetic posts that are promotions (the rest are hard negatives)",
     "char_orders": "character n-gram orders hashed into the feature space",
     "pinyin_orders": "pinyin-syllable n-gram orders (the phonetic channel); [] switches the channel off",
+    "pinyin_fold": 'near-homophones the phonetic channel merges: "zh-=z-" folds an initial, "-ing=-in" a final '
+                   '(e.g. 卫星 wei xing meets 微信 wei xin); [] = exact toneless syllables',
     "bucket_bits": "log2 of the number of hash buckets (8..26)",
     "window": "passage length in characters (a power of two); a post is scored by its best passage",
     "min_norm": "length prior: floor of the TF-IDF norm, so a short text must show enough to score high",
@@ -90,6 +93,14 @@ STYLE_AXES = ("era", "channel", "writer", "length", "kind")
 EXTRA_KEYS = {"path": str, "text_field": str, "label_field": str, "elements_field": str, "name": str}
 
 
+def _valid_fold_rules(rules: list) -> bool:
+    try:
+        parse_fold_rules(rules)
+    except ValueError:
+        return False
+    return True
+
+
 def _power_of_two(value: int) -> bool:
     return value >= 2 and not value & (value - 1)
 
@@ -102,6 +113,7 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "synthetic_positive_fraction": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "char_orders": (lambda v: len(v) > 0 and all(1 <= n <= 8 for n in v), "a non-empty list of orders in 1..8"),
     "pinyin_orders": (lambda v: all(1 <= n <= 5 for n in v), "a list of orders in 1..5"),
+    "pinyin_fold": (_valid_fold_rules, "a list of rules like \"zh-=z-\" (initial) or \"-ing=-in\" (final)"),
     "bucket_bits": (lambda v: 8 <= v <= 26, "a whole number in 8..26"),
     "window": (_power_of_two, "a power of two ≥ 2"),
     "min_norm": (lambda v: v > 0, "a number > 0"),

@@ -69,6 +69,7 @@ class TrainConfig:
     max_chars: int = DEFAULT_MAX_CHARS
     char_orders: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
     pinyin_orders: list[int] = field(default_factory=lambda: [1, 2, 3])
+    pinyin_fold: list[str] = field(default_factory=list)  # near-homophone folds (classifier/pinyin.py)
     bucket_bits: int = 20
     window: int = 64
     min_norm: float = 32.0
@@ -289,7 +290,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     vectorizer = HashedNgramVectorizer(normalizer_spec=spec, bucket_bits=config.bucket_bits,
                                        char_orders=tuple(config.char_orders),
                                        pinyin_orders=tuple(config.pinyin_orders), window=config.window,
-                                       min_norm=config.min_norm).prepare()
+                                       min_norm=config.min_norm, pinyin_fold=tuple(config.pinyin_fold)).prepare()
     counted = vectorizer.count(corpus.text)
     evasive_texts, evasive_rows, evasive_kinds = _evasive_rewrites(corpus, config.evasion_seed)
     evasive_counted = vectorizer.count(evasive_texts)
@@ -405,6 +406,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,
                             "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
+                            "pinyin_fold": config.pinyin_fold,
                             "solver": "lbfgs", "penalty": "l2", "min_df": 3, "calibration": "sigmoid (out-of-fold)"},
         "config": config_dict,
         "versions": _versions(),

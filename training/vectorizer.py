@@ -11,6 +11,8 @@ graphs compute it).
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,6 +89,9 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
     pinyin_spec : dict or None
         The syllable tables (``classifier.pinyin.PinyinTables.spec_from_readings``); None builds them with
         pypinyin when ``pinyin_orders`` is not empty.
+    pinyin_fold : tuple of str
+        Near-homophone fold rules for the syllable tables built here (``classifier.pinyin.fold_syllable``;
+        ignored when ``pinyin_spec`` is given).
     bucket_bits, char_orders, pinyin_orders, window, min_norm
         The ``classifier.features.FeatureSpec`` (see that module for what each means).
     batch_size : int
@@ -96,8 +101,9 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
     def __init__(self, normalizer_spec: Mapping | None = None, pinyin_spec: Mapping | None = None,
                  bucket_bits: int = 20, char_orders: tuple[int, ...] = (1, 2, 3, 4),
                  pinyin_orders: tuple[int, ...] = (1, 2, 3), window: int = 64, min_norm: float = 1.0,
-                 batch_size: int = 4096):
+                 batch_size: int = 4096, pinyin_fold: tuple[str, ...] = ()):
         self.normalizer_spec = normalizer_spec
+        self.pinyin_fold = pinyin_fold
         self.pinyin_spec = pinyin_spec
         self.bucket_bits = bucket_bits
         self.char_orders = char_orders
@@ -117,7 +123,8 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
             self.normalizer_spec_ = dict(self.normalizer_spec)
         self.tables_ = NormalizerTables.from_spec(self.normalizer_spec_)
         if self.pinyin_orders:
-            self.pinyin_spec_ = dict(self.pinyin_spec) if self.pinyin_spec is not None else default_pinyin_spec()
+            self.pinyin_spec_ = (dict(self.pinyin_spec) if self.pinyin_spec is not None
+                                 else default_pinyin_spec(tuple(self.pinyin_fold)))
             pinyin = PinyinTables.from_spec(self.pinyin_spec_)
         else:
             self.pinyin_spec_, pinyin = None, None
@@ -181,9 +188,15 @@ def count_batch(batch: NormalizedBatch, spec: FeatureSpec) -> Counted:
     return Counted(docs, per_passage, membership.passage_doc)
 
 
-def default_pinyin_spec() -> dict:
-    """Syllable tables for every CJK code point in the BMP blocks (built with pypinyin: the ``train`` extra)."""
+def default_pinyin_spec(fold: tuple[str, ...] = ()) -> dict:
+    """Syllable tables for every CJK code point in the BMP blocks (built with pypinyin: the ``train`` extra),
+    near-homophones folded by ``fold``'s rules."""
+    return PinyinTables.spec_from_readings(_default_readings(), fold)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_readings() -> dict[int, str]:
     from mlmrisk.classifier.pinyin import readings_from_pypinyin
 
     codes = list(range(0x3400, 0x4DC0)) + list(range(0x4E00, 0xA000))
-    return PinyinTables.spec_from_readings(readings_from_pypinyin(codes))
+    return readings_from_pypinyin(codes)
