@@ -5,7 +5,7 @@ one float per n-gram and two scatter-adds, and feeding it means building int64 a
 and passage — ~460 entries per short post. Allocating and filling those arrays, then gathering and scattering them
 in the graph, cost ~40 µs per short post; hashing the same n-grams and adding their weights as they are found
 costs a few. So the ONNX file stays the model artifact and the definition of the numbers (its initializers ``w``,
-``idf2``, ``min_norm``, ``slope``, ``offset`` are read here, once), onnxruntime runs the full path, and
+``idf2``, ``min_norm``, ``slope``, ``offset`` are read here, once, by ``serving.onnx_weights``), onnxruntime runs the full path, and
 ``classifier.kernels.best_passage_logits`` runs the same formula for every post. ``tests/serving/test_hot_path.py`` holds
 the kernel equal to the graph (probability within 1e-5: the graph sums in float32) on real, long, evasive and hostile text.
 """
@@ -20,6 +20,7 @@ import numpy as np
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.features import FeatureSpec, best_passage_logits
 from mlmrisk.classifier.normalize import NormalizedBatch
+from mlmrisk.serving.onnx_weights import read_initializers
 
 #: initializers of the hot-path graph the kernel needs
 GRAPH_WEIGHTS = ("w", "idf2", "min_norm", "slope", "offset")
@@ -37,15 +38,8 @@ class HotPath:
 
     @classmethod
     def from_onnx(cls, path: Path, features: FeatureSpec) -> "HotPath":
-        """Read the hot-path graph's weights (``onnx`` parses the file; nothing is executed)."""
-        import onnx
-        from onnx import numpy_helper
-
-        try:
-            model = onnx.load(str(path))
-        except Exception as exc:  # onnx raises protobuf's DecodeError and its own types
-            raise ModelLoadError(f"{path} is not a readable ONNX file ({exc})") from exc
-        weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer if t.name in GRAPH_WEIGHTS}
+        """Read the hot-path graph's weights (``serving.onnx_weights``: the file is parsed, nothing is executed)."""
+        weights = read_initializers(path, GRAPH_WEIGHTS)
         missing = [name for name in GRAPH_WEIGHTS if name not in weights]
         if missing:
             raise ModelLoadError(f"{path} lacks the hot-path weights {missing}; rebuild the model with `mlmrisk train`")

@@ -101,6 +101,44 @@ def test_pinyin_spellings_meet_the_characters(tables, spec):
     assert per_doc[3] != per_doc[4], "xian splits as one syllable"
 
 
+FOLD = ("zh-=z-", "ch-=c-", "sh-=s-", "-ing=-in", "-eng=-en", "-ang=-an")
+
+
+def test_fold_rules_fold_one_initial_and_one_final():
+    from mlmrisk.classifier.pinyin import fold_syllable, parse_fold_rules
+
+    rules = parse_fold_rules(FOLD)
+    folded = {s: fold_syllable(s, rules) for s in ["xing", "zhang", "shuang", "ang", "zhi", "xin", "er", "n"]}
+    assert folded == {"xing": "xin", "zhang": "zan", "shuang": "suan", "ang": "an", "zhi": "zi", "xin": "xin",
+                      "er": "er", "n": "n"}
+    assert fold_syllable("zhang", parse_fold_rules(["z-=j-", "zh-=z-"])) == "zang", "the longest initial wins"
+    for bad in ["zh=z", "-ing=in-", "ZH-=z-", "zh-", "1-=z-", "-ing=-i1"]:
+        with pytest.raises(ValueError):
+            parse_fold_rules([bad])
+
+
+def test_folded_tables_put_near_homophones_in_one_class(tables):
+    """卫星 (wei xing) and 唞鹰 (dou ying) meet 微信 / 抖音 in every syllable n-gram, Latin spellings included; without
+    rules the spec is exactly the unfolded one (old manifests stay as they are)."""
+    readings = {ord(c): s for c, s in zip("卫星微信唞鹰抖音心", ["wei", "xing", "wei", "xin", "dou", "ying", "dou", "yin",
+                                                          "xin"])}
+    plain_spec = PinyinTables.spec_from_readings(readings)
+    assert "classes" not in plain_spec and PinyinTables.spec_from_readings(readings, ()) == plain_spec
+    folded = PinyinTables.from_spec(PinyinTables.spec_from_readings(readings, FOLD))
+    plain = PinyinTables.from_spec(plain_spec)
+    assert folded.char_syllable[ord("星")] == folded.char_syllable[ord("信")] == folded.char_syllable[ord("心")]
+    assert plain.char_syllable[ord("星")] != plain.char_syllable[ord("信")]
+    assert [s for s, _, _ in folded.split_latin("weixing")] == [s for s, _, _ in folded.split_latin("weixin")]
+    spec = FeatureSpec(bucket_bits=20, char_orders=(), pinyin_orders=(1, 2), window=8, min_norm=1.0, pinyin=folded)
+    batch = normalize_batch(["卫星", "微信", "weixing", "唞鹰", "抖音", "douyin"], tables)
+    grams = hash_grams(batch, spec)
+    per_doc = [set(grams.bucket[grams.doc == d].tolist()) for d in range(6)]
+    assert per_doc[0] == per_doc[1] == per_doc[2] and per_doc[3] == per_doc[4] == per_doc[5]
+    assert per_doc[0] != per_doc[3]
+    with pytest.raises(ValueError):
+        PinyinTables.from_spec({**plain_spec, "classes": [0]})
+
+
 def test_buckets_in_range_for_any_code_point(tables, spec):
     batch = normalize_batch(["\U0010ffff" * 5, "\x01", "发" * 3], tables)
     grams = hash_grams(batch, spec)

@@ -74,6 +74,8 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
     ("[thresholds]\nmax_benign_fpr = 1.5\n", "max_benign_fpr must be a number in [0, 1]"),
     ("[features]\nwindow = 48\n", "window must be a power of two"),
     ('[evaluation]\nstyle_holdout = ["mood"]\n', "style_holdout must be a list drawn from"),
+    ('[features]\npinyin_fold = ["zh=z"]\n', "pinyin_fold must be a list of rules like"),
+    ('[features]\npinyin_fold = "zh-=z-"\n', "pinyin_fold must be a list"),
     ('[data]\nextra_data = [{file = "x.csv"}]\n', "unknown key 'file'"),
     ("[fit\nn_folds = 3\n", "is not valid TOML"),
 ])

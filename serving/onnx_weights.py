@@ -1,0 +1,173 @@
+"""Named initializers of an ONNX file, read straight from its protobuf wire format.
+
+Why not the ``onnx`` package: serving reads five tensors out of ``mlm.onnx`` once per process (``hot_path``), and
+importing ``onnx`` (with protobuf and its C++ extension) cost ~0.05 s, a tenth of a scoring process's start-up —
+paid again by every bulk worker and every ``mlmrisk score`` of a handful of posts. The part of the format needed is
+small and fixed by the ONNX spec (``onnx/onnx.proto``): ModelProto.graph (field 7) → GraphProto.initializer (field 5)
+→ TensorProto {dims 1, data_type 2, float_data 4, int32_data 5, int64_data 7, name 8, raw_data 9, double_data 10,
+data_location 14}. Everything else is skipped by wire type. ``onnx`` stays the writer (training) and the oracle:
+``tests/serving/test_onnx_weights.py`` holds this reader equal to ``onnx.numpy_helper`` and checks that damaged
+files are refused with ``ModelLoadError``, never a crash or a wrong array.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+
+from mlmrisk.classifier.errors import ModelLoadError
+
+#: ONNX TensorProto.DataType → little-endian numpy dtype (the types our graphs store)
+_DTYPES = {1: np.dtype("<f4"), 6: np.dtype("<i4"), 7: np.dtype("<i8"), 11: np.dtype("<f8")}
+#: typed repeated fields (field number → (dtype of the packed values, wire type of one unpacked value))
+_TYPED_FIELDS = {4: (np.dtype("<f4"), 5), 5: (np.dtype("<i4"), 0), 7: (np.dtype("<i8"), 0), 10: (np.dtype("<f8"), 1)}
+_MODEL_GRAPH, _GRAPH_INITIALIZER = 7, 5
+_DIMS, _DATA_TYPE, _NAME, _RAW_DATA, _DATA_LOCATION = 1, 2, 8, 9, 14
+
+
+class _Damaged(ValueError):
+    pass
+
+
+def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise _Damaged("a varint runs past its message")
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _fields(buf: memoryview):
+    """(field number, wire type, value) of one message: an int for varints, a memoryview for the rest."""
+    pos, end = 0, len(buf)
+    while pos < end:
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise _Damaged("field number 0")
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire == 2:
+            size, pos = _varint(buf, pos)
+            if pos + size > end:
+                raise _Damaged("a length-delimited field runs past its message")
+            value, pos = buf[pos : pos + size], pos + size
+        elif wire in (1, 5):
+            size = 8 if wire == 1 else 4
+            if pos + size > end:
+                raise _Damaged("a fixed-size field runs past its message")
+            value, pos = buf[pos : pos + size], pos + size
+        else:  # 3/4: groups (not used by ONNX), 6/7: undefined
+            raise _Damaged(f"wire type {wire}")
+        yield number, wire, value
+
+
+def _packed_varints(buf: memoryview) -> list[int]:
+    values, pos = [], 0
+    while pos < len(buf):
+        value, pos = _varint(buf, pos)
+        values.append(value)
+    return values
+
+
+def _signed(value: int) -> int:
+    """A varint holding a negative int32/int64 (two's complement over 64 bits)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _integers(values: list[int], dtype: np.dtype, name: str) -> np.ndarray:
+    info = np.iinfo(dtype)
+    if any(v < info.min or v > info.max for v in values):
+        raise _Damaged(f"tensor {name!r}: a value out of range for {dtype}")
+    return np.array(values, dtype=dtype)
+
+
+def _tensor(buf: memoryview) -> tuple[str, np.ndarray]:
+    dims: list[int] = []
+    name, data_type, raw = "", None, None
+    typed: dict[int, list] = {}
+    for number, wire, value in _fields(buf):
+        if number == _DIMS:
+            if wire not in (0, 2):
+                raise _Damaged(f"dims of wire type {wire}")
+            dims.extend(_packed_varints(value) if wire == 2 else [value])
+        elif number == _DATA_TYPE and wire == 0:
+            data_type = value
+        elif number == _NAME and wire == 2:
+            name = bytes(value).decode("utf-8")
+        elif number == _RAW_DATA and wire == 2:
+            raw = value
+        elif number == _DATA_LOCATION and wire == 0 and value != 0:
+            raise _Damaged(f"tensor {name!r} keeps its data in an external file")
+        elif number in _TYPED_FIELDS:
+            dtype, single_wire = _TYPED_FIELDS[number]
+            parts = typed.setdefault(number, [])
+            if wire == 2 and dtype.kind == "f":
+                parts.append(np.frombuffer(value, dtype=dtype) if len(value) % dtype.itemsize == 0 else None)
+            elif wire == 2:
+                parts.append(_integers([_signed(v) for v in _packed_varints(value)], dtype, name))
+            elif wire == single_wire:
+                parts.append(np.frombuffer(value, dtype=dtype) if wire != 0 else _integers([_signed(value)], dtype, name))
+            if parts and parts[-1] is None:
+                raise _Damaged(f"tensor {name!r}: packed values of a partial size")
+    if data_type not in _DTYPES:
+        raise _Damaged(f"tensor {name!r} has data type {data_type}, not one of {sorted(_DTYPES)}")
+    dtype = _DTYPES[data_type]
+    if any(d < 0 or d >= 1 << 40 for d in dims):
+        raise _Damaged(f"tensor {name!r} has dims {dims}")
+    count = math.prod(dims)  # Python ints: a product of damaged dims cannot wrap around
+    if raw is not None:
+        if len(raw) != count * dtype.itemsize:
+            raise _Damaged(f"tensor {name!r}: {len(raw)} bytes of data for dims {dims}")
+        values = np.frombuffer(raw, dtype=dtype).copy()
+    else:
+        field = {1: 4, 6: 5, 7: 7, 11: 10}[data_type]
+        parts = typed.get(field, [])
+        values = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+        if values.size != count:
+            raise _Damaged(f"tensor {name!r}: {values.size} values for dims {dims}")
+    return name, values.astype(dtype.newbyteorder("="), copy=False).reshape(dims)
+
+
+def read_initializers(path: str | Path, names: Collection[str]) -> dict[str, np.ndarray]:
+    """The initializers called ``names`` (those present) of the ONNX file at ``path``, as numpy arrays.
+
+    Raises ``ModelLoadError`` for a file that cannot be read or is not a well-formed ModelProto on the path walked.
+    """
+    try:
+        data = memoryview(Path(path).read_bytes())
+    except OSError as exc:
+        raise ModelLoadError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    wanted = set(names)
+    found: dict[str, np.ndarray] = {}
+    try:
+        graphs = [value for number, wire, value in _fields(data) if number == _MODEL_GRAPH and wire == 2]
+        if not graphs:
+            raise _Damaged("no graph")
+        for graph in graphs:
+            for number, wire, value in _fields(graph):
+                if number != _GRAPH_INITIALIZER or wire != 2:
+                    continue
+                name = _tensor_name(value)
+                if name in wanted:
+                    name, array = _tensor(value)
+                    found[name] = array
+    except (_Damaged, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{path} is not a readable ONNX file ({exc})") from None
+    return found
+
+
+def _tensor_name(buf: memoryview) -> str:
+    """A tensor's name without decoding its data (the full graph's five weight tables are skipped this way)."""
+    for number, wire, value in _fields(buf):
+        if number == _NAME and wire == 2:
+            return bytes(value).decode("utf-8")
+    return ""
