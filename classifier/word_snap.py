@@ -61,6 +61,8 @@ class SnapLexicon:
 
     @classmethod
     def from_words(cls, words: Iterable[str]) -> "SnapLexicon":
+        if isinstance(words, str):  # a str is an iterable of one-character "words": never what is meant
+            raise TypeError("SnapLexicon.from_words takes an iterable of words, not one string")
         kept = [w for w in words if isinstance(w, str) and 2 <= len(w) <= MAX_WORD and "\x00" not in w]
         if not kept:
             return cls(np.zeros(0, dtype=f"<U{MAX_WORD}"), np.zeros(0, dtype=np.int64))

@@ -80,6 +80,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from mlmrisk.classifier import errors as _errors
 from mlmrisk.classifier.errors import InputFormatError, ListFormatError, MlmriskError
@@ -517,7 +518,7 @@ def _model_fingerprint(model_dir: str | os.PathLike[str] | None) -> tuple[str, s
 
     path, manifest = find_manifest(model_dir)
     try:
-        ident = model_id(json.loads(manifest.read_text(encoding="utf-8")))
+        ident = model_id(orjson.loads(manifest.read_bytes()))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(f"{manifest} is not a readable model manifest ({exc}); rebuild with `mlmrisk train`") \
             from None

@@ -38,7 +38,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from mlmrisk.classifier.labels import HEADS
-from mlmrisk.classifier.manifest import MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, sha256_file
+from mlmrisk.classifier.manifest import MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, join_snap_words, sha256_file
 from mlmrisk.training.snap_lexicon import build_snap_lexicon
 
 OPSET = 18
@@ -177,8 +177,8 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
         "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
         "features": spec.to_dict(vectorizer.pinyin_spec_),
         "normalizer": vectorizer.normalizer_spec_,
-        "evidence": {"snap_words": build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :], vectorizer.tables_,
-                                                      spec)},
+        "evidence": {"snap_words": join_snap_words(build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :],
+                                                                      vectorizer.tables_, spec))},
     }
     with open(directory / "manifest.json", "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, ensure_ascii=False, indent=1)

@@ -215,6 +215,25 @@ def test_model_without_snap_words_still_scores_with_unwidened_evidence(tiny_mode
             assert text[e.start : e.end] == e.text
 
 
+def test_format_1_manifests_still_load_and_score_the_same(tiny_model, tmp_path):
+    """Version 1 kept the evidence words as a JSON list; a model written then scores and snaps exactly as its
+    version 2 form. A version this mlmrisk does not know is refused, saying which versions it reads."""
+    target = tmp_path / "v1_model"
+    shutil.copytree(tiny_model[0], target)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == 2
+    manifest["format_version"] = 1
+    manifest["evidence"]["snap_words"] = manifest["evidence"]["snap_words"].split("\n")
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    old, new = Scorer.load(target), Scorer.load(tiny_model[0])
+    assert old.manifest["evidence"]["snap_words"] == new.manifest["evidence"]["snap_words"] == len(new.lexicon)
+    assert [r.to_dict() for r in old.score(EVASIVE)] == [r.to_dict() for r in new.score(EVASIVE)]
+    manifest["format_version"] = 3
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match=r"versions \(1, 2\)"):
+        Scorer.load(target)
+
+
 def test_the_evidence_word_list_is_built_on_first_use(tiny_model):
     """Loading and scoring ordinary posts never builds the word list; the first evidence does, once, and snaps
     exactly as a scorer given the built lexicon up front."""
@@ -225,11 +244,12 @@ def test_the_evidence_word_list_is_built_on_first_use(tiny_model):
     lazy.score(["今天天气很好", "普通帖子"])
     assert "lexicon" not in lazy._lazy
     eager = Scorer.load(tiny_model[0])
-    eager._lexicon_source = SnapLexicon.from_words(eager._lexicon_source)
+    stored = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))["evidence"]["snap_words"]
+    assert isinstance(stored, str) and "\n" in stored, "format 2: one newline-joined string"
+    eager._lexicon_source = SnapLexicon.from_words(stored.split("\n"))
     results = lazy.score(EVASIVE)
     assert any(r.evidence for r in results) and "lexicon" in lazy._lazy  # evidence built it
     assert [r.to_dict() for r in results] == [r.to_dict() for r in eager.score(EVASIVE)]
     built = lazy.lexicon
     assert isinstance(built, SnapLexicon) and len(built) > 0 and lazy.lexicon is built
-    assert lazy.manifest["evidence"]["snap_words"] == len(json.loads(
-        (tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))["evidence"]["snap_words"])
+    assert lazy.manifest["evidence"]["snap_words"] == len(stored.split("\n")) == len(built)
