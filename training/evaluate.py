@@ -21,6 +21,8 @@ from mlmrisk.training.metrics import DATA_DIR, average_precision, binary_metrics
 BENIGN = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 OTHER_NEGATIVES = ("cail2018", "telecom_fraud")
 CHALLENGE_SET = DATA_DIR / "challenge_set.jsonl"
+#: Independently written posts kept out of training (data/written_holdout/README.md): evaluation only.
+WRITTEN_HOLDOUT = DATA_DIR / "written_holdout"
 
 LICENCES = {
     "chineseharm": ("zjunlp/ChineseHarm-bench", "CC BY-NC 4.0 (non-commercial)", "train (cross-validated) + eval"),
@@ -145,6 +147,15 @@ def build_report(*, corpus: Corpus, oof_p: np.ndarray, nested_threshold: np.ndar
 
         c_p = predict_texts(heads, vectorizer, c_texts)[:, 0]
         report["challenge_set"] = _with_baselines(np.asarray(c_texts, dtype=object), c_y, c_p >= thresholds.flag)
+    holdout = read_written_holdout()
+    if holdout:
+        from mlmrisk.training.fit import predict_texts
+
+        h_texts = [r["text"] for r in holdout]
+        h_p = predict_texts(heads, vectorizer, h_texts)[:, 0]
+        report["written_holdout"] = _with_baselines(np.asarray(h_texts, dtype=object),
+                                                    np.asarray([int(r["label"]) for r in holdout]),
+                                                    h_p >= thresholds.flag)
 
     report["headline"] = _headline(report)
     return report
@@ -185,6 +196,11 @@ def read_challenge_set(path: Path = CHALLENGE_SET) -> list[dict]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_written_holdout(folder: Path = WRITTEN_HOLDOUT) -> list[dict]:
+    """The held-out written posts (every ``*.jsonl`` of the folder, in name order); [] where it is absent."""
+    return [record for path in sorted(folder.glob("*.jsonl")) for record in read_challenge_set(path)]
 
 
 def _table(section: dict, columns: Sequence[str]) -> list[str]:
@@ -230,7 +246,9 @@ def render_markdown(report: dict) -> str:
                     out.append(f"| {element} | {m['precision']} | {m['recall']} | {m['f1']} |")
             out.append("")
     for key, title in (("synthetic_heldout", "Synthetic held-out templates (NOT real data)"),
-                       ("challenge_set", "Hand-written challenge set (NOT real data, never trained on)")):
+                       ("challenge_set", "Hand-written challenge set (NOT real data, never trained on)"),
+                       ("written_holdout", "Independently written held-out posts, w14–w17 (NOT real data, never "
+                                           "trained on)")):
         if key in report:
             out += [f"## {title}", ""] + _table(report[key], ("n", "positives", "precision", "recall", "f1", "fpr")) + [""]
     if "hyperparameter_search" in report:
@@ -332,4 +350,11 @@ def evaluate_model(scorer, shared_data: Path | None, extra: Sequence[dict] = (),
         c_y = np.asarray([int(r["label"]) for r in challenge])
         report["sections"]["challenge_set"] = _with_baselines(np.asarray(c_texts, dtype=object), c_y,
                                                               scorer.score_batch(c_texts).flagged)
+    holdout = read_written_holdout()
+    if holdout:
+        h_texts = [r["text"] for r in holdout]
+        report["sections"]["written_holdout"] = _with_baselines(
+            np.asarray(h_texts, dtype=object), np.asarray([int(r["label"]) for r in holdout]),
+            np.concatenate([scorer.score_batch(h_texts[i:i + batch_size]).flagged
+                            for i in range(0, len(h_texts), batch_size)]))
     return report
