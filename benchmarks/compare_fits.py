@@ -46,7 +46,6 @@ def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
     from mlmrisk.classifier.normalize import NormalizerTables
     from mlmrisk.training.data import build_corpus
     from mlmrisk.training.normalization_spec import build_normalization_spec
-    from mlmrisk.training.vectorizer import HashedNgramVectorizer
 
     key = json.dumps({"settings": {k: getattr(config, k) for k in COUNT_SETTINGS},
                       "data": data_hashes([spec.path for spec in fit_module.corpus_specs(config)]),
@@ -59,10 +58,7 @@ def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
     tables = NormalizerTables.from_spec(spec)
     corpus = build_corpus(fit_module.corpus_specs(config), tables, fit_module._synthetic_records(config),
                           config.n_folds)
-    vectorizer = HashedNgramVectorizer(normalizer_spec=spec, bucket_bits=config.bucket_bits,
-                                       char_orders=tuple(config.char_orders),
-                                       pinyin_orders=tuple(config.pinyin_orders), window=config.window,
-                                       min_norm=config.min_norm, pinyin_fold=tuple(config.pinyin_fold)).prepare()
+    vectorizer = fit_module.config_vectorizer(config, spec)
     data = {"key": key, "counted": vectorizer.count(corpus.text), "style": corpus.style,
             "Y": np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64),
             "columns": {k: corpus.array(k) for k in ("role", "split", "corpus", "fold", "original_label", "category")}}

@@ -44,9 +44,8 @@ from mlmrisk.serving import review
 from mlmrisk.serving.compare import threshold_at_fpr
 from mlmrisk.serving.scorer import Scorer
 from mlmrisk.training.data import build_corpus, default_shared_data
-from mlmrisk.training.fit import TrainConfig, corpus_specs, fit_heads, predict_texts, train
+from mlmrisk.training.fit import TrainConfig, config_vectorizer, corpus_specs, fit_heads, predict_texts, train
 from mlmrisk.training.normalization_spec import build_normalization_spec
-from mlmrisk.training.vectorizer import HashedNgramVectorizer
 
 REDUCED = dict(shared_data=None, written_data=None, synthetic_n=0, char_orders=[1, 2, 3, 4], pinyin_orders=[],
                bucket_bits=18, C_grid=[16.0], n_folds=3, style_holdout=[], n_jobs=1)
@@ -143,10 +142,7 @@ def fit_mlm_head(config: TrainConfig) -> Callable[[Sequence[str]], np.ndarray]:
     Y = corpus.array("label").astype(np.int64)[:, None]
     weights = np.where(role == "labelled", config.labelled_weight,
                        np.where(role == "written", config.written_weight, 1.0))
-    vectorizer = HashedNgramVectorizer(normalizer_spec=spec, bucket_bits=config.bucket_bits,
-                                       char_orders=tuple(config.char_orders),
-                                       pinyin_orders=tuple(config.pinyin_orders), window=config.window,
-                                       min_norm=config.min_norm).prepare()
+    vectorizer = config_vectorizer(config, spec)
     counted = vectorizer.count(corpus.text)
     vectorizer.fit_counts(counted.docs[rows])
     heads = fit_heads(counted, Y, weights, rows, vectorizer.idf_, 1, config.C_grid[0], config.element_C,

@@ -56,9 +56,12 @@ class PinyinTables:
         classes = spec.get("classes")
         if classes is None:
             return cls(table, syllables)
+        if (not isinstance(classes, list) or len(classes) != len(syllables)
+                or not all(type(c) is int and 0 <= c < len(syllables) for c in classes)
+                or int(table.max(initial=NO_SYLLABLE)) >= len(syllables)):
+            raise ValueError("pinyin spec: 'classes' needs one whole class id in [0, number of syllables) per "
+                             "syllable, and every character's syllable must be listed")
         syllable_class = np.asarray(classes, dtype=np.int16)
-        if syllable_class.shape != (len(syllables),) or (syllable_class < 0).any():
-            raise ValueError("pinyin spec: 'classes' needs one class id ≥ 0 per syllable")
         read = table >= 0
         table[read] = syllable_class[table[read]]
         return cls(table, syllables, syllable_class)

@@ -43,12 +43,15 @@ class HotPath:
         missing = [name for name in GRAPH_WEIGHTS if name not in weights]
         if missing:
             raise ModelLoadError(f"{path} lacks the hot-path weights {missing}; rebuild the model with `mlmrisk train`")
+        scalars = [name for name in ("min_norm", "slope", "offset") if weights[name].size != 1]
+        if scalars:
+            raise ModelLoadError(f"{path}: {scalars} must hold one number each; rebuild the model with `mlmrisk train`")
         w, idf2 = weights["w"].astype(np.float32), weights["idf2"].astype(np.float32)
         if w.shape != idf2.shape or w.shape != (features.n_buckets + 1,):
             raise ModelLoadError(f"{path}: weight tables of shape {w.shape}/{idf2.shape}, expected "
                                  f"({features.n_buckets + 1},) for {features.bucket_bits}-bit buckets")
         table = np.ascontiguousarray(np.stack([w, idf2], axis=1))
-        return cls(table, float(weights["min_norm"]), float(weights["slope"]), float(weights["offset"]), features)
+        return cls(table, *(float(weights[name].reshape(())) for name in ("min_norm", "slope", "offset")), features)
 
     def logits(self, batch: NormalizedBatch) -> np.ndarray:
         """float64[N]: each post's best-passage MLM logit."""

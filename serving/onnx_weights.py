@@ -83,6 +83,10 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+#: more dims than any tensor of ours has (numpy allows 64, numpy 1.x 32); a file with more is damaged
+MAX_DIMS = 32
+
+
 def _integers(values: list[int], dtype: np.dtype, name: str) -> np.ndarray:
     info = np.iinfo(dtype)
     if any(v < info.min or v > info.max for v in values):
@@ -90,51 +94,73 @@ def _integers(values: list[int], dtype: np.dtype, name: str) -> np.ndarray:
     return np.array(values, dtype=dtype)
 
 
+def _typed_values(pieces: list[tuple[int, memoryview | int]], dtype: np.dtype, single_wire: int, count: int,
+                  name: str) -> np.ndarray:
+    """The values of a typed repeated field (packed and unpacked pieces, in file order), decoded only once their
+    number is known to be ``count``: a damaged file cannot make the reader decode more than the dims promise."""
+    found = 0
+    for wire, value in pieces:
+        if wire == 2 and dtype.kind == "f":
+            if len(value) % dtype.itemsize:
+                raise _Damaged(f"tensor {name!r}: packed values of a partial size")
+            found += len(value) // dtype.itemsize
+        elif wire == 2:  # one varint ends at each byte below 0x80
+            found += int(np.count_nonzero(np.frombuffer(value, dtype=np.uint8) < 0x80))
+        elif wire == single_wire:
+            found += 1
+    if found != count:
+        raise _Damaged(f"tensor {name!r}: {found} values for {count} elements")
+    parts = []
+    for wire, value in pieces:
+        if wire == 2 and dtype.kind == "f":
+            parts.append(np.frombuffer(value, dtype=dtype))
+        elif wire == 2:
+            parts.append(_integers([_signed(v) for v in _packed_varints(value)], dtype, name))
+        elif wire == single_wire:
+            parts.append(np.frombuffer(value, dtype=dtype) if wire != 0 else _integers([_signed(value)], dtype, name))
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
 def _tensor(buf: memoryview) -> tuple[str, np.ndarray]:
     dims: list[int] = []
     name, data_type, raw = "", None, None
-    typed: dict[int, list] = {}
+    typed: dict[int, list[tuple[int, memoryview | int]]] = {}
     for number, wire, value in _fields(buf):
         if number == _DIMS:
             if wire not in (0, 2):
                 raise _Damaged(f"dims of wire type {wire}")
             dims.extend(_packed_varints(value) if wire == 2 else [value])
+            if len(dims) > MAX_DIMS:
+                raise _Damaged(f"a tensor of more than {MAX_DIMS} dims")
         elif number == _DATA_TYPE and wire == 0:
             data_type = value
         elif number == _NAME and wire == 2:
-            name = bytes(value).decode("utf-8")
+            name = bytes(value).decode("utf-8")  # the last occurrence wins, as in protobuf (and _tensor_name)
         elif number == _RAW_DATA and wire == 2:
             raw = value
         elif number == _DATA_LOCATION and wire == 0 and value != 0:
             raise _Damaged(f"tensor {name!r} keeps its data in an external file")
         elif number in _TYPED_FIELDS:
-            dtype, single_wire = _TYPED_FIELDS[number]
-            parts = typed.setdefault(number, [])
-            if wire == 2 and dtype.kind == "f":
-                parts.append(np.frombuffer(value, dtype=dtype) if len(value) % dtype.itemsize == 0 else None)
-            elif wire == 2:
-                parts.append(_integers([_signed(v) for v in _packed_varints(value)], dtype, name))
-            elif wire == single_wire:
-                parts.append(np.frombuffer(value, dtype=dtype) if wire != 0 else _integers([_signed(value)], dtype, name))
-            if parts and parts[-1] is None:
-                raise _Damaged(f"tensor {name!r}: packed values of a partial size")
+            typed.setdefault(number, []).append((wire, value))
     if data_type not in _DTYPES:
         raise _Damaged(f"tensor {name!r} has data type {data_type}, not one of {sorted(_DTYPES)}")
     dtype = _DTYPES[data_type]
-    if any(d < 0 or d >= 1 << 40 for d in dims):
-        raise _Damaged(f"tensor {name!r} has dims {dims}")
-    count = math.prod(dims)  # Python ints: a product of damaged dims cannot wrap around
+    if any(d >= 1 << 40 for d in dims):
+        raise _Damaged(f"tensor {name!r} has a dimension of 2^40 or more")
+    count = math.prod(dims)  # at most 32 factors below 2^40: exact, and quick
+    if math.prod(d for d in dims if d) * dtype.itemsize >= 1 << 62:
+        raise _Damaged(f"tensor {name!r} has dims {dims[:8]}… beyond any array")
     if raw is not None:
         if len(raw) != count * dtype.itemsize:
-            raise _Damaged(f"tensor {name!r}: {len(raw)} bytes of data for dims {dims}")
+            raise _Damaged(f"tensor {name!r}: {len(raw)} bytes of data for {count} elements")
         values = np.frombuffer(raw, dtype=dtype).copy()
     else:
         field = {1: 4, 6: 5, 7: 7, 11: 10}[data_type]
-        parts = typed.get(field, [])
-        values = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-        if values.size != count:
-            raise _Damaged(f"tensor {name!r}: {values.size} values for dims {dims}")
-    return name, values.astype(dtype.newbyteorder("="), copy=False).reshape(dims)
+        values = _typed_values(typed.get(field, []), dtype, _TYPED_FIELDS[field][1], count, name)
+    try:
+        return name, values.astype(dtype.newbyteorder("="), copy=False).reshape(dims)
+    except ValueError as exc:  # a shape numpy refuses: never seen from a well-formed file
+        raise _Damaged(f"tensor {name!r}: {exc}") from None
 
 
 def read_initializers(path: str | Path, names: Collection[str]) -> dict[str, np.ndarray]:
@@ -166,8 +192,10 @@ def read_initializers(path: str | Path, names: Collection[str]) -> dict[str, np.
 
 
 def _tensor_name(buf: memoryview) -> str:
-    """A tensor's name without decoding its data (the full graph's five weight tables are skipped this way)."""
+    """A tensor's name without decoding its data (the full graph's five weight tables are skipped this way); the
+    last occurrence wins, as in protobuf and ``_tensor``."""
+    name = ""
     for number, wire, value in _fields(buf):
         if number == _NAME and wire == 2:
-            return bytes(value).decode("utf-8")
-    return ""
+            name = bytes(value).decode("utf-8")
+    return name

@@ -23,7 +23,7 @@ import dataclasses
 import json
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +96,15 @@ class TrainConfig:
 
 def _log(message: str) -> None:
     print(f"[mlmrisk train] {message}", flush=True)
+
+
+def config_vectorizer(config: "TrainConfig", normalizer_spec: Mapping) -> HashedNgramVectorizer:
+    """The prepared vectorizer of a run's ``[features]`` (one place, so ``train``, ``benchmarks/compare_fits.py``
+    and ``benchmarks/simulate_review.py`` count the same features)."""
+    return HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=config.bucket_bits,
+                                 char_orders=tuple(config.char_orders), pinyin_orders=tuple(config.pinyin_orders),
+                                 window=config.window, min_norm=config.min_norm,
+                                 pinyin_fold=tuple(config.pinyin_fold)).prepare()
 
 
 def corpus_specs(config: TrainConfig) -> list[CorpusSpec]:
@@ -287,10 +296,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     Y = np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64)
     weights = np.where(role == "labelled", config.labelled_weight, np.where(role == "written", config.written_weight, 1.0))
 
-    vectorizer = HashedNgramVectorizer(normalizer_spec=spec, bucket_bits=config.bucket_bits,
-                                       char_orders=tuple(config.char_orders),
-                                       pinyin_orders=tuple(config.pinyin_orders), window=config.window,
-                                       min_norm=config.min_norm, pinyin_fold=tuple(config.pinyin_fold)).prepare()
+    vectorizer = config_vectorizer(config, spec)
     counted = vectorizer.count(corpus.text)
     evasive_texts, evasive_rows, evasive_kinds = _evasive_rewrites(corpus, config.evasion_seed)
     evasive_counted = vectorizer.count(evasive_texts)

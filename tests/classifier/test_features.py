@@ -135,8 +135,12 @@ def test_folded_tables_put_near_homophones_in_one_class(tables):
     per_doc = [set(grams.bucket[grams.doc == d].tolist()) for d in range(6)]
     assert per_doc[0] == per_doc[1] == per_doc[2] and per_doc[3] == per_doc[4] == per_doc[5]
     assert per_doc[0] != per_doc[3]
-    with pytest.raises(ValueError):
-        PinyinTables.from_spec({**plain_spec, "classes": [0]})
+    n = len(plain_spec["syllables"])
+    for bad in ([0], [40000] * n, [0.5] * n, [-1] * n, [True] * n, "0" * n):
+        with pytest.raises(ValueError):
+            PinyinTables.from_spec({**plain_spec, "classes": bad})
+    with pytest.raises(ValueError):  # a character's syllable id beyond the listed syllables
+        PinyinTables.from_spec({**plain_spec, "syllables": plain_spec["syllables"][:-1], "classes": [0] * (n - 1)})
 
 
 def test_buckets_in_range_for_any_code_point(tables, spec):

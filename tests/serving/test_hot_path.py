@@ -92,6 +92,23 @@ def test_unreadable_or_foreign_graph_is_a_load_error(tiny_model, tmp_path):
         HotPath.from_onnx(scorer.graphs["onnx"], scorer.features)
 
 
+def test_hot_graph_with_a_non_scalar_constant_is_a_load_error(tiny_model, tmp_path):
+    """``min_norm``, ``slope`` and ``offset`` hold one number each; a graph with two is refused, not a TypeError."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    scorer = Scorer.load(tiny_model[0])
+    model = onnx.load(str(scorer.graphs["fast_onnx"]))
+    for i, tensor in enumerate(model.graph.initializer):
+        if tensor.name == "min_norm":
+            model.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.array([1.0, 2.0], dtype=np.float32),
+                                                                        "min_norm"))
+    path = tmp_path / "mlm.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(ModelLoadError, match="one number each"):
+        HotPath.from_onnx(path, scorer.features)
+
+
 def test_model_dir_with_a_broken_hot_graph_fails_at_load(tiny_model, tmp_path):
     target = tmp_path / "broken"
     shutil.copytree(tiny_model[0], target)

@@ -78,6 +78,56 @@ def test_unreadable_and_unsupported_files_are_model_load_errors(tmp_path):
         read_initializers(tmp_path / "missing.onnx", ["w"])
 
 
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _hand_tensor(dims: list[int], name: bytes = b"w", data_type: int = 1, data: bytes = b"", names=()) -> bytes:
+    """A TensorProto written by hand (onnx would refuse to write the hostile ones)."""
+    body = _field(1, b"".join(_varint(d) for d in dims)) + _varint(2 << 3) + _varint(data_type) + _field(8, name)
+    body += b"".join(_field(8, n) for n in names)
+    return _field(7, _field(5, body + _field(9, data)))
+
+
+@pytest.mark.parametrize("label, blob", [
+    ("65 dims", _hand_tensor([1] * 65, data=b"\0" * 4)),
+    ("100,000 dims of 2^39", _hand_tensor([1 << 39] * 100_000)),
+    ("empty but vast", _hand_tensor([0, 1 << 39, 1 << 39])),
+    ("a dimension of 2^40", _hand_tensor([1 << 40])),
+    ("20 MB of packed int64 for one element", _field(7, _field(5, _field(1, _varint(1)) + _varint(2 << 3) + _varint(7)
+                                                                + _field(8, b"w") + _field(7, b"\0" * 20_000_000)))),
+])
+def test_hostile_tensors_are_refused_quickly(tmp_path, label, blob):
+    """More dims than any array, products beyond memory, data that disagrees with its dims: ModelLoadError, in
+    time linear in the file (a quadratic product or a decode before the size check once took seconds to minutes)."""
+    import time
+
+    path = tmp_path / "hostile.onnx"
+    path.write_bytes(blob)
+    started = time.perf_counter()
+    with pytest.raises(ModelLoadError, match="not a readable ONNX file"):
+        read_initializers(path, ["w"])
+    assert time.perf_counter() - started < 5, label
+
+
+def test_a_repeated_name_is_read_as_protobuf_reads_it(tmp_path):
+    """The last occurrence of a field wins in protobuf: a tensor named "v" then "w" is ``w``."""
+    path = tmp_path / "names.onnx"
+    path.write_bytes(_hand_tensor([1], name=b"v", data=b"\0\0\x80?", names=[b"w"]))
+    assert [t.name for t in onnx.load(str(path)).graph.initializer] == ["w"]
+    assert read_initializers(path, ["w"])["w"].tolist() == [1.0]
+    assert read_initializers(path, ["v"]) == {}
+
+
 _SMALL = _model(_storage_variants())
 
 
