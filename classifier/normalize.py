@@ -224,6 +224,12 @@ class NormalizedBatch:
         chunk = self.codes[self.starts[i] : self.starts[i + 1] - 1]
         return chunk.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
+    def content_chars(self) -> np.ndarray:
+        """int64[N]: characters of each post other than separators, spaces and newlines — what the minimum-evidence
+        rule (``classifier.risk.MIN_CONTENT_CHARS``) counts, in serving and in the training report alike."""
+        content = (self.codes != SEPARATOR) & (self.codes != SPACE) & (self.codes != NEWLINE)
+        return np.bincount(self.doc[content], minlength=self.n_docs)
+
     def select(self, rows: Sequence[int]) -> "NormalizedBatch":
         """A batch of only the given posts (in the given order), e.g. the flagged ones that need evidence."""
         rows = np.asarray(rows, dtype=np.int64)

@@ -535,9 +535,7 @@ class Scorer:
                 p = p.copy()
                 p[rows] = scores.probability
                 sub_elements[rows] = scores.element_probability
-            content = batch.codes != SEPARATOR
-            content &= (batch.codes != SPACE) & (batch.codes != NEWLINE)
-            content_chars = np.bincount(batch.doc[content], minlength=batch.n_docs)
+            content_chars = batch.content_chars()
             sub_flagged = flagged_mask(p, self.thresholds, content_chars)
             sub_levels = risk_levels(p, np.nan_to_num(sub_elements, nan=0.0), self.thresholds, content_chars)
             for j, hits in deny_hits.items():

@@ -389,7 +389,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     )
     report["hyperparameter_search"] = {"C": search, "chosen_C": best_C, "element_C": config.element_C}
     report.update(generalisation_sections(
-        corpus=corpus, config=config, thresholds=thresholds, oof_p=oof_p[: len(corpus)],
+        corpus=corpus, config=config, thresholds=thresholds, oof_p=oof_p[: len(corpus)], tables=tables,
         predict=lambda texts: predict_texts(heads, vectorizer, texts),
         loso=leave_one_style_out(counted, Y, weights, train_rows, corpus, config, best_C, slopes[0], offsets[0])
         if config.style_holdout else {},
@@ -432,7 +432,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
 
 
 def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: Thresholds, oof_p: np.ndarray,
-                            predict: Callable[[Sequence[str]], np.ndarray], loso: dict) -> dict:
+                            tables: NormalizerTables, predict: Callable[[Sequence[str]], np.ndarray],
+                            loso: dict) -> dict:
     """Short texts, embedded pitches, held-out styles, level spread and the real-only baseline (see
     ``training/generalisation.py``); every figure on text the scoring model did not train on."""
     from mlmrisk.training import generalisation as gen
@@ -445,7 +446,7 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
     benign_heldout = list(texts[np.isin(name, BENIGN_FPR_CORPORA) & (split == "heldout")])
     out: dict = {}
     if benign_heldout:
-        out["short_texts"] = gen.short_text_section(predict, thresholds, benign_heldout, config.evasion_seed)
+        out["short_texts"] = gen.short_text_section(predict, thresholds, benign_heldout, config.evasion_seed, tables)
     challenge = read_challenge_set()
     challenge_pos = [r["text"] for r in challenge if int(r["label"]) == 1]
     if benign_heldout and challenge_pos:
@@ -509,6 +510,7 @@ def generalisation_headline(report: dict) -> dict:
     if short:
         head["short_comments_flagged"] = short["comments"]["flagged"]
         head["short_comments_high_or_severe"] = short["comments"]["high_or_severe"]
+        head["short_comments_scored_above_flag"] = short["comments"].get("scored_above_flag")
         head["fragments_1_6_flagged_rate"] = short["fragments_1_6"]["flagged_rate"]
     embedded = report.get("embedded", {})
     for key in ("padded_100", "padded_300"):

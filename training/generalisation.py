@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from mlmrisk.classifier.risk import LEVELS, Thresholds, risk_levels
+from mlmrisk.classifier.normalize import NormalizerTables, normalize_batch
+from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_levels
 from mlmrisk.resources import data_path
 from mlmrisk.training.metrics import average_precision, binary_metrics
 
@@ -38,24 +39,33 @@ def fragments(texts: Sequence[str], n: int, seed: int, min_len: int = 1, max_len
     return out
 
 
-def _levels(p: np.ndarray, thresholds: Thresholds) -> list[str]:
-    ranks = risk_levels(p[:, 0], p[:, 1:], thresholds)
+def _levels(p: np.ndarray, thresholds: Thresholds, content_chars: np.ndarray | None = None) -> list[str]:
+    ranks = risk_levels(p[:, 0], p[:, 1:], thresholds, content_chars)
     return [LEVELS[int(r)].value for r in ranks]
 
 
-def short_text_section(predict: Predict, thresholds: Thresholds, benign_texts: Sequence[str], seed: int) -> dict:
-    """Flag rates of the short-comment list and of random 1–6-character fragments of benign posts."""
+def short_text_section(predict: Predict, thresholds: Thresholds, benign_texts: Sequence[str], seed: int,
+                       tables: NormalizerTables) -> dict:
+    """Flag rates of the short-comment list and of random 1–6-character fragments of benign posts, as serving
+    flags them (with the minimum-evidence rule, ``classifier.risk``), and how many scored above the flag
+    threshold before the rule (``scored_above_flag``: what the model alone does)."""
     comments = load_short_comments()
     p = predict(comments)
-    levels = _levels(p, thresholds)
-    flagged = p[:, 0] >= thresholds.flag
+    chars = normalize_batch(comments, tables).content_chars()
+    levels = _levels(p, thresholds, chars)
+    above = p[:, 0] >= thresholds.flag
+    flagged = flagged_mask(p[:, 0], thresholds, chars)
     frag = fragments(benign_texts, 5000, seed)
-    frag_p = predict(frag)
+    frag_p = predict(frag)[:, 0]
+    frag_flagged = flagged_mask(frag_p, thresholds, normalize_batch(frag, tables).content_chars())
     return {
         "comments": {"n": len(comments), "flagged": int(flagged.sum()),
                      "high_or_severe": int(sum(level in ("high", "severe") for level in levels)),
-                     "flagged_texts": [c for c, f in zip(comments, flagged) if f]},
-        "fragments_1_6": {"n": len(frag), "flagged_rate": round(float((frag_p[:, 0] >= thresholds.flag).mean()), 5)},
+                     "flagged_texts": [c for c, f in zip(comments, flagged) if f],
+                     "scored_above_flag": int(above.sum()),
+                     "scored_above_flag_texts": [c for c, f in zip(comments, above) if f]},
+        "fragments_1_6": {"n": len(frag), "flagged_rate": round(float(frag_flagged.mean()), 5),
+                          "scored_above_flag_rate": round(float((frag_p >= thresholds.flag).mean()), 5)},
     }
 
 
