@@ -22,8 +22,9 @@ from mlmrisk.classifier.features import FeatureSpec, best_passage_logits
 from mlmrisk.classifier.normalize import NormalizedBatch
 from mlmrisk.serving.onnx_weights import read_initializers
 
-#: initializers of the hot-path graph the kernel needs
-GRAPH_WEIGHTS = ("w", "idf2", "min_norm", "slope", "offset")
+#: initializers of the hot-path graph the kernel needs: two tables and three scalars
+GRAPH_SCALARS = ("min_norm", "slope", "offset")
+GRAPH_WEIGHTS = ("w", "idf2", *GRAPH_SCALARS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +44,7 @@ class HotPath:
         missing = [name for name in GRAPH_WEIGHTS if name not in weights]
         if missing:
             raise ModelLoadError(f"{path} lacks the hot-path weights {missing}; rebuild the model with `mlmrisk train`")
-        scalars = [name for name in ("min_norm", "slope", "offset") if weights[name].size != 1]
+        scalars = [name for name in GRAPH_SCALARS if weights[name].size != 1]
         if scalars:
             raise ModelLoadError(f"{path}: {scalars} must hold one number each; rebuild the model with `mlmrisk train`")
         w, idf2 = weights["w"].astype(np.float32), weights["idf2"].astype(np.float32)
@@ -51,7 +52,7 @@ class HotPath:
             raise ModelLoadError(f"{path}: weight tables of shape {w.shape}/{idf2.shape}, expected "
                                  f"({features.n_buckets + 1},) for {features.bucket_bits}-bit buckets")
         table = np.ascontiguousarray(np.stack([w, idf2], axis=1))
-        return cls(table, *(float(weights[name].reshape(())) for name in ("min_norm", "slope", "offset")), features)
+        return cls(table, *(float(weights[name].reshape(())) for name in GRAPH_SCALARS), features)
 
     def logits(self, batch: NormalizedBatch) -> np.ndarray:
         """float64[N]: each post's best-passage MLM logit."""

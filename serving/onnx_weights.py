@@ -20,10 +20,11 @@ import numpy as np
 
 from mlmrisk.classifier.errors import ModelLoadError
 
-#: ONNX TensorProto.DataType → little-endian numpy dtype (the types our graphs store)
-_DTYPES = {1: np.dtype("<f4"), 6: np.dtype("<i4"), 7: np.dtype("<i8"), 11: np.dtype("<f8")}
-#: typed repeated fields (field number → (dtype of the packed values, wire type of one unpacked value))
+#: typed repeated fields (field number → (little-endian dtype of the values, wire type of one unpacked value))
 _TYPED_FIELDS = {4: (np.dtype("<f4"), 5), 5: (np.dtype("<i4"), 0), 7: (np.dtype("<i8"), 0), 10: (np.dtype("<f8"), 1)}
+#: ONNX TensorProto.DataType → the typed field that holds such values without ``raw_data`` (the types our graphs
+#: store: FLOAT, INT32, INT64, DOUBLE); its dtype is the tensor's
+_DATA_TYPE_FIELDS = {1: 4, 6: 5, 7: 7, 11: 10}
 _MODEL_GRAPH, _GRAPH_INITIALIZER = 7, 5
 _DIMS, _DATA_TYPE, _NAME, _RAW_DATA, _DATA_LOCATION = 1, 2, 8, 9, 14
 
@@ -142,9 +143,10 @@ def _tensor(buf: memoryview) -> tuple[str, np.ndarray]:
             raise _Damaged(f"tensor {name!r} keeps its data in an external file")
         elif number in _TYPED_FIELDS:
             typed.setdefault(number, []).append((wire, value))
-    if data_type not in _DTYPES:
-        raise _Damaged(f"tensor {name!r} has data type {data_type}, not one of {sorted(_DTYPES)}")
-    dtype = _DTYPES[data_type]
+    if data_type not in _DATA_TYPE_FIELDS:
+        raise _Damaged(f"tensor {name!r} has data type {data_type}, not one of {sorted(_DATA_TYPE_FIELDS)}")
+    field = _DATA_TYPE_FIELDS[data_type]
+    dtype, single_wire = _TYPED_FIELDS[field]
     if any(d >= 1 << 40 for d in dims):
         raise _Damaged(f"tensor {name!r} has a dimension of 2^40 or more")
     count = math.prod(dims)  # at most 32 factors below 2^40: exact, and quick
@@ -155,8 +157,7 @@ def _tensor(buf: memoryview) -> tuple[str, np.ndarray]:
             raise _Damaged(f"tensor {name!r}: {len(raw)} bytes of data for {count} elements")
         values = np.frombuffer(raw, dtype=dtype).copy()
     else:
-        field = {1: 4, 6: 5, 7: 7, 11: 10}[data_type]
-        values = _typed_values(typed.get(field, []), dtype, _TYPED_FIELDS[field][1], count, name)
+        values = _typed_values(typed.get(field, []), dtype, single_wire, count, name)
     try:
         return name, values.astype(dtype.newbyteorder("="), copy=False).reshape(dims)
     except ValueError as exc:  # a shape numpy refuses: never seen from a well-formed file

@@ -26,8 +26,8 @@ from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import (MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file,
                                          snap_word_count, snap_words)
 from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
-from mlmrisk.classifier.normalize import (NEWLINE, REPORTED_RULE_MASK, SEPARATOR, SPACE, NormalizedBatch,
-                                          NormalizerTables, normalize_batch, rule_names)
+from mlmrisk.classifier.normalize import (REPORTED_RULE_MASK, NormalizedBatch, NormalizerTables, normalize_batch,
+                                          rule_names)
 from mlmrisk.classifier.result import ElementResult, Evidence, InputError, RiskResult
 from mlmrisk.classifier.schema import make_error_record, make_record, plain_record, round_probabilities
 from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index, risk_levels

@@ -138,24 +138,12 @@ def build_report(*, corpus: Corpus, oof_p: np.ndarray, nested_threshold: np.ndar
         report["elements_synthetic_heldout"] = _element_section(
             corpus, synthetic_heldout & (label == 1), final_p[:, 1:], thresholds)
 
-    # 5. Hand-written challenge set (not real data, not used in training): generalisation sanity check.
-    challenge = read_challenge_set()
-    if challenge:
-        c_texts = [r["text"] for r in challenge]
-        c_y = np.asarray([int(r["label"]) for r in challenge])
-        from mlmrisk.training.fit import predict_texts
+    # 5. The hand-written challenge set and the held-out writers (not real data, never trained on).
+    from mlmrisk.training.fit import predict_texts
 
-        c_p = predict_texts(heads, vectorizer, c_texts)[:, 0]
-        report["challenge_set"] = _with_baselines(np.asarray(c_texts, dtype=object), c_y, c_p >= thresholds.flag)
-    holdout = read_written_holdout()
-    if holdout:
-        from mlmrisk.training.fit import predict_texts
-
-        h_texts = [r["text"] for r in holdout]
-        h_p = predict_texts(heads, vectorizer, h_texts)[:, 0]
-        report["written_holdout"] = _with_baselines(np.asarray(h_texts, dtype=object),
-                                                    np.asarray([int(r["label"]) for r in holdout]),
-                                                    h_p >= thresholds.flag)
+    for key, (set_texts, set_y) in never_trained_on().items():
+        set_p = predict_texts(heads, vectorizer, list(set_texts))[:, 0]
+        report[key] = _with_baselines(set_texts, set_y, set_p >= thresholds.flag)
 
     report["headline"] = _headline(report)
     return report
@@ -201,6 +189,15 @@ def read_challenge_set(path: Path = CHALLENGE_SET) -> list[dict]:
 def read_written_holdout(folder: Path = WRITTEN_HOLDOUT) -> list[dict]:
     """The held-out written posts (every ``*.jsonl`` of the folder, in name order); [] where it is absent."""
     return [record for path in sorted(folder.glob("*.jsonl")) for record in read_challenge_set(path)]
+
+
+def never_trained_on() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(texts, labels) of the project's evaluation-only sets that are present: ``challenge_set`` and
+    ``written_holdout`` — one place for the training report and ``mlmrisk evaluate``."""
+    sets = {"challenge_set": read_challenge_set(), "written_holdout": read_written_holdout()}
+    return {key: (np.asarray([r["text"] for r in records], dtype=object),
+                  np.asarray([int(r["label"]) for r in records]))
+            for key, records in sets.items() if records}
 
 
 def _table(section: dict, columns: Sequence[str]) -> list[str]:
@@ -344,17 +341,8 @@ def evaluate_model(scorer, shared_data: Path | None, extra: Sequence[dict] = (),
         flags = np.concatenate([scorer.score_batch(list(texts[rows][i:i + batch_size])).flagged
                                 for i in range(0, int(rows.sum()), batch_size)])
         report["sections"][corpus_name] = _with_baselines(texts[rows], label[rows], flags)
-    challenge = read_challenge_set()
-    if challenge:
-        c_texts = [r["text"] for r in challenge]
-        c_y = np.asarray([int(r["label"]) for r in challenge])
-        report["sections"]["challenge_set"] = _with_baselines(np.asarray(c_texts, dtype=object), c_y,
-                                                              scorer.score_batch(c_texts).flagged)
-    holdout = read_written_holdout()
-    if holdout:
-        h_texts = [r["text"] for r in holdout]
-        report["sections"]["written_holdout"] = _with_baselines(
-            np.asarray(h_texts, dtype=object), np.asarray([int(r["label"]) for r in holdout]),
-            np.concatenate([scorer.score_batch(h_texts[i:i + batch_size]).flagged
-                            for i in range(0, len(h_texts), batch_size)]))
+    for key, (set_texts, set_y) in never_trained_on().items():
+        flags = np.concatenate([scorer.score_batch(list(set_texts[i:i + batch_size])).flagged
+                                for i in range(0, len(set_texts), batch_size)])
+        report["sections"][key] = _with_baselines(set_texts, set_y, flags)
     return report
