@@ -203,18 +203,22 @@ def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.nda
 
 
 def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.ndarray, min_norm: float, slope: float,
-                        offset: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(float64[N], int64[N], float64[N]): each post's best-passage logit of one head, fused (hash, look up, sum,
-    max; no gram arrays), the index of that passage among the post's passages as ``passages`` numbers them (the
-    first of equals), and its lead over the post's runner-up passage (inf for a post of one passage).
+                        offset: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(float64[N], int64[N], float64[N], float64[N]): each post's best-passage logit of one head, fused (hash,
+    look up, sum, max; no gram arrays), the index of that passage among the post's passages as ``passages``
+    numbers them (the first of equals), its lead over the post's runner-up passage (inf for a post of one
+    passage), and the discussion head's raw whole-post value (``classifier.discussion``).
 
-    ``table[b] = (idf_b · β_b, idf_b²)`` (float32[B+1, 2]); the logit of a passage is
+    ``table[b] = (idf_b · β_b, idf_b², idf_b · γ_b, 0)`` (float32[B+1, 4]); the logit of a passage is
     ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` — the hot-path graph's formula (``training/export.py``),
-    which a parity test holds this equal to.
+    which a parity test holds this equal to; the raw discussion value is ``Σ idf·γ / max(min_norm, √Σ idf²)`` over
+    the whole post.
     """
     kernels = compiled.feature_kernels()
     if batch.n_docs == 0:
-        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    if table.ndim != 2 or table.shape[1] < 3:
+        raise ValueError(f"hot-path table of shape {table.shape}: expected [B+1, 4] (idf·β, idf², idf·γ, 0)")
     codes, _doc, *rest = _batch_args(batch, spec)
     return kernels.best_passage_logits(codes, batch.starts, *rest, spec.window, table, float(min_norm), float(slope),
                                        float(offset))

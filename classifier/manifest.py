@@ -22,8 +22,11 @@ MANIFEST_FORMAT = "mlmrisk-model"
 #: 2: ``evidence.snap_words`` is one string of words joined by newlines (a JSON list of ~200k strings took ~25 ms of
 #: every load to parse, twice per bulk run), and ``features.pinyin`` may carry ``classes`` (folded syllables), which a
 #: reader of version 1 would silently ignore. Version 1 manifests (a list of words, no classes) still load.
-MANIFEST_FORMAT_VERSION = 2
-SUPPORTED_FORMAT_VERSIONS = (1, 2)
+#: 3: the hot-path graph may carry the discussion guard (``classifier.discussion``), which a reader of version 2
+#: would silently skip (scoring warnings as the model never meant), and the model id covers both graphs
+#: (``model_id_covers``). Versions 1 and 2 still load.
+MANIFEST_FORMAT_VERSION = 3
+SUPPORTED_FORMAT_VERSIONS = (1, 2, 3)
 MANIFEST_NAME = "manifest.json"
 
 
@@ -36,9 +39,22 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+#: manifest key listing the graphs the model id covers (absent: the full graph only, as models before 2.1 did)
+ID_COVERS = "model_id_covers"
+
+
 def model_id(manifest: Mapping) -> str:
-    """``<model_version>+<first 12 hex of the ONNX SHA-256>``: names the exact model in every output."""
-    return f"{manifest.get('model_version', '?')}+{manifest['onnx']['sha256'][:12]}"
+    """``<model_version>+<12 hex>``: names the exact model in every output.
+
+    The hex is the full graph's SHA-256 for models exported before 2.1; from 2.1 the hot-path graph carries
+    numbers of its own (the discussion guard, ``classifier.discussion``) that change scores while ``model.onnx``
+    stays byte-identical, so the id hashes the SHA-256 of every graph listed under ``model_id_covers``.
+    """
+    covers = manifest.get(ID_COVERS)
+    if not covers:
+        return f"{manifest.get('model_version', '?')}+{manifest['onnx']['sha256'][:12]}"
+    joined = ":".join(str(manifest[key]["sha256"]) for key in covers)
+    return f"{manifest.get('model_version', '?')}+{hashlib.sha256(joined.encode('ascii')).hexdigest()[:12]}"
 
 
 def check_manifest(manifest: Mapping, where: str) -> None:
@@ -53,6 +69,10 @@ def check_manifest(manifest: Mapping, where: str) -> None:
     onnx = manifest.get("onnx")
     if not isinstance(onnx, Mapping) or not isinstance(onnx.get("file"), str) or not isinstance(onnx.get("sha256"), str):
         raise ModelLoadError(f"{where} lacks onnx.file / onnx.sha256; rebuild the model with `mlmrisk train`")
+    covers = manifest.get(ID_COVERS)
+    if covers is not None and (not isinstance(covers, list) or not covers or not all(
+            isinstance(manifest.get(key), Mapping) and isinstance(manifest[key].get("sha256"), str) for key in covers)):
+        raise ModelLoadError(f"{where}: {ID_COVERS} must list graphs of the manifest with their sha256, got {covers!r}")
 
 
 def join_snap_words(words: list[str]) -> str:

@@ -323,7 +323,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     explanation = scorer.explain(text, top=args.top)
     if args.json:
         payload = {"result": explanation["result"].to_dict(), "normalized": explanation["normalized"],
-                   "features": explanation["features"]}
+                   "discussion": explanation["discussion"], "features": explanation["features"]}
         print(json.dumps(payload, ensure_ascii=False, indent=1))
     else:
         print(render_explanation(text, explanation, color=_use_color(args.color)))
@@ -423,6 +423,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                  for w in ("model", "keywords_strict", "keywords_broad")]
         print(f"{name:28} {section['model']['n']:>7} {section['model']['positives']:>5} | "
               + " | ".join(f"{c:>22}" for c in cells))
+        by_kind = section.get("negatives_by_kind")
+        if by_kind:
+            print(f"{'':28} negatives flagged by kind: "
+                  + ", ".join(f"{kind} {v['flagged']}/{v['n']}" for kind, v in by_kind.items()))
     return EXIT_OK
 
 

@@ -53,6 +53,12 @@ def render_explanation(text: str, explanation: dict, color: bool) -> str:
     lines.append(f"normalised text: {explanation['normalized']}")
     if result.lists:
         lines.append(f"lists applied: {', '.join(result.lists)}")
+    discussion = explanation.get("discussion") or {}
+    if discussion.get("active"):
+        verdict = (f"reads as a warning or report: logit lowered by {discussion['penalty']:.2f}"
+                   if discussion["penalty"] > 0 else "does not read as a warning or report")
+        lines.append(f"discussion guard: {discussion['value']:+.2f} (starts at {discussion['starts_at']:+.2f}); "
+                     f"{verdict}")
     lines.append("")
     lines.append("top-weighted n-grams (contribution to the MLM score, after normalisation):")
     for feature in explanation["features"]:

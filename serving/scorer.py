@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from mlmrisk.classifier.discussion import whole_post_raw
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
 from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, best_passage_rows
@@ -246,7 +247,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
-def _session(path: Path) -> ort.InferenceSession:
+def _session(path: Path, extra_inputs: frozenset[str] = frozenset()) -> ort.InferenceSession:
     """An onnxruntime session on one thread. onnxruntime is imported here, on the first session (~0.04 s): the
     parent of forked bulk workers never opens one, so it no longer pays for the import before forking."""
     import onnxruntime as ort
@@ -261,8 +262,9 @@ def _session(path: Path) -> ort.InferenceSession:
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelLoadError(f"onnxruntime cannot load {path}: {exc}") from exc
     inputs = {i.name: i.type for i in session.get_inputs()}
-    if inputs != _EXPECTED_INPUTS:
-        raise ModelLoadError(f"{path} has inputs {inputs}; expected {_EXPECTED_INPUTS}")
+    expected = {**_EXPECTED_INPUTS, **{name: "tensor(int64)" for name in extra_inputs}}
+    if inputs != _EXPECTED_INPUTS and inputs != expected:
+        raise ModelLoadError(f"{path} has inputs {inputs}; expected {expected}")
     return session
 
 
@@ -338,7 +340,8 @@ class Scorer:
     def fast(self) -> ort.InferenceSession:
         """The hot-path graph (``mlm.onnx``) run by onnxruntime: the reference the fused kernel (``hot``) is tested
         against; scoring itself uses ``hot``."""
-        return self._once("fast", lambda: _session(self.graphs["fast_onnx"]))
+        # a model with the discussion guard feeds the hot-path graph every gram of each post too
+        return self._once("fast", lambda: _session(self.graphs["fast_onnx"], frozenset({"gram_bucket", "gram_doc"})))
 
 
     # ------------------------------------------------------------------ loading
@@ -454,7 +457,11 @@ class Scorer:
         top = best_passage_rows(logits[:, 0].astype(np.float64), membership.passage_doc)
         best = np.zeros(batch.n_docs, dtype=np.int64)
         best[membership.passage_doc[top]] = top
-        return FullScores(_sigmoid(logits[best, 0]), _sigmoid(logits[best, 1:]), grams, membership, best,
+        mlm_logit = logits[best, 0].astype(np.float64)
+        if self.hot.guard.active:  # the post-level discussion penalty (classifier.discussion), as the hot path
+            mlm_logit -= self.hot.guard.penalty(whole_post_raw(grams.bucket, grams.doc, batch.n_docs, self.hot.table,
+                                                               self.hot.min_norm))
+        return FullScores(_sigmoid(mlm_logit), _sigmoid(logits[best, 1:]), grams, membership, best,
                           gram_rows, norms, n_passages)
 
     def _best_passages_only(self, batch: NormalizedBatch, feeds: dict, membership: Passages,
@@ -660,9 +667,14 @@ class Scorer:
         weights = scores.gram_rows[entries, 1:] / scores.passage_norms[scores.best[0]]
         normalized = batch.text(0)
         q = int(scores.best[0])
+        guard = self.hot.guard
+        raw = whole_post_raw(scores.grams.bucket, scores.grams.doc, 1, self.hot.table, self.hot.min_norm)
         return {"result": result, "normalized": normalized,
                 "passage": {"start": int(membership.passage_start[q]), "end": int(membership.passage_end[q]),
                             "passages": int(scores.n_passages[0])},
+                # the discussion guard (classifier/discussion.py): does the post read as a warning or report?
+                "discussion": {"active": guard.active, "value": round(float(guard.decision(raw)[0]), 4),
+                               "starts_at": round(guard.tau, 4), "penalty": round(float(guard.penalty(raw)[0]), 4)},
                 "features": top_features(normalized, scores.grams.start[gram], scores.grams.end[gram], weights,
                                          top=top)}
 

@@ -66,6 +66,15 @@ def tiny_model(tmp_path_factory, normalizer_spec):
     counted = vectorizer.count(texts)
     z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, len(texts), range(5))
     heads.calibrate(z, Y)
+    # the discussion guard (classifier/discussion.py), on the generator's anti-传销 warnings
+    from mlmrisk.training.discussion import DiscussionHead, choose_tau, fit_discussion, whole_post_decision
+
+    about = np.array([int(p.scheme == "anti_mlm") for p in posts])
+    rows = np.arange(len(posts))
+    coef, intercept = fit_discussion(counted, about, np.ones(len(posts)), rows, vectorizer.idf_, 4.0,
+                                     vectorizer.min_norm)
+    decision = whole_post_decision(counted, rows, vectorizer.idf_, vectorizer.min_norm, coef, intercept)
+    heads.discussion_ = DiscussionHead(coef, intercept, choose_tau(decision, Y[:, 0] == 1, 0.99), 2.0)
     directory = tmp_path_factory.mktemp("tiny_model")
     export_model(directory, vectorizer=vectorizer, heads=heads,
                  manifest_fields={"model_version": "test", "thresholds": {"flag": 0.5, "watch": 0.25}})

@@ -141,9 +141,9 @@ def build_report(*, corpus: Corpus, oof_p: np.ndarray, nested_threshold: np.ndar
     # 5. The hand-written challenge set and the held-out writers (not real data, never trained on).
     from mlmrisk.training.fit import predict_texts
 
-    for key, (set_texts, set_y) in never_trained_on().items():
-        set_p = predict_texts(heads, vectorizer, list(set_texts))[:, 0]
-        report[key] = _with_baselines(set_texts, set_y, set_p >= thresholds.flag)
+    for key, (set_texts, set_y, set_kinds) in never_trained_on().items():
+        set_flags = predict_texts(heads, vectorizer, list(set_texts))[:, 0] >= thresholds.flag
+        report[key] = _with_kinds(_with_baselines(set_texts, set_y, set_flags), set_y, set_kinds, set_flags)
 
     report["headline"] = _headline(report)
     return report
@@ -191,13 +191,32 @@ def read_written_holdout(folder: Path = WRITTEN_HOLDOUT) -> list[dict]:
     return [record for path in sorted(folder.glob("*.jsonl")) for record in read_challenge_set(path)]
 
 
-def never_trained_on() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(texts, labels) of the project's evaluation-only sets that are present: ``challenge_set`` and
-    ``written_holdout`` — one place for the training report and ``mlmrisk evaluate``."""
+def never_trained_on() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(texts, labels, kinds) of the project's evaluation-only sets that are present: ``challenge_set`` and
+    ``written_holdout`` — one place for the training report and ``mlmrisk evaluate``. ``kinds`` is each record's
+    ``kind`` (anti_mlm_warning, single_level_referral, …; "" where a set has none)."""
     sets = {"challenge_set": read_challenge_set(), "written_holdout": read_written_holdout()}
     return {key: (np.asarray([r["text"] for r in records], dtype=object),
-                  np.asarray([int(r["label"]) for r in records]))
+                  np.asarray([int(r["label"]) for r in records]),
+                  np.asarray([str(r.get("kind") or "") for r in records], dtype=object))
             for key, records in sets.items() if records}
+
+
+def negatives_by_kind(labels: np.ndarray, kinds: np.ndarray, flags: np.ndarray) -> dict[str, dict[str, int]]:
+    """Flagged negatives per kind of negative ({} for a set without kinds): where the boundary is weak."""
+    out: dict[str, dict[str, int]] = {}
+    negative = (np.asarray(labels) == 0) & (np.asarray(kinds) != "")
+    for kind in sorted(set(np.asarray(kinds)[negative])):
+        rows = negative & (np.asarray(kinds) == kind)
+        out[str(kind)] = {"n": int(rows.sum()), "flagged": int(np.asarray(flags)[rows].sum())}
+    return out
+
+
+def _with_kinds(section: dict, labels: np.ndarray, kinds: np.ndarray, flags: np.ndarray) -> dict:
+    by_kind = negatives_by_kind(labels, kinds, flags)
+    if by_kind:
+        section["negatives_by_kind"] = by_kind
+    return section
 
 
 def _table(section: dict, columns: Sequence[str]) -> list[str]:
@@ -248,6 +267,10 @@ def render_markdown(report: dict) -> str:
                                            "trained on)")):
         if key in report:
             out += [f"## {title}", ""] + _table(report[key], ("n", "positives", "precision", "recall", "f1", "fpr")) + [""]
+            by_kind = report[key].get("negatives_by_kind", {})
+            if by_kind:
+                out += ["Negatives flagged by the model, by kind:", "", "| kind | n | flagged |", "|---|---|---|"]
+                out += [f"| {kind} | {v['n']} | {v['flagged']} |" for kind, v in by_kind.items()] + [""]
     if "hyperparameter_search" in report:
         out += ["## Hyper-parameter search (out-of-fold average precision on real data)", "",
                 f"`{json.dumps(report['hyperparameter_search'])}`", ""]
@@ -271,7 +294,10 @@ def render_model_card(manifest: dict, report: dict) -> str:
         f"{manifest['features']['pinyin_orders']} (2^{manifest['features']['bucket_bits']} buckets), TF-IDF with an "
         f"occurrence norm and a length prior (min_norm {manifest['features']['min_norm']}), scored per passage of "
         f"{manifest['features']['window']} characters (best passage), "
-        f"five L2 logistic-regression heads (MLM + {', '.join(ELEMENTS)}), sigmoid-calibrated on out-of-fold scores. "
+        f"five L2 logistic-regression heads (MLM + {', '.join(ELEMENTS)}), sigmoid-calibrated on out-of-fold scores"
+        + ("; a sixth head over the whole post (the discussion guard) lowers the MLM score of posts that read as a "
+           "warning or report about a scheme. " if (manifest.get("hyperparameters") or {}).get("discussion")
+           else ". ") +
         f"Hyper-parameters: `{json.dumps(manifest.get('hyperparameters'), ensure_ascii=False)}`. "
         f"Thresholds: `{json.dumps(manifest.get('thresholds'))}`. ONNX SHA-256 `{manifest['onnx']['sha256']}`.", "",
         "Probabilities are calibrated on cross-validated scores over the TRAINING MIX (synthetic positives make "
@@ -294,8 +320,10 @@ def render_model_card(manifest: dict, report: dict) -> str:
         "- Only 23 real positive posts exist in the available data; the other positives are written for the project "
         "or synthetic. Real-data "
         "figures therefore have wide confidence intervals (one post is ~4 points of recall).",
-        "- Character n-grams see wording, not intent: a post that quotes promotion to warn against it can score "
-        "high; legal 直销 and single-level referral are the nearest false-positive classes.",
+        "- Character n-grams see wording, not intent: a post that quotes promotion to warn against it can still "
+        "score high when its warning is brief (the discussion guard reads the framing, and needs enough of it); "
+        "legal 直销 and single-level referral are the nearest false-positive classes. The guard is also a lever "
+        "for evasion: a pitch wrapped in warning language scores lower.",
         "- Images, links and QR codes are not read.",
     ]
     return "\n".join(lines) + "\n"
@@ -341,8 +369,8 @@ def evaluate_model(scorer, shared_data: Path | None, extra: Sequence[dict] = (),
         flags = np.concatenate([scorer.score_batch(list(texts[rows][i:i + batch_size])).flagged
                                 for i in range(0, int(rows.sum()), batch_size)])
         report["sections"][corpus_name] = _with_baselines(texts[rows], label[rows], flags)
-    for key, (set_texts, set_y) in never_trained_on().items():
+    for key, (set_texts, set_y, set_kinds) in never_trained_on().items():
         flags = np.concatenate([scorer.score_batch(list(set_texts[i:i + batch_size])).flagged
                                 for i in range(0, len(set_texts), batch_size)])
-        report["sections"][key] = _with_baselines(set_texts, set_y, flags)
+        report["sections"][key] = _with_kinds(_with_baselines(set_texts, set_y, flags), set_y, set_kinds, flags)
     return report

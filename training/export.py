@@ -18,7 +18,9 @@ a cheap output of a graph with an expensive branch took as long as the expensive
 
 - ``mlm.onnx`` (the hot path, every post): two 1-D float32 tables [B+1] (idf·β of the MLM head; idf²), two
   Gathers and two ScatterElements-adds per passage, the length prior, calibration, a ScatterElements-max over
-  passages and a sigmoid. Output ``probability`` float64[N].
+  passages and a sigmoid. Output ``probability`` float64[N]. With the discussion guard (``classifier.discussion``),
+  one more table (idf·γ), three scalars and two more inputs, every gram of each post once (``gram_bucket``,
+  ``gram_doc`` int64[G]): the post's penalty comes off its best logit before the sigmoid.
 - ``model.onnx`` (the full path, only posts at or above the watch threshold): one [B+1, 6] table (idf², then idf·β
   of the five heads). Outputs ``passage_logits`` float32[Q, 5] (calibrated logits of every head per passage),
   ``passage_norms`` float32[Q] and ``gram_rows`` float32[K, 6] (the gathered rows, for evidence).
@@ -37,14 +39,18 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from mlmrisk.classifier.discussion import GUARD_TABLE
 from mlmrisk.classifier.labels import HEADS
-from mlmrisk.classifier.manifest import MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, join_snap_words, sha256_file
+from mlmrisk.classifier.manifest import (ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, join_snap_words,
+                                         sha256_file)
 from mlmrisk.training.snap_lexicon import build_snap_lexicon
 
 OPSET = 18
 FAST_FILE = "mlm.onnx"
 FULL_FILE = "model.onnx"
 GRAPH_INPUTS = {"bucket": "int64[K]", "passage": "int64[K]", "passage_doc": "int64[Q]", "n_docs": "int64[1]"}
+#: the hot-path graph's inputs for the discussion guard (every gram of each post once)
+GUARD_INPUTS = {"gram_bucket": "int64[G]", "gram_doc": "int64[G]"}
 
 
 def _inputs() -> list:
@@ -54,8 +60,9 @@ def _inputs() -> list:
             helper.make_tensor_value_info("n_docs", TensorProto.INT64, [1])]
 
 
-def _finish(nodes, inits, outputs, name: str, metadata: Mapping[str, str] | None) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, name, _inputs(), outputs, inits)
+def _finish(nodes, inits, outputs, name: str, metadata: Mapping[str, str] | None,
+            extra_inputs: tuple = ()) -> onnx.ModelProto:
+    graph = helper.make_graph(nodes, name, _inputs() + list(extra_inputs), outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mlmrisk")
     model.ir_version = 9
     for key, value in (metadata or {}).items():
@@ -79,8 +86,11 @@ def _const(name: str, value) -> onnx.TensorProto:
 
 
 def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
-                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
-    """The MLM-only graph of the hot path (see the module docstring)."""
+                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None,
+                     discussion=None) -> onnx.ModelProto:
+    """The MLM-only graph of the hot path (see the module docstring); with ``discussion`` (a
+    ``training.discussion.DiscussionHead``), the guard's penalty too, from two more inputs: every gram of each
+    post once (``gram_bucket``, ``gram_doc``, as ``features.hash_grams`` gives them)."""
     table = _tables(idf, coef[:1])
     inits = [
         numpy_helper.from_array(np.ascontiguousarray(table[:, 1]), "w"),
@@ -104,11 +114,43 @@ def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
         N("Add", ["z_scaled", "offset"], ["passage_logit"]),
         N("ConstantOfShape", ["n_docs"], ["lowest"], value=numpy_helper.from_array(np.array([-np.inf], dtype=np.float32))),
         N("ScatterElements", ["lowest", "passage_doc", "passage_logit"], ["doc_logit"], axis=0, reduction="max"),
-        N("Cast", ["doc_logit"], ["doc_logit64"], to=TensorProto.DOUBLE),
-        N("Sigmoid", ["doc_logit64"], ["probability"]),
+        N("Cast", ["doc_logit"], ["best_logit64"], to=TensorProto.DOUBLE),
     ]
+    extra_inputs: tuple = ()
+    if discussion is None:
+        nodes.append(N("Identity", ["best_logit64"], ["doc_logit64"]))
+    else:
+        # classifier/discussion.py: penalty = weight · max(0, Σ idf·γ / max(min_norm, √Σ idf²) + intercept − tau)
+        # over every gram of the post once
+        gamma = np.zeros(idf.size + 1, dtype=np.float32)
+        gamma[: idf.size] = (discussion.coef * idf.astype(np.float64)).astype(np.float32)
+        inits += [
+            numpy_helper.from_array(gamma, GUARD_TABLE),
+            _const("discussion_intercept", np.array(discussion.intercept, dtype=np.float32)),
+            _const("discussion_tau", np.array(discussion.tau, dtype=np.float32)),
+            _const("discussion_weight", np.array(discussion.weight, dtype=np.float32)),
+        ]
+        nodes += [
+            N("ConstantOfShape", ["n_docs"], ["zeros_n"], value=numpy_helper.from_array(np.array([0.0], dtype=np.float32))),
+            N("Gather", [GUARD_TABLE, "gram_bucket"], ["v_g"], axis=0),
+            N("Gather", ["idf2", "gram_bucket"], ["q_g"], axis=0),
+            N("ScatterElements", ["zeros_n", "gram_doc", "v_g"], ["sum_v"], axis=0, reduction="add"),
+            N("ScatterElements", ["zeros_n", "gram_doc", "q_g"], ["sum_qd"], axis=0, reduction="add"),
+            N("Sqrt", ["sum_qd"], ["root_d"]),
+            N("Max", ["root_d", "min_norm"], ["norm_d"]),
+            N("Div", ["sum_v", "norm_d"], ["raw_d"]),
+            N("Add", ["raw_d", "discussion_intercept"], ["discussion"]),
+            N("Sub", ["discussion", "discussion_tau"], ["above"]),
+            N("Relu", ["above"], ["excess"]),
+            N("Mul", ["excess", "discussion_weight"], ["penalty"]),
+            N("Cast", ["penalty"], ["penalty64"], to=TensorProto.DOUBLE),
+            N("Sub", ["best_logit64", "penalty64"], ["doc_logit64"]),
+        ]
+        extra_inputs = (helper.make_tensor_value_info("gram_bucket", TensorProto.INT64, ["G"]),
+                        helper.make_tensor_value_info("gram_doc", TensorProto.INT64, ["G"]))
+    nodes.append(N("Sigmoid", ["doc_logit64"], ["probability"]))
     outputs = [helper.make_tensor_value_info("probability", TensorProto.DOUBLE, ["N"])]
-    return _finish(nodes, inits, outputs, "mlmrisk-mlm", metadata)
+    return _finish(nodes, inits, outputs, "mlmrisk-mlm", metadata, extra_inputs)
 
 
 def build_full_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
@@ -163,18 +205,22 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
     args = (vectorizer.idf_, heads.coef_, heads.intercept_, heads.calibration_slope_, heads.calibration_offset_,
             spec.min_norm)
     files = {}
-    for name, builder in ((FAST_FILE, build_fast_graph), (FULL_FILE, build_full_graph)):
+    discussion = getattr(heads, "discussion_", None)
+    for name, graph in ((FAST_FILE, build_fast_graph(*args, metadata=metadata, discussion=discussion)),
+                        (FULL_FILE, build_full_graph(*args, metadata=metadata))):
         path = directory / name
-        onnx.save(builder(*args, metadata=metadata), path)
+        onnx.save(graph, path)
         files[name] = sha256_file(path)
     manifest = {
         "format": MANIFEST_FORMAT,
         "format_version": MANIFEST_FORMAT_VERSION,
         **manifest_fields,
         "heads": list(HEADS[: heads.n_heads_]),
+        ID_COVERS: ["onnx", "fast_onnx"],  # both graphs hold numbers that change scores (classifier.manifest)
         # ``onnx`` is the full graph (its SHA-256 is the model id); ``fast_onnx`` the MLM-only hot path.
         "onnx": {"file": FULL_FILE, "sha256": files[FULL_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
-        "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
+        "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET,
+                      "inputs": GRAPH_INPUTS if discussion is None else {**GRAPH_INPUTS, **GUARD_INPUTS}},
         "features": spec.to_dict(vectorizer.pinyin_spec_),
         "normalizer": vectorizer.normalizer_spec_,
         "evidence": {"snap_words": join_snap_words(build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :],

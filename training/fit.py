@@ -35,6 +35,8 @@ from mlmrisk.classifier.features import best_passage_rows
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.normalize import NormalizerTables
 from mlmrisk.classifier.risk import Thresholds
+from mlmrisk.training.discussion import (DiscussionHead, choose_tau, discussion_labels, fit_discussion,
+                                        whole_post_decision)
 from mlmrisk.training.data import (DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora,
                                    written_corpora)
 from mlmrisk.training.heads import LinearHeads, fit_sigmoid_calibration
@@ -42,7 +44,7 @@ from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normali
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "2.1.0"  # 2.1: the discussion guard in the hot-path graph
 
 
 @dataclass
@@ -62,6 +64,11 @@ class TrainConfig:
     n_folds: int = 5
     C_grid: list[float] = field(default_factory=lambda: [16.0])
     element_C: float = 4.0
+    # The discussion guard (classifier/discussion.py; docs/training.md, "The discussion guard")
+    discussion_kinds: list[str] = field(default_factory=lambda: ["anti_mlm_warning", "news", "anti_mlm"])
+    discussion_C: float = 4.0
+    discussion_quantile: float = 0.99
+    discussion_weight: float = 2.0
     labelled_weight: float = 10.0
     max_benign_fpr: float = 0.002
     min_precision: float = 0.70
@@ -199,23 +206,34 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
 
 def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
               predict_rows: np.ndarray, n_heads: int, C: float, element_C: float, min_norm: float,
-              negative_passages: bool, positive_passages: bool = False) -> np.ndarray:
-    """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them)."""
+              negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
+              discussion_C: float = 4.0) -> np.ndarray:
+    """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
+    ``discussion`` labels, one more column: the discussion head's whole-post decision value
+    (``training/discussion.py``), fitted on the same rows."""
     idf = idf_from_counts(counted.docs[train_rows])
     model = fit_heads(counted, Y, weights, train_rows, idf, n_heads, C, element_C, min_norm, negative_passages,
                       positive_passages)
     sub = counted.select(predict_rows)
-    return passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
-                             range(n_heads))
+    values = passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
+                               range(n_heads))
+    if discussion is None:
+        return values
+    coef, intercept = fit_discussion(counted, discussion, weights, train_rows, idf, discussion_C, min_norm)
+    about = whole_post_decision(counted, predict_rows, idf, min_norm, coef, intercept)
+    return np.column_stack([values, about])
 
 
 def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
-                        corpus: Corpus, config: "TrainConfig", C: float, slope: float, offset: float
+                        corpus: Corpus, config: "TrainConfig", C: float, slope: float, offset: float,
+                        discussion: tuple[np.ndarray, float, float] | None = None
                         ) -> dict[str, dict[str, np.ndarray]]:
     """Calibrated MLM probabilities of written posts from models that never saw their style.
 
     For every axis of ``config.style_holdout`` (era, channel, writer) and every value of it, the model is refitted
     without the written posts of that value (idf included) and scores them. Returns {axis: {value: (rows, p)}}.
+    ``discussion`` = (labels, tau, weight): the discussion head is refitted without the style too, and its
+    penalty taken off as serving does.
     """
     role = corpus.array("role")
     written = role == "written"
@@ -231,11 +249,15 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
             keys.append((axis, value))
     results = Parallel(n_jobs=config.n_jobs)(
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
-                           config.negative_passages, config.positive_passages)
+                           config.negative_passages, config.positive_passages,
+                           None if discussion is None else discussion[0], config.discussion_C)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value), (_, rows), z in zip(keys, jobs, results):
-        p = 1.0 / (1.0 + np.exp(-(z[:, 0] * slope + offset)))
+        logit = z[:, 0] * slope + offset
+        if discussion is not None:
+            logit = logit - discussion[2] * np.maximum(0.0, z[:, 1] - discussion[1])
+        p = 1.0 / (1.0 + np.exp(-logit))
         out.setdefault(axis, {})[value] = (rows, p)
     return out
 
@@ -308,10 +330,17 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     Y_all = np.vstack([Y, Y[evasive_rows]]) if len(evasive_texts) else Y
     weights_all = np.concatenate([weights, weights[evasive_rows]])
     fold_all = np.concatenate([fold, fold[evasive_rows]])
+    # The discussion guard's labels (training/discussion.py); evasive rewrites keep their source's label.
+    about = discussion_labels(corpus.style, corpus.category, config.discussion_kinds) if config.discussion_kinds else None
+    if about is not None and not about[train_rows].any():
+        log(f"no training record of the kinds {config.discussion_kinds}: the model has no discussion guard")
+        about = None
+    about_all = None if about is None else np.concatenate([about, about[evasive_rows]])
 
-    def cross_validate(n_heads: int, C: float) -> np.ndarray:
-        """Out-of-fold decision values for training rows and evasive rewrites, shape [rows, n_heads]."""
-        oof = np.full((len(corpus) + len(evasive_texts), n_heads), np.nan)
+    def cross_validate(n_heads: int, C: float, with_discussion: bool = False) -> np.ndarray:
+        """Out-of-fold decision values for training rows and evasive rewrites, shape [rows, n_heads] (one more
+        column, the discussion head's, with ``with_discussion``)."""
+        oof = np.full((len(corpus) + len(evasive_texts), n_heads + int(with_discussion)), np.nan)
         jobs = []
         for k in range(config.n_folds):
             fit_rows = train_rows[fold[train_rows] != k]
@@ -321,7 +350,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         results = Parallel(n_jobs=config.n_jobs)(
             delayed(_fit_fold)(all_counted, Y_all, weights_all, fit_rows, predict_rows, n_heads, C,
                                config.element_C, config.min_norm, config.negative_passages,
-                               config.positive_passages)
+                               config.positive_passages, about_all if with_discussion else None,
+                               config.discussion_C)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -342,7 +372,15 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
             log(f"C={C}: out-of-fold average precision on real data {ap:.4f} ({time.time() - started:.0f}s)")
             if ap > best_ap:
                 best_C, best_ap = C, ap
-    oof = cross_validate(len(HEADS), best_C)
+    oof = cross_validate(len(HEADS), best_C, with_discussion=about is not None)
+    guard = None  # (tau, weight) of the discussion guard
+    if about is not None:
+        oof, oof_about = oof[:, : len(HEADS)], oof[:, len(HEADS)]
+        promotions = np.zeros(len(oof_about), dtype=bool)
+        promotions[train_rows] = Y[train_rows, 0] == 1
+        guard = (choose_tau(oof_about, promotions, config.discussion_quantile), config.discussion_weight)
+        log(f"discussion guard: tau {guard[0]:.3f} ({config.discussion_quantile} quantile of promotions, "
+            f"out-of-fold), weight {guard[1]}")
     if str(best_C) not in search:
         search[str(best_C)] = round(average_precision(Y[real_rows, 0], oof[real_rows, 0]), 4)
     log(f"all heads cross-validated with C={best_C}: out-of-fold average precision on real data "
@@ -352,7 +390,10 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     positive_train = train_rows[Y[train_rows, 0] == 1]
     element_slopes, element_offsets = fit_sigmoid_calibration(oof[positive_train, 1:], Y[positive_train, 1:])
     slopes[1:], offsets[1:] = element_slopes, element_offsets
-    oof_p = 1.0 / (1.0 + np.exp(-(oof * slopes + offsets)))
+    oof_logit = oof * slopes + offsets
+    if guard is not None:  # as serving: the penalty comes off the calibrated MLM logit
+        oof_logit[:, 0] -= guard[1] * np.maximum(0.0, oof_about - guard[0])
+    oof_p = 1.0 / (1.0 + np.exp(-oof_logit))
 
     # Threshold: labelled task (1/0; other rows -1) vs benign false-positive budget, out-of-fold.
     task_y = np.where(role == "labelled", Y[:, 0], -1)
@@ -377,6 +418,11 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     heads = fit_heads(counted, Y, weights, train_rows, vectorizer.idf_, len(HEADS), best_C, config.element_C,
                       config.min_norm, config.negative_passages, config.positive_passages)
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
+    heads.discussion_ = None
+    if guard is not None:
+        coef, intercept = fit_discussion(counted, about, weights, train_rows, vectorizer.idf_, config.discussion_C,
+                                         config.min_norm)
+        heads.discussion_ = DiscussionHead(coef, intercept, *guard)
     log(f"final model fitted ({time.time() - started:.0f}s)")
 
     from mlmrisk.training.evaluate import build_report, render_markdown, render_model_card
@@ -391,7 +437,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     report.update(generalisation_sections(
         corpus=corpus, config=config, thresholds=thresholds, oof_p=oof_p[: len(corpus)], tables=tables,
         predict=lambda texts: predict_texts(heads, vectorizer, texts),
-        loso=leave_one_style_out(counted, Y, weights, train_rows, corpus, config, best_C, slopes[0], offsets[0])
+        loso=leave_one_style_out(counted, Y, weights, train_rows, corpus, config, best_C, slopes[0], offsets[0],
+                                 None if guard is None else (about, *guard))
         if config.style_holdout else {},
     ))
     report["headline"].update(generalisation_headline(report))
@@ -411,6 +458,10 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "config_file": "config.toml",
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,
+                            "discussion": None if guard is None else {
+                                "kinds": config.discussion_kinds, "C": config.discussion_C,
+                                "quantile": config.discussion_quantile, "tau": round(guard[0], 6),
+                                "weight": guard[1]},
                             "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
                             "pinyin_fold": config.pinyin_fold,
                             "solver": "lbfgs", "penalty": "l2", "min_df": 3, "calibration": "sigmoid (out-of-fold)"},
@@ -535,7 +586,11 @@ def predict_posts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, counted
     """Calibrated probabilities [N, heads] of posts, exactly as serving computes them (best passage)."""
     z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, counted.docs.shape[0],
                           range(heads.n_heads_))
-    return 1.0 / (1.0 + np.exp(-(z * heads.calibration_slope_ + heads.calibration_offset_)))
+    logit = z * heads.calibration_slope_ + heads.calibration_offset_
+    guard = getattr(heads, "discussion_", None)
+    if guard is not None:  # the post-level discussion penalty on the MLM head (classifier/discussion.py)
+        logit[:, 0] -= guard.penalty(guard.decision(vectorizer.weight(counted.docs)))
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def predict_texts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, texts: Sequence[str]) -> np.ndarray:
