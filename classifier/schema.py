@@ -4,7 +4,7 @@ One record per input, keys in this order:
 
 | field | type | meaning |
 |---|---|---|
-| ``model`` | string | id of the model that scored it (``<model_version>+<sha256[:12]>``) |
+| ``model`` | string | id of the model that scored it (``<model_version>+<12 hex>``, ``manifest.model_id``) |
 | ``probability`` | float64 | calibrated probability of pyramid-scheme promotion (null on error) |
 | ``risk`` | int | ``round(100 · probability)``, the 0–100 monitoring index (null on error) |
 | ``level`` | string | ``none`` ``low`` ``medium`` ``high`` ``severe`` (null on error) |

@@ -511,7 +511,7 @@ def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int, score
 
 def _model_fingerprint(model_dir: str | os.PathLike[str] | None) -> tuple[str, str, str]:
     """(model dir, SHA-256 of its manifest, model id). The manifest holds the ONNX files' SHA-256, thresholds and
-    tables; the id (``<model_version>+<sha256[:12]>``) is what every output record names."""
+    tables; the id (``<model_version>+<12 hex>``, ``manifest.model_id``) is what every output record names."""
     from mlmrisk.classifier.errors import ModelLoadError
     from mlmrisk.classifier.manifest import model_id, sha256_file
     from mlmrisk.serving.scorer import find_manifest

@@ -309,8 +309,8 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
         if result.get("flagged"):
             metrics.flagged.inc()
         request.state.log.update(items=1, flagged=int(bool(result.get("flagged"))))
-        return json_response({"model": current.model_id, "result": result,
-                              "normalized": explanation["normalized"], "features": explanation["features"]})
+        return json_response({"model": current.model_id, "result": result, "normalized": explanation["normalized"],
+                              "discussion": explanation["discussion"], "features": explanation["features"]})
 
     @app.get("/healthz", summary="Liveness: the process answers")
     async def healthz():

@@ -217,7 +217,7 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
         **manifest_fields,
         "heads": list(HEADS[: heads.n_heads_]),
         ID_COVERS: ["onnx", "fast_onnx"],  # both graphs hold numbers that change scores (classifier.manifest)
-        # ``onnx`` is the full graph (its SHA-256 is the model id); ``fast_onnx`` the MLM-only hot path.
+        # ``onnx`` is the full graph, ``fast_onnx`` the MLM-only hot path; the model id covers both.
         "onnx": {"file": FULL_FILE, "sha256": files[FULL_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
         "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET,
                       "inputs": GRAPH_INPUTS if discussion is None else {**GRAPH_INPUTS, **GUARD_INPUTS}},
