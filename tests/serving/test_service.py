@@ -156,6 +156,8 @@ def test_explain(client):
     body = r.json()
     assert body["result"]["flagged"] is True and body["normalized"].startswith("发展下线")
     assert 0 < len(body["features"]) <= 5
+    # the discussion guard, as in `mlmrisk explain --json`: a pitch does not read as a warning
+    assert body["discussion"]["active"] is True and body["discussion"]["penalty"] == 0
     assert client.post("/v1/explain", json={"text": None}, headers=AUTH).json()["error"]["field"] == "text"
 
 
