@@ -67,12 +67,18 @@ def test_hot_path_equals_full_path_with_the_guard(tiny_model):
 
 def test_explain_reports_the_guard(tiny_model):
     scorer = Scorer.load(tiny_model[0])
-    warning = next(p.text for p in _posts() if p.scheme == "anti_mlm")
+    warnings = [p.text for p in _posts() if p.scheme == "anti_mlm"]
+    values = scorer.hot.discussion(normalize_batch(warnings, scorer.tables))
+    warning = warnings[int(np.argmax(values))]  # the one that reads most as a warning
     explanation = scorer.explain(warning)
     discussion = explanation["discussion"]
     assert discussion["active"] and discussion["starts_at"] == round(scorer.hot.guard.tau, 4)
     batch = normalize_batch([warning], scorer.tables)
-    assert discussion["value"] == pytest.approx(scorer.hot.discussion(batch)[0], abs=1e-4)
+    decision = scorer.hot.discussion(batch)[0]
+    assert discussion["value"] == pytest.approx(decision, abs=1e-4)
+    guard = scorer.hot.guard
+    assert discussion["penalty"] == pytest.approx(guard.weight * max(0.0, decision - guard.tau), abs=1e-4)
+    assert discussion["penalty"] > 0  # the generator's warnings read as warnings to the tiny model
 
 
 def test_a_model_without_the_guard_scores_as_before(tiny_model, tmp_path):
