@@ -37,7 +37,7 @@ from mlmrisk.training.fit import TrainConfig
 #: Section of every TrainConfig field, in the order the file lists them.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": ("shared_data", "written_data", "extra_data"),
-    "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction"),
+    "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction", "synthetic_boilerplate"),
     "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "min_norm", "max_chars",
                  "negative_passages", "positive_passages"),
     "fit": ("C_grid", "element_C", "n_folds"),
@@ -67,6 +67,8 @@ DOCS: dict[str, str] = {
     "labelled_weight": "sample weight of rows from labelled real files (ChineseHarm and extra_data)",
     "written_weight": "sample weight of rows from the written corpus",
     "synthetic_n": "how many synthetic posts to generate (training/synthetic.py); 0 = none",
+    "synthetic_boilerplate": "share of the synthetic posts, of both classes, given one stock line (disclaimer, "
+                             "group rule, risk notice, anti-fraud slogan; data/boilerplate/train.jsonl)",
     "synthetic_positive_fraction": "share of the synthetic posts that are promotions (the rest are hard negatives)",
     "char_orders": "character n-gram orders hashed into the feature space",
     "pinyin_orders": "pinyin-syllable n-gram orders (the phonetic channel); [] switches the channel off",
@@ -119,6 +121,7 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "written_weight": (lambda v: v > 0, "a number > 0"),
     "synthetic_n": (lambda v: v >= 0, "a whole number ≥ 0"),
     "synthetic_positive_fraction": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+    "synthetic_boilerplate": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "char_orders": (lambda v: len(v) > 0 and all(1 <= n <= 8 for n in v), "a non-empty list of orders in 1..8"),
     "pinyin_orders": (lambda v: all(1 <= n <= 5 for n in v), "a list of orders in 1..5"),
     "pinyin_fold": (_valid_fold_rules, "a list of rules like \"zh-=z-\" (initial) or \"-ing=-in\" (final)"),

@@ -61,6 +61,8 @@ class TrainConfig:
     synthetic_n: int = 8_000  # template posts beside the written corpus (docs/training.md, "Data mix": measured)
     synthetic_seed: int = 7
     synthetic_positive_fraction: float = 0.5
+    # share of the synthetic posts (both classes) given a stock line (training/boilerplate.py; docs/training.md)
+    synthetic_boilerplate: float = 0.0
     n_folds: int = 5
     C_grid: list[float] = field(default_factory=lambda: [16.0])
     element_C: float = 4.0
@@ -130,9 +132,11 @@ def corpus_specs(config: TrainConfig) -> list[CorpusSpec]:
 def _synthetic_records(config: TrainConfig) -> list[dict]:
     from mlmrisk.training.synthetic import generate
 
+    from mlmrisk.training.boilerplate import attach_boilerplate
+
     posts = generate(config.synthetic_n, seed=config.synthetic_seed,
                      positive_fraction=config.synthetic_positive_fraction)
-    return [p.to_record() for p in posts]
+    return attach_boilerplate([p.to_record() for p in posts], config.synthetic_boilerplate, config.synthetic_seed)
 
 
 def _evasive_rewrites(corpus: Corpus, seed: int) -> tuple[list[str], np.ndarray, list[str]]:
@@ -224,16 +228,27 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
     return np.column_stack([values, about])
 
 
+@dataclass(frozen=True)
+class GuardPlan:
+    """What held-out-style refits need of the discussion guard: labels, the main run's out-of-fold values and
+    promotion rows (to set each refit's ``tau`` without the held-out style), the quantile and the weight."""
+
+    labels: np.ndarray
+    oof: np.ndarray
+    promotions: np.ndarray
+    quantile: float
+    weight: float
+
+
 def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
                         corpus: Corpus, config: "TrainConfig", C: float, slope: float, offset: float,
-                        discussion: tuple[np.ndarray, float, float] | None = None
-                        ) -> dict[str, dict[str, np.ndarray]]:
+                        discussion: "GuardPlan | None" = None) -> dict[str, dict[str, np.ndarray]]:
     """Calibrated MLM probabilities of written posts from models that never saw their style.
 
     For every axis of ``config.style_holdout`` (era, channel, writer) and every value of it, the model is refitted
     without the written posts of that value (idf included) and scores them. Returns {axis: {value: (rows, p)}}.
-    ``discussion`` = (labels, tau, weight): the discussion head is refitted without the style too, and its
-    penalty taken off as serving does.
+    ``discussion``: the discussion head is refitted without the style too, its ``tau`` taken from the out-of-fold
+    values of the training promotions OUTSIDE the style, and its penalty taken off as serving does.
     """
     role = corpus.array("role")
     written = role == "written"
@@ -246,17 +261,19 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
             if y.sum() < 3 or (1 - y).sum() < 3:
                 continue
             jobs.append((train_rows[~held[train_rows]], np.flatnonzero(held)))
-            keys.append((axis, value))
+            keys.append((axis, value, held))
     results = Parallel(n_jobs=config.n_jobs)(
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
                            config.negative_passages, config.positive_passages,
-                           None if discussion is None else discussion[0], config.discussion_C)
+                           None if discussion is None else discussion.labels, config.discussion_C)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
-    for (axis, value), (_, rows), z in zip(keys, jobs, results):
+    for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
         logit = z[:, 0] * slope + offset
         if discussion is not None:
-            logit = logit - discussion[2] * np.maximum(0.0, z[:, 1] - discussion[1])
+            tau = choose_tau(discussion.oof[: held.size], discussion.promotions[: held.size] & ~held,
+                             discussion.quantile)
+            logit = logit - discussion.weight * np.maximum(0.0, z[:, 1] - tau)
         p = 1.0 / (1.0 + np.exp(-logit))
         out.setdefault(axis, {})[value] = (rows, p)
     return out
@@ -438,7 +455,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         corpus=corpus, config=config, thresholds=thresholds, oof_p=oof_p[: len(corpus)], tables=tables,
         predict=lambda texts: predict_texts(heads, vectorizer, texts),
         loso=leave_one_style_out(counted, Y, weights, train_rows, corpus, config, best_C, slopes[0], offsets[0],
-                                 None if guard is None else (about, *guard))
+                                 None if guard is None else GuardPlan(about, oof_about, promotions,
+                                                                      config.discussion_quantile, guard[1]))
         if config.style_holdout else {},
     ))
     report["headline"].update(generalisation_headline(report))
@@ -510,6 +528,13 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
     if challenge_pos:
         levels["challenge_positives"] = gen.level_distribution(predict(challenge_pos), thresholds)
     out["levels"] = levels
+    from mlmrisk.training.boilerplate import boilerplate_lines, boilerplate_section
+    from mlmrisk.training.evaluate import never_trained_on
+
+    held_writers = never_trained_on().get("written_holdout")
+    if held_writers is not None:  # stock lines never trained on, attached to posts never trained on
+        out["boilerplate"] = boilerplate_section(predict, thresholds, held_writers[0], held_writers[1],
+                                                 boilerplate_lines("eval"))
 
     real_train = (split == "train") & np.isin(role, ("labelled", "benign", "negative"))
     written = np.flatnonzero(role == "written")
@@ -567,6 +592,10 @@ def generalisation_headline(report: dict) -> dict:
     for key in ("padded_100", "padded_300"):
         if key in embedded:
             head[f"embedded_{key}_kept"] = embedded[key]["rate"]
+    boilerplate = report.get("boilerplate", {})
+    for where in ("before", "after"):
+        if where in boilerplate:
+            head[f"boilerplate_{where}_promotions_kept"] = boilerplate[where]["promotions_kept"]
     for axis, values in report.get("leave_one_style_out", {}).items():
         pooled = values.get("_pooled")
         if pooled:
