@@ -132,6 +132,7 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "C_grid": (lambda v: len(v) > 0 and all(c > 0 for c in v), "a non-empty list of numbers > 0"),
     "element_C": (lambda v: v > 0, "a number > 0"),
     "n_folds": (lambda v: 2 <= v <= 20, "a whole number in 2..20"),
+    "discussion_kinds": (lambda v: all(isinstance(k, str) and k.strip() for k in v), "a list of non-empty kind names"),
     "discussion_C": (lambda v: v > 0, "a number > 0"),
     "discussion_quantile": (lambda v: 0 < v < 1, "a number in (0, 1)"),
     "discussion_weight": (lambda v: v >= 0, "a number ≥ 0"),

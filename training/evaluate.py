@@ -332,8 +332,8 @@ def render_model_card(manifest: dict, report: dict) -> str:
         "score high when its warning is brief (the discussion guard reads the framing, and needs enough of it); "
         "legal 直销 and single-level referral are the nearest false-positive classes. The guard is also a lever "
         "for evasion: a pitch wrapped in warning language scores lower, and a single stock line that mentions 传销 "
-        "or fraud (a disclaimer, a group rule, an anti-fraud slogan) costs about a fifth of the flags (report: "
-        "stock lines attached to the held-out writers' posts).",
+        "or fraud (a disclaimer, a group rule, an anti-fraud slogan) costs a share of the flags that the report "
+        "measures (stock lines attached to the held-out writers' posts).",
         "- Images, links and QR codes are not read.",
     ]
     return "\n".join(lines) + "\n"

@@ -39,6 +39,7 @@ from mlmrisk.training.discussion import (DiscussionHead, choose_tau, discussion_
                                         whole_post_decision)
 from mlmrisk.training.data import (DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora,
                                    written_corpora)
+from mlmrisk.resources import data_path
 from mlmrisk.training.heads import LinearHeads, fit_sigmoid_calibration
 from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
@@ -349,6 +350,11 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     fold_all = np.concatenate([fold, fold[evasive_rows]])
     # The discussion guard's labels (training/discussion.py); evasive rewrites keep their source's label.
     about = discussion_labels(corpus.style, corpus.category, config.discussion_kinds) if config.discussion_kinds else None
+    if about is not None:  # a misspelt kind would silently narrow the guard's positives: say which match nothing
+        unmatched = [kind for kind in config.discussion_kinds
+                     if not discussion_labels(corpus.style, corpus.category, [kind])[train_rows].any()]
+        if unmatched:
+            log(f"discussion_kinds {unmatched} match no training record")
     if about is not None and not about[train_rows].any():
         log(f"no training record of the kinds {config.discussion_kinds}: the model has no discussion guard")
         about = None
@@ -472,7 +478,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "data": {"summary": corpus.summary(), "training_rows": int(train_rows.size),
                  "evasive_rewrites": len(evasive_texts), "duplicates_dropped": corpus.duplicates,
                  "records_skipped": corpus.skipped},
-        "data_hashes": data_hashes([spec.path for spec in specs]),
+        "data_hashes": data_hashes([spec.path for spec in specs] + (
+            [data_path("boilerplate", "train.jsonl")] if config.synthetic_boilerplate > 0 else [])),
         "config_file": "config.toml",
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,

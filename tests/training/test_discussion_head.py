@@ -22,3 +22,13 @@ def test_tau_is_a_quantile_of_the_promotions_scored():
     assert choose_tau(decision, positive, 0.5) == pytest.approx(1.5)  # NaN (not scored) and negatives ignored
     with pytest.raises(ValueError):
         choose_tau(decision, np.zeros(6, dtype=bool), 0.5)
+
+
+def test_discussion_settings_are_checked():
+    from mlmrisk.training.config import ConfigError, check_value
+
+    assert check_value("discussion_kinds", ["anti_mlm_warning", "news"], "t") == ["anti_mlm_warning", "news"]
+    for key, bad in (("discussion_kinds", [""]), ("discussion_quantile", 1.0), ("discussion_weight", -1.0),
+                     ("discussion_C", 0.0)):
+        with pytest.raises(ConfigError):
+            check_value(key, bad, "t")
