@@ -271,6 +271,16 @@ def render_markdown(report: dict) -> str:
             if by_kind:
                 out += ["Negatives flagged by the model, by kind:", "", "| kind | n | flagged |", "|---|---|---|"]
                 out += [f"| {kind} | {v['n']} | {v['flagged']} |" for kind, v in by_kind.items()] + [""]
+    for axis, values in (report.get("leave_one_style_out") or {}).items():
+        out += [f"## Held out by {axis} (written corpus; each value refitted without its posts)", "",
+                "| style | n | AP | AP real-only baseline | precision at the flag | recall at the flag |",
+                "|---|---|---|---|---|---|"]
+        for value, entry in values.items():
+            flag = entry.get("at_flag", {})
+            out.append(f"| {value} | {entry.get('n')} | {entry.get('average_precision')} | "
+                       f"{entry.get('real_only_baseline_average_precision', '')} | {flag.get('precision')} | "
+                       f"{flag.get('recall')} |")
+        out.append("")
     boilerplate = report.get("boilerplate") or {}
     if "before" in boilerplate:
         out += ["## Stock lines attached to the held-out writers' posts (data/boilerplate/eval.jsonl, never trained on)",
