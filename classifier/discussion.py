@@ -32,6 +32,13 @@ GUARD_TABLE = "discussion_w"
 GUARD_SCALARS = ("discussion_intercept", "discussion_tau", "discussion_weight")
 
 
+def discussion_penalty(decision: np.ndarray, tau: float, weight: float) -> np.ndarray:
+    """float64[N] ≥ 0, ``weight · max(0, d − tau)``: what comes off each post's calibrated MLM logit. The one
+    formula of the penalty: serving (``DiscussionGuard``) and training (out-of-fold scores, held-out styles, the
+    final model's report) all call it."""
+    return weight * np.maximum(0.0, np.asarray(decision, dtype=np.float64) - tau)
+
+
 @dataclass(frozen=True)
 class DiscussionGuard:
     """The scalars of the guard (its per-bucket weights live in the hot-path table's third column)."""
@@ -50,10 +57,9 @@ class DiscussionGuard:
 
     def penalty(self, raw: np.ndarray) -> np.ndarray:
         """float64[N] ≥ 0: what comes off each post's calibrated MLM logit."""
-        raw = np.asarray(raw, dtype=np.float64)
         if not self.active:
-            return np.zeros(raw.shape)
-        return self.weight * np.maximum(0.0, raw + self.intercept - self.tau)
+            return np.zeros(np.shape(raw))
+        return discussion_penalty(self.decision(raw), self.tau, self.weight)
 
 
 def whole_post_raw(gram_bucket: np.ndarray, gram_doc: np.ndarray, n_docs: int, table: np.ndarray,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlmrisk.classifier.discussion import discussion_penalty
 from mlmrisk.training.heads import LinearHeads
 from mlmrisk.training.vectorizer import Counted, tfidf_weight
 
@@ -35,7 +36,7 @@ class DiscussionHead:
         return np.asarray(doc_weights @ self.coef).ravel() + self.intercept
 
     def penalty(self, decision: np.ndarray) -> np.ndarray:
-        return self.weight * np.maximum(0.0, np.asarray(decision, dtype=np.float64) - self.tau)
+        return discussion_penalty(decision, self.tau, self.weight)
 
 
 def discussion_labels(styles: Sequence[dict], categories: Sequence[str], kinds: Sequence[str]) -> np.ndarray:

@@ -204,11 +204,12 @@ def never_trained_on() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
 
 def negatives_by_kind(labels: np.ndarray, kinds: np.ndarray, flags: np.ndarray) -> dict[str, dict[str, int]]:
     """Flagged negatives per kind of negative ({} for a set without kinds): where the boundary is weak."""
+    kinds, flags = np.asarray(kinds), np.asarray(flags)
+    negative = (np.asarray(labels) == 0) & (kinds != "")
     out: dict[str, dict[str, int]] = {}
-    negative = (np.asarray(labels) == 0) & (np.asarray(kinds) != "")
-    for kind in sorted(set(np.asarray(kinds)[negative])):
-        rows = negative & (np.asarray(kinds) == kind)
-        out[str(kind)] = {"n": int(rows.sum()), "flagged": int(np.asarray(flags)[rows].sum())}
+    for kind in sorted(set(kinds[negative])):
+        rows = negative & (kinds == kind)
+        out[str(kind)] = {"n": int(rows.sum()), "flagged": int(flags[rows].sum())}
     return out
 
 

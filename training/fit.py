@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
+from mlmrisk.classifier.discussion import discussion_penalty
 from mlmrisk.classifier.features import best_passage_rows
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.normalize import NormalizerTables
@@ -274,7 +275,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
         if discussion is not None:
             tau = choose_tau(discussion.oof[: held.size], discussion.promotions[: held.size] & ~held,
                              discussion.quantile)
-            logit = logit - discussion.weight * np.maximum(0.0, z[:, 1] - tau)
+            logit = logit - discussion_penalty(z[:, 1], tau, discussion.weight)
         p = 1.0 / (1.0 + np.exp(-logit))
         out.setdefault(axis, {})[value] = (rows, p)
     return out
@@ -415,7 +416,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     slopes[1:], offsets[1:] = element_slopes, element_offsets
     oof_logit = oof * slopes + offsets
     if guard is not None:  # as serving: the penalty comes off the calibrated MLM logit
-        oof_logit[:, 0] -= guard[1] * np.maximum(0.0, oof_about - guard[0])
+        oof_logit[:, 0] -= discussion_penalty(oof_about, *guard)
     oof_p = 1.0 / (1.0 + np.exp(-oof_logit))
 
     # Threshold: labelled task (1/0; other rows -1) vs benign false-positive budget, out-of-fold.
