@@ -274,13 +274,32 @@ def render_markdown(report: dict) -> str:
                 out += [f"| {kind} | {v['n']} | {v['flagged']} |" for kind, v in by_kind.items()] + [""]
     for axis, values in (report.get("leave_one_style_out") or {}).items():
         out += [f"## Held out by {axis} (written corpus; each value refitted without its posts)", "",
-                "| style | n | AP | AP real-only baseline | precision at the flag | recall at the flag |",
-                "|---|---|---|---|---|---|"]
+                "| style | n | AP | AP real-only baseline | precision at the flag | recall at the flag | "
+                "best recall at precision ≥ 0.9 |",
+                "|---|---|---|---|---|---|---|"]
         for value, entry in values.items():
             flag = entry.get("at_flag", {})
             out.append(f"| {value} | {entry.get('n')} | {entry.get('average_precision')} | "
                        f"{entry.get('real_only_baseline_average_precision', '')} | {flag.get('precision')} | "
-                       f"{flag.get('recall')} |")
+                       f"{flag.get('recall')} | {entry.get('recall_at_precision_0.9', '')} |")
+        out.append("")
+    points = report.get("operating_points") or []
+    if points:
+        axes = [a for a in ("era", "channel") if a in points[0]]
+        head = "| flag | ChineseHarm P / R (cv) | benign FPR (cv) |" + "".join(
+            f" held-out {a}: P / R | worst {a} recall |" for a in axes)
+        out += ["## Operating points (other flag thresholds; out-of-fold and held-out-style scores)", "",
+                "What another flag threshold would give; the shipped flag is in bold. Real figures from "
+                "out-of-fold scores, written-corpus figures from the leave-one-style-out refits.", "",
+                head, "|" + "---|" * (3 + 2 * len(axes))]
+        for pt in points:
+            t = f"**{pt['threshold']}**" if pt.get("shipped") else str(pt["threshold"])
+            ch = pt.get("chineseharm_cv", {})
+            row = f"| {t} | {ch.get('precision', '')} / {ch.get('recall', '')} | {pt.get('benign_fpr_cv', '')} |"
+            for a in axes:
+                v = pt[a]
+                row += (f" {v['precision']} / {v['recall']} | {v['worst_recall'][0]} {v['worst_recall'][1]} |")
+            out.append(row)
         out.append("")
     boilerplate = report.get("boilerplate") or {}
     if "before" in boilerplate:

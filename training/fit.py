@@ -515,7 +515,7 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
     ``training/generalisation.py``); every figure on text the scoring model did not train on."""
     from mlmrisk.training import generalisation as gen
     from mlmrisk.training.evaluate import read_challenge_set
-    from mlmrisk.training.metrics import average_precision, binary_metrics
+    from mlmrisk.training.metrics import average_precision, binary_metrics, recall_at_precision
 
     name, split, role = corpus.array("corpus"), corpus.array("split"), corpus.array("role")
     label = corpus.array("label")
@@ -569,6 +569,7 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
             for value, (rows, p) in values.items():
                 entry = {"n": int(rows.size), "positives": int(label[rows].sum()),
                          "average_precision": round(average_precision(label[rows], p), 4),
+                         "recall_at_precision_0.9": round(recall_at_precision(label[rows], p, 0.9), 4),
                          "at_flag": binary_metrics(label[rows], p >= thresholds.flag)}
                 if baseline_written is not None:
                     entry["real_only_baseline_average_precision"] = round(
@@ -578,13 +579,55 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
                 pooled_p.append(p)
             rows, p = np.concatenate(pooled_rows), np.concatenate(pooled_p)
             pooled = {"n": int(rows.size), "average_precision": round(average_precision(label[rows], p), 4),
+                      "recall_at_precision_0.9": round(recall_at_precision(label[rows], p, 0.9), 4),
                       "at_flag": binary_metrics(label[rows], p >= thresholds.flag)}
             if baseline_written is not None:
                 pooled["real_only_baseline_average_precision"] = round(
                     average_precision(label[rows], baseline_written[written_index[rows]]), 4)
             section[axis]["_pooled"] = pooled
         out["leave_one_style_out"] = section
+    labelled_task = (name == "chineseharm") & (split == "train") & (corpus.array("original_label") != "2")
+    out["operating_points"] = operating_points(
+        oof_p[: len(corpus), 0], label, labelled_task, np.isin(name, BENIGN_FPR_CORPORA) & (split == "train"), loso,
+        thresholds.flag)
     return out
+
+
+OPERATING_GRID = tuple(float(t) for t in np.round(np.arange(20, 81, 5) / 100, 2))
+
+
+def operating_points(p: np.ndarray, label: np.ndarray, task: np.ndarray, benign: np.ndarray, loso: dict,
+                     flag: float) -> list[dict]:
+    """What each candidate flag threshold would give, so a user can choose a different operating point knowingly.
+
+    Per threshold: out-of-fold precision / recall on the real labelled task (``task`` rows), the out-of-fold
+    false-positive rate on the benign training corpora, and for each held-out style axis the pooled precision /
+    recall and the worst style's recall and precision (each style scored by a model refitted without it). All
+    figures are on scores of rows the scoring model did not train on; none of them chooses the shipped flag.
+    """
+    from mlmrisk.training.metrics import binary_metrics
+
+    rows = []
+    for t in sorted(set(OPERATING_GRID) | {round(float(flag), 4)}):
+        flagged = p >= t
+        point: dict = {"threshold": float(t), "shipped": bool(abs(t - flag) < 1e-9)}
+        if task.any():
+            m = binary_metrics(label[task], flagged[task])
+            point["chineseharm_cv"] = {"precision": m["precision"], "recall": m["recall"]}
+        if benign.any():
+            point["benign_fpr_cv"] = round(float(flagged[benign].mean()), 5)
+        for axis, values in (loso or {}).items():
+            per = {v: binary_metrics(label[r], q >= t) for v, (r, q) in values.items()}
+            all_rows = np.concatenate([r for r, _ in values.values()])
+            all_p = np.concatenate([q for _, q in values.values()])
+            pooled = binary_metrics(label[all_rows], all_p >= t)
+            worst_r = min(per, key=lambda v: per[v]["recall"])
+            worst_p = min(per, key=lambda v: per[v]["precision"])
+            point[axis] = {"precision": pooled["precision"], "recall": pooled["recall"],
+                           "worst_recall": [worst_r, per[worst_r]["recall"]],
+                           "worst_precision": [worst_p, per[worst_p]["precision"]]}
+        rows.append(point)
+    return rows
 
 
 def generalisation_headline(report: dict) -> dict:

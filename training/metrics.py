@@ -97,3 +97,19 @@ class KeywordFilter:
 def keyword_baselines() -> tuple[KeywordFilter, ...]:
     """Both baselines, built once per process (a report applies them to every section)."""
     return tuple(KeywordFilter.from_file(name) for name in KEYWORD_LISTS)
+
+
+def recall_at_precision(y_true: Sequence[int], scores: Sequence[float], min_precision: float) -> float:
+    """The highest recall of any threshold whose precision is at least ``min_precision`` (0.0 if none): a point on
+    the precision-recall curve, i.e. what the best threshold FOR THIS SET would give. A deployed flag is one
+    global threshold, so reports show this beside the figures at the shipped flag, never instead of them."""
+    y = np.asarray(y_true, dtype=bool)
+    if not y.any():
+        return 0.0
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    s = np.asarray(scores, dtype=np.float64)[order]
+    hits = np.cumsum(y[order])
+    k = np.arange(1, y.size + 1)
+    last_of_tie = np.r_[s[1:] != s[:-1], True]  # a threshold takes every post of a tied score
+    ok = last_of_tie & (hits / k >= min_precision)
+    return float(hits[ok].max() / y.sum()) if ok.any() else 0.0
