@@ -406,9 +406,31 @@ def test_kernel_equals_oracle(tables, fold_variants):
 @pytest.mark.parametrize("texts", [
     [""], ["", ""], ["", "发.展.下.线", ""], ["\x00"], ["传X0㐀0㐀"], ["c销"], ["加 薇 信 🔥"], ["发x展x下x线", "拉1人1头"],
     ["发展下下下线"], ["[汗][汗][汗]"], ["在1月1日", "适合3至5岁"], ["第一第二"], ["一百元", "100元"],
+    # a batch where some posts fold (one reclassing: c销 becomes Chinese) and others, with separators and repeats
+    # of their own, do not: only the folded posts are settled again (normalize._settle_folded)
+    ["今天.天.气 不错", "c销 发.展", "微薇信", "好好好好", "拉 人 头", "", "威芯 加我", "没有变化的帖子"],
+    ["微薇信", "微薇信微薇信"], ["c销", "c销c销下.线"],
 ])
 def test_kernel_equals_oracle_examples(tables, texts):
     assert_same(texts, tables)
+
+
+def test_a_post_normalises_the_same_in_any_batch(tables, fold_variants):
+    """A post's result must not depend on its neighbours (the fold/clean rounds run on the folded posts only)."""
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                      HealthCheck.data_too_large])
+    @given(texts=st.lists(_texts(fold_variants), min_size=2, max_size=6))
+    def check(texts):
+        batch = normalize_batch(texts, tables)
+        for i, text in enumerate(texts):
+            alone = normalize_batch([text], tables)
+            lo, hi = batch.starts[i], batch.starts[i + 1]
+            assert np.array_equal(batch.codes[lo:hi], alone.codes)
+            assert np.array_equal(batch.origin[lo:hi], alone.origin)
+            assert np.all(batch.doc[lo:hi] == i)
+            assert batch.rules[i] == alone.rules[0]
+
+    check()
 
 
 def test_kernel_equals_oracle_on_real_posts(tables, shared_data):
