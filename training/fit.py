@@ -602,15 +602,17 @@ def operating_points(p: np.ndarray, label: np.ndarray, task: np.ndarray, benign:
 
     Per threshold: out-of-fold precision / recall on the real labelled task (``task`` rows), the out-of-fold
     false-positive rate on the benign training corpora, and for each held-out style axis the pooled precision /
-    recall and the worst style's recall and precision (each style scored by a model refitted without it). All
-    figures are on scores of rows the scoring model did not train on; none of them chooses the shipped flag.
+    recall and the worst style's recall and precision (each style scored by a model refitted without it). Every
+    score is of a row its model did not train on, but the real-task and benign columns are ONE threshold applied
+    to all folds (not nested): the shipped flag was chosen on those very scores, so its row there is optimistic
+    (the report's nested figures are the honest ones); the held-out-style columns play no part in the choice.
     """
     from mlmrisk.training.metrics import binary_metrics
 
     rows = []
-    for t in sorted(set(OPERATING_GRID) | {round(float(flag), 4)}):
+    for t in sorted(set(OPERATING_GRID) | {float(flag)}):
         flagged = p >= t
-        point: dict = {"threshold": float(t), "shipped": bool(abs(t - flag) < 1e-9)}
+        point: dict = {"threshold": float(t), "shipped": t == float(flag)}
         if task.any():
             m = binary_metrics(label[task], flagged[task])
             point["chineseharm_cv"] = {"precision": m["precision"], "recall": m["recall"]}

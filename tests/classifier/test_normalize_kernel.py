@@ -83,16 +83,14 @@ def oracle_normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> No
     _fold_numerals(codes, doc, tables, rules)
     codes, origin, doc = _clean(codes, origin, doc, tables, rules)
     for _ in range(3):  # folds and cleaning can enable each other (rare): a few rounds reach a fixed point
-        folded, reclassed = _apply_folds(codes, doc, tables, rules)
+        folded, _reclassed = _apply_folds(codes, doc, tables, rules)
         if not folded:
             break
-        if reclassed:
-            # A fold can turn ASCII into Chinese (c销 → 传销), making a separator run or a noise pattern next to it
-            # removable. Only such folds need the second pass: with every class unchanged, the pass would change
-            # nothing (its output is already a fixed point), and it is the most expensive step of normalisation.
-            codes, origin, doc = _clean(codes, origin, doc, tables, rules)
-        else:  # a canonical spelling next to the same character makes a new repeat (微薇信 → 微微信)
-            codes, origin, doc = _collapse_repeats(codes, origin, doc, tables, rules)
+        # The one change to the verbatim original: after a fold the whole clean runs, never just the repeat
+        # collapse. The original chose by whether ANY fold of the batch changed a class, so a post folded next to
+        # one that did (c销) was cleaned and alone it was not: 好a钱銭a多 gave 好a钱a多 alone and 好钱多 beside c销
+        # (the fold makes a repeat, collapsing it a noise pair). Posts no fold touched are fixed points of clean.
+        codes, origin, doc = _clean(codes, origin, doc, tables, rules)
     starts = np.zeros(n + 1, dtype=np.int64)
     starts[1:] = np.flatnonzero(codes == SEPARATOR) + 1
     return NormalizedBatch(codes, origin, doc, starts, rules)
@@ -374,7 +372,7 @@ def assert_same(texts: list[str], tables: NormalizerTables) -> None:
 # alone separators, NUL, link and measure words, interjections, a character that folds ASCII into Chinese (c销).
 _SAMPLE_CHARS = ("发展下线團隊獎金加薇信威芯ＡＢＣabc０１２3 .|*·🔥😀\u200b\u200d\ufeff\u2060\n。！，、传销直推见点奖"
                  "下下拉人头一二三十百级代元第叁肆①⑴❶➀㈠⒈ⅩxX1ⓐ⒜𝕒🈲㊙🈶至月")
-_EXTRA_CHARS = "[]【】“”（）_…；;!?\x00\r\t\u3000c微哈拾伍0㐀比日两"
+_EXTRA_CHARS = "[]【】“”（）_…；;!?\x00\r\t\u3000c微哈拾伍0㐀比日两钱銭a"
 
 
 @pytest.fixture(scope="module")
@@ -410,6 +408,8 @@ def test_kernel_equals_oracle(tables, fold_variants):
     # of their own, do not: only the folded posts are settled again (normalize._settle_folded)
     ["今天.天.气 不错", "c销 发.展", "微薇信", "好好好好", "拉 人 头", "", "威芯 加我", "没有变化的帖子"],
     ["微薇信", "微薇信微薇信"], ["c销", "c销c销下.线"],
+    # a fold that makes a repeat whose collapse makes a noise pair: cleaned the same alone and beside a reclassing fold
+    ["好a钱銭a多"], ["好a钱銭a多", "c销"],
 ])
 def test_kernel_equals_oracle_examples(tables, texts):
     assert_same(texts, tables)
