@@ -303,13 +303,13 @@ def _settle_folded(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, ends:
     ``tests/classifier/test_normalize_kernel.py`` holds this to the numpy oracle and a post's result to be the
     same in any batch.
     """
-    touched = np.flatnonzero(rules & RULE_BITS["folding"])
-    starts = np.concatenate(([0], ends[:-1]))
-    lo, hi = starts[touched], ends[touched]
-    sizes = hi - lo
-    at = np.repeat(lo - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(int(sizes.sum()))
+    folded_post = (rules & RULE_BITS["folding"]) != 0
+    touched = np.flatnonzero(folded_post)
+    sizes = np.diff(ends, prepend=0)
+    in_folded = np.repeat(folded_post, sizes)  # per position: does it belong to a folded post?
+    at = np.flatnonzero(in_folded)
     sub_codes, sub_origin = codes[at], origin[at]
-    sub_doc = np.repeat(np.arange(touched.size, dtype=np.int64), sizes)
+    sub_doc = np.repeat(np.arange(touched.size, dtype=np.int64), sizes[touched])
     sub_rules = rules[touched]
     char_class, char_flags = tables.char_class, tables.char_flags
     for round_ in range(3):
@@ -320,28 +320,19 @@ def _settle_folded(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, ends:
         sub_codes, sub_origin, sub_doc = kernels.clean(sub_codes, sub_origin, sub_doc, char_class, char_flags,
                                                        sub_rules)
     rules[touched] = sub_rules
-    sub_ends = np.flatnonzero(sub_codes == SEPARATOR) + 1
-    new_sizes = ends - starts
-    new_sizes[touched] = sub_ends - np.concatenate(([0], sub_ends[:-1]))
-    new_ends = np.cumsum(new_sizes)
-    if np.array_equal(new_sizes[touched], sizes):
-        # no post changed length: the folded posts' codes go back in place
+    new_sizes = sizes.copy()
+    new_sizes[touched] = np.diff(np.flatnonzero(sub_codes == SEPARATOR) + 1, prepend=0)
+    if np.array_equal(new_sizes, sizes):  # no folded post changed length: their codes go back in place
         codes[at], origin[at] = sub_codes, sub_origin
         return codes, origin, doc, ends
-    # rebuild: each untouched post's slice as it was, each touched post's from the settled arrays
-    keep = np.ones(codes.size, dtype=bool)
-    keep[at] = False
-    out_touched = np.zeros(int(new_ends[-1]), dtype=bool)
-    new_starts = new_ends - new_sizes
-    out_touched[np.repeat(new_starts[touched] - np.concatenate(([0], np.cumsum(new_sizes[touched])[:-1])),
-                          new_sizes[touched]) + np.arange(int(new_sizes[touched].sum()))] = True
-    out_codes = np.empty(out_touched.size, dtype=codes.dtype)
-    out_origin = np.empty(out_touched.size, dtype=origin.dtype)
-    out_doc = np.empty(out_touched.size, dtype=doc.dtype)
-    out_codes[~out_touched], out_codes[out_touched] = codes[keep], sub_codes
-    out_origin[~out_touched], out_origin[out_touched] = origin[keep], sub_origin
-    out_doc[~out_touched], out_doc[out_touched] = doc[keep], touched[sub_doc]
-    return out_codes, out_origin, out_doc, new_ends
+    # rebuild: each untouched post's slice as it was, each folded post's from the settled arrays
+    into = np.repeat(folded_post, new_sizes)
+    keep = ~in_folded
+    out_codes, out_origin, out_doc = (np.empty(into.size, dtype=np.int64) for _ in range(3))
+    out_codes[~into], out_codes[into] = codes[keep], sub_codes
+    out_origin[~into], out_origin[into] = origin[keep], sub_origin
+    out_doc[~into], out_doc[into] = doc[keep], touched[sub_doc]
+    return out_codes, out_origin, out_doc, np.cumsum(new_sizes)
 
 
 def normalize_text(text: str, tables: NormalizerTables) -> tuple[str, list[int]]:
