@@ -105,10 +105,9 @@ def breakdown(texts: list[str], tables, batch: int) -> None:
     """Per-step time of the new normalize_batch (wrapped steps; the rest is encoding and bookkeeping)."""
     import mlmrisk.classifier.normalize as normalize
 
-    kernels = normalize._kernels()
+    kernels = normalize.compiled.normalize_kernels()
     spent: dict[str, float] = collections.defaultdict(float)
-    originals = {"normalize_core": kernels.normalize_core, "clean (after folds)": kernels.clean,
-                 "collapse_repeats (after folds)": kernels.collapse_repeats}
+    originals = {"normalize_core": kernels.normalize_core, "clean (folded posts)": kernels.clean}
     folds = kernels.apply_folds
 
     def timed(name, function):
@@ -121,11 +120,10 @@ def breakdown(texts: list[str], tables, batch: int) -> None:
 
     class Patched:
         normalize_core = staticmethod(timed("normalize_core", originals["normalize_core"]))
-        clean = staticmethod(timed("clean (after folds)", originals["clean (after folds)"]))
-        collapse_repeats = staticmethod(timed("collapse_repeats (after folds)",
-                                              originals["collapse_repeats (after folds)"]))
+        clean = staticmethod(timed("clean (folded posts)", originals["clean (folded posts)"]))
 
-    normalize._kernels, saved_kernels = (lambda: Patched), normalize._kernels
+    saved_kernels = normalize.compiled.normalize_kernels
+    normalize.compiled.normalize_kernels = lambda: Patched
     Patched.apply_folds = staticmethod(timed("apply_folds", folds))
     try:
         start = time.thread_time()
@@ -133,7 +131,7 @@ def breakdown(texts: list[str], tables, batch: int) -> None:
             normalize.normalize_batch(chunk, tables)
         total = time.thread_time() - start
     finally:
-        normalize._kernels = saved_kernels
+        normalize.compiled.normalize_kernels = saved_kernels
     print(f"  breakdown of new (µs/post, CPU time): total {total / len(texts) * 1e6:.2f}; " + ", ".join(
         f"{k} {v / len(texts) * 1e6:.2f}" for k, v in spent.items()) +
         f", rest (encode, truncation, starts) {(total - sum(spent.values())) / len(texts) * 1e6:.2f}")

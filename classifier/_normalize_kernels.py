@@ -389,8 +389,8 @@ def _fold_candidates(codes, heads):
 
 
 @_jit
-def apply_folds(codes, doc, heads, group_bounds, group_lengths, phrases, entries, targets, reclasses, rules):
-    """Replace folding-table variants in place, longest entries first; returns (any fold, a fold changed a class).
+def apply_folds(codes, doc, heads, group_bounds, group_lengths, phrases, entries, targets, rules):
+    """Replace folding-table variants in place, longest entries first; returns ``(any fold,)``.
 
     Per length group (``group_bounds[g]:group_bounds[g+1]`` rows of ``phrases``, sorted by first code point, then
     entry index), every match is found on the codes as they were before the group's replacements, and the
@@ -398,7 +398,6 @@ def apply_folds(codes, doc, heads, group_bounds, group_lengths, phrases, entries
     """
     size = codes.size
     folded = False
-    reclassed = False
     found_at = np.empty(0, dtype=np.int64)
     found_entry = np.empty(0, dtype=np.int64)
     candidates = _fold_candidates(codes, heads)
@@ -449,8 +448,7 @@ def apply_folds(codes, doc, heads, group_bounds, group_lengths, phrases, entries
             for j in range(length):
                 codes[p + j] = targets[e, j]
             rules[doc[p]] |= _FOLDING
-            reclassed = reclassed or reclasses[e]
             folded = True
         if n_found:  # a replacement may create or remove phrase-starting characters
             candidates = _fold_candidates(codes, heads)
-    return folded, reclassed
+    return (folded,)

@@ -86,10 +86,9 @@ EXPORTS: dict[str, Export] = {
     "latin_events": Export("kernels", (_I, "int64", _I, _I, "int64"), (_I,) * 3),
     "normalize_core": Export("_normalize_kernels", (("uint32", 1, "readonly"), _I, ("int32", 1), _U16, _U8, _U16,
                                                     _U16), (_I,) * 3),
-    "apply_folds": Export("_normalize_kernels", (_I, _I, _U8, _I, _I, ("int64", 2), _I, ("int64", 2), _B, _U16),
-                          ("boolean", "boolean")),
+    "apply_folds": Export("_normalize_kernels", (_I, _I, _U8, _I, _I, ("int64", 2), _I, ("int64", 2), _U16),
+                          ("boolean",)),
     "clean": Export("_normalize_kernels", _CLEAN, (_I,) * 3),
-    "collapse_repeats": Export("_normalize_kernels", _CLEAN, (_I,) * 3),
 }
 
 
@@ -201,6 +200,6 @@ def feature_kernels():
 
 
 def normalize_kernels():
-    """The normaliser kernels: ``normalize_core``, ``apply_folds``, ``clean``, ``collapse_repeats``."""
+    """The normaliser kernels: ``normalize_core``, ``apply_folds``, ``clean``."""
     kernels = _backend()[1]
     return kernels if kernels is not None else import_module("mlmrisk.classifier._normalize_kernels")

@@ -118,8 +118,6 @@ class NormalizerTables:
     fold_targets: tuple[np.ndarray, ...]
     max_chars: int
     spec_sha256: str = field(default="")
-    #: per folding entry: does it change the class of a character (c销 → 传销 turns ASCII into Chinese)?
-    fold_reclasses: tuple[bool, ...] = field(default=())
     char_flags: np.ndarray = field(default_factory=lambda: np.zeros(N_CODEPOINTS, dtype=np.uint16))
 
     @classmethod
@@ -161,17 +159,14 @@ class NormalizerTables:
         folds = PhraseMatcher.build([[ord(c) for c in v] for v, _ in spec["folds"]])
         targets = tuple(np.array([ord(c) for c in c_], dtype=np.int64) for _, c_ in spec["folds"])
         digest = hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-        reclasses = tuple(bool((char_class[[ord(c) for c in v]] != char_class[[ord(c) for c in c_]]).any())
-                          for v, c_ in spec["folds"])
-        return cls(char_map, char_rule, char_class, folds, targets, int(spec["max_chars"]), digest, reclasses,
-                   char_flags)
+        return cls(char_map, char_rule, char_class, folds, targets, int(spec["max_chars"]), digest, char_flags)
 
 
     @functools.cached_property
     def fold_index(self) -> tuple[np.ndarray, ...]:
         """The folding table as flat arrays for ``_normalize_kernels.apply_folds``.
 
-        (heads, group_bounds, group_lengths, phrases, entries, targets, reclasses): the length groups of
+        (heads, group_bounds, group_lengths, phrases, entries, targets): the length groups of
         ``folds`` (longest first) with their phrases sorted by first code point, then entry index, padded into one
         int64 matrix; ``targets[entry]`` is the canonical spelling. ``heads[c]`` has bit ``min(g, 7)`` set when a
         phrase of group ``g`` starts with code point ``c`` (zero: no phrase starts with it).
@@ -197,8 +192,7 @@ class NormalizerTables:
                 np.asarray([g.length for g in groups], dtype=np.int64),
                 np.concatenate(rows) if rows else np.zeros((0, width), dtype=np.int64),
                 np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64),
-                targets,
-                np.asarray(self.fold_reclasses, dtype=np.bool_))
+                targets)
 
 
 @dataclass(frozen=True)
@@ -280,7 +274,7 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> Normalize
     codes, origin, doc = kernels.normalize_core(raw, lengths + 1, tables.char_map, tables.char_rule, char_class,
                                                 char_flags, rules)
     ends = np.flatnonzero(codes == SEPARATOR) + 1
-    folded, _reclassed = kernels.apply_folds(codes, doc, *tables.fold_index, rules)
+    (folded,) = kernels.apply_folds(codes, doc, *tables.fold_index, rules)
     if folded:
         codes, origin, doc, ends = _settle_folded(codes, origin, doc, ends, rules, tables, kernels)
     starts = np.zeros(n + 1, dtype=np.int64)
@@ -314,7 +308,7 @@ def _settle_folded(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, ends:
     char_class, char_flags = tables.char_class, tables.char_flags
     for round_ in range(3):
         if round_:
-            folded, _reclassed = kernels.apply_folds(sub_codes, sub_doc, *tables.fold_index, sub_rules)
+            (folded,) = kernels.apply_folds(sub_codes, sub_doc, *tables.fold_index, sub_rules)
             if not folded:
                 break
         sub_codes, sub_origin, sub_doc = kernels.clean(sub_codes, sub_origin, sub_doc, char_class, char_flags,

@@ -138,7 +138,7 @@ def test_other_argument_types_fall_back_to_numba(compiled_kernels):
             got = compiled_kernels.passages(*grams, starts, window)
             assert all(np.array_equal(a, b) for a, b in zip(got, expected))
     assert compiled.FALLBACKS["passages"] == counted + 2
-    # collapse_repeats writes the rule bits of its posts: a read-only ``rules`` goes to numba (which refuses to
+    # clean writes the rule bits of its posts: a read-only ``rules`` goes to numba (which refuses to
     # write into it) instead of being written through by the compiled code
     normalize_numba = importlib.import_module("mlmrisk.classifier._normalize_kernels")
     codes = np.array([0x4F60, 0x4F60, 0x4F60, 0], dtype=np.int64)
@@ -146,16 +146,16 @@ def test_other_argument_types_fall_back_to_numba(compiled_kernels):
     tables = (np.ones(0x110000, dtype=np.uint8), np.zeros(0x110000, dtype=np.uint16))
     rules = np.zeros(1, dtype=np.uint16)
     rules.flags.writeable = False
-    counted = compiled.FALLBACKS.get("collapse_repeats", 0)
+    counted = compiled.FALLBACKS.get("clean", 0)
     try:
-        expected = normalize_numba.collapse_repeats(codes, positions, positions * 0, *tables, rules)
+        expected = normalize_numba.clean(codes, positions, positions * 0, *tables, rules)
     except Exception as exc:
         with pytest.raises(type(exc)):
-            compiled_kernels.collapse_repeats(codes, positions, positions * 0, *tables, rules)
+            compiled_kernels.clean(codes, positions, positions * 0, *tables, rules)
     else:
-        got = compiled_kernels.collapse_repeats(codes, positions, positions * 0, *tables, rules)
+        got = compiled_kernels.clean(codes, positions, positions * 0, *tables, rules)
         assert all(np.array_equal(a, b) for a, b in zip(got, expected))
-    assert compiled.FALLBACKS["collapse_repeats"] == counted + 1
+    assert compiled.FALLBACKS["clean"] == counted + 1
     strided = np.arange(6, dtype=np.int64)[::2]  # not C-contiguous
     got = compiled_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64)
     expected = numba_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64)

@@ -83,7 +83,7 @@ def oracle_normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> No
     _fold_numerals(codes, doc, tables, rules)
     codes, origin, doc = _clean(codes, origin, doc, tables, rules)
     for _ in range(3):  # folds and cleaning can enable each other (rare): a few rounds reach a fixed point
-        folded, _reclassed = _apply_folds(codes, doc, tables, rules)
+        folded = _apply_folds(codes, doc, tables, rules)
         if not folded:
             break
         # The one change to the verbatim original: after a fold the whole clean runs, never just the repeat
@@ -332,12 +332,9 @@ def _report_joins(codes: np.ndarray, seps: np.ndarray, run_start: np.ndarray, ru
 
 def _apply_folds(
     codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray
-) -> tuple[bool, bool]:
-    """Replace folding-table variants in place, longest entries first.
-
-    Returns (any replacement, a replacement changed the class of a character: separators must be handled again).
-    """
-    folded = reclassed = False
+) -> bool:
+    """Replace folding-table variants in place, longest entries first; returns whether any replacement happened."""
+    folded = False
     candidates = tables.folds.candidates(codes)  # one scan for all lengths; most posts have no candidate
     for group in tables.folds.groups:
         if candidates.size == 0:
@@ -346,11 +343,10 @@ def _apply_folds(
         for position, entry in matches:
             codes[position : position + group.length] = tables.fold_targets[entry]
             rules[doc[position]] |= RULE_BITS["folding"]
-            reclassed = reclassed or tables.fold_reclasses[entry]
             folded = True
         if matches:  # a replacement may create or remove phrase-starting characters
             candidates = tables.folds.candidates(codes)
-    return folded, reclassed
+    return folded
 
 
 # --- the kernel version must equal the oracle ---------------------------------------------------------------------
