@@ -85,6 +85,23 @@ def _const(name: str, value) -> onnx.TensorProto:
     return numpy_helper.from_array(np.asarray(value), name)
 
 
+def _normed_sum(table: str, bucket: str, group: str, zeros: str, names: tuple[str, ...]) -> list:
+    """Nodes of ``Σ table[bucket] / max(min_norm, √Σ idf2[bucket])`` per ``group`` (a passage, or a whole post):
+    the TF-IDF normalisation both the MLM head and the discussion guard use. ``names``: the seven outputs, in
+    order (gathered values, gathered idf², the two sums, root, norm, result)."""
+    value, q, sum_v, sum_q, root, norm, out = names
+    N = helper.make_node
+    return [
+        N("Gather", [table, bucket], [value], axis=0),
+        N("Gather", ["idf2", bucket], [q], axis=0),
+        N("ScatterElements", [zeros, group, value], [sum_v], axis=0, reduction="add"),
+        N("ScatterElements", [zeros, group, q], [sum_q], axis=0, reduction="add"),
+        N("Sqrt", [sum_q], [root]),
+        N("Max", [root, "min_norm"], [norm]),
+        N("Div", [sum_v, norm], [out]),
+    ]
+
+
 def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
                      offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None,
                      discussion=None) -> onnx.ModelProto:
@@ -103,13 +120,7 @@ def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
     nodes = [
         N("Shape", ["passage_doc"], ["Q"]),
         N("ConstantOfShape", ["Q"], ["zeros_q"], value=numpy_helper.from_array(np.array([0.0], dtype=np.float32))),
-        N("Gather", ["w", "bucket"], ["w_k"], axis=0),
-        N("Gather", ["idf2", "bucket"], ["q_k"], axis=0),
-        N("ScatterElements", ["zeros_q", "passage", "w_k"], ["sum_w"], axis=0, reduction="add"),
-        N("ScatterElements", ["zeros_q", "passage", "q_k"], ["sum_q"], axis=0, reduction="add"),
-        N("Sqrt", ["sum_q"], ["root"]),
-        N("Max", ["root", "min_norm"], ["norm"]),
-        N("Div", ["sum_w", "norm"], ["z"]),
+        *_normed_sum("w", "bucket", "passage", "zeros_q", ("w_k", "q_k", "sum_w", "sum_q", "root", "norm", "z")),
         N("Mul", ["z", "slope"], ["z_scaled"]),
         N("Add", ["z_scaled", "offset"], ["passage_logit"]),
         N("ConstantOfShape", ["n_docs"], ["lowest"], value=numpy_helper.from_array(np.array([-np.inf], dtype=np.float32))),
@@ -132,13 +143,8 @@ def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
         ]
         nodes += [
             N("ConstantOfShape", ["n_docs"], ["zeros_n"], value=numpy_helper.from_array(np.array([0.0], dtype=np.float32))),
-            N("Gather", [GUARD_TABLE, "gram_bucket"], ["v_g"], axis=0),
-            N("Gather", ["idf2", "gram_bucket"], ["q_g"], axis=0),
-            N("ScatterElements", ["zeros_n", "gram_doc", "v_g"], ["sum_v"], axis=0, reduction="add"),
-            N("ScatterElements", ["zeros_n", "gram_doc", "q_g"], ["sum_qd"], axis=0, reduction="add"),
-            N("Sqrt", ["sum_qd"], ["root_d"]),
-            N("Max", ["root_d", "min_norm"], ["norm_d"]),
-            N("Div", ["sum_v", "norm_d"], ["raw_d"]),
+            *_normed_sum(GUARD_TABLE, "gram_bucket", "gram_doc", "zeros_n",
+                         ("v_g", "q_g", "sum_v", "sum_qd", "root_d", "norm_d", "raw_d")),
             N("Add", ["raw_d", "discussion_intercept"], ["discussion"]),
             N("Sub", ["discussion", "discussion_tau"], ["above"]),
             N("Relu", ["above"], ["excess"]),
