@@ -609,6 +609,8 @@ def operating_points(p: np.ndarray, label: np.ndarray, task: np.ndarray, benign:
     """
     from mlmrisk.training.metrics import binary_metrics
 
+    pooled_scores = {axis: (np.concatenate([r for r, _ in values.values()]),
+                            np.concatenate([q for _, q in values.values()])) for axis, values in (loso or {}).items()}
     rows = []
     for t in sorted(set(OPERATING_GRID) | {float(flag)}):
         flagged = p >= t
@@ -620,8 +622,7 @@ def operating_points(p: np.ndarray, label: np.ndarray, task: np.ndarray, benign:
             point["benign_fpr_cv"] = round(float(flagged[benign].mean()), 5)
         for axis, values in (loso or {}).items():
             per = {v: binary_metrics(label[r], q >= t) for v, (r, q) in values.items()}
-            all_rows = np.concatenate([r for r, _ in values.values()])
-            all_p = np.concatenate([q for _, q in values.values()])
+            all_rows, all_p = pooled_scores[axis]
             pooled = binary_metrics(label[all_rows], all_p >= t)
             worst_r = min(per, key=lambda v: per[v]["recall"])
             worst_p = min(per, key=lambda v: per[v]["precision"])
