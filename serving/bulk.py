@@ -72,6 +72,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -439,30 +440,74 @@ def _plain_encoder(model: str) -> PlainJsonlLines:
     return PlainJsonlLines(model)
 
 
+class _FullPathWarmup:
+    """Opens the full path (its onnxruntime session and the evidence lexicon) on a thread while the worker reads
+    and scores its first chunk.
+
+    Both are needed by nearly every chunk of a real archive (one suspicious post is enough), and opening them
+    took ~0.1–0.2 s before the first post was read — a fixed cost of every worker, which at two workers was a
+    tenth of a 300k-post job. onnxruntime builds the session without holding the GIL, so the hot path of the
+    first chunk runs meanwhile; a chunk that needs the full path before the thread is done waits for it
+    (``Scorer._once`` builds each member once, under a lock). An error on the thread is raised by ``finish``, in
+    the worker's own thread, as loading them eagerly did.
+    """
+
+    def __init__(self, scorer: Any) -> None:
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._open, args=(scorer,), name="mlmrisk-full-path", daemon=True)
+        self.thread.start()
+
+    def _open(self, scorer: Any) -> None:
+        try:
+            scorer.full  # noqa: B018 - opened for the worker
+            scorer.lexicon  # noqa: B018
+        except BaseException as exc:  # noqa: BLE001 - handed to the worker's thread by finish()
+            self.error = exc
+
+    @property
+    def done(self) -> bool:
+        return not self.thread.is_alive()
+
+    def finish(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _settle_heap(forked: bool) -> None:
+    """Once the model is fully open: return its loading garbage to the OS and move its long-lived objects out of
+    the collector's sight. A chunk allocates ~10^4 record dicts, and the older-generation passes they trigger
+    would otherwise walk the model again and again. A forked worker skips the trim: its heap is the parent's,
+    shared copy-on-write, and walking it would only copy pages."""
+    if not forked:
+        _return_freed_memory()
+    gc.freeze()
+
+
 def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: Any = None,
                 dedicated: bool = False) -> None:
     """Worker ``w``: read the whole input, score chunks ``k % workers == w`` not done yet, report each.
 
-    ``dedicated``: this process exists only for this job (a spawned worker), so it may tune the process itself.
+    ``dedicated``: this process exists only for this job (a spawned worker), so it may tune the process itself
+    (``_settle_heap``; not in a caller's process, workers=1 from the API: freezing there would pin the caller's
+    own garbage for good).
     """
     forked = scorer is not None and dedicated
     if scorer is None:
         scorer = _load_scorer(cfg)
-    if dedicated:
-        scorer.full  # noqa: B018 - opened now (archives nearly always hold a suspicious post) so the trim below
-        # sees its loading garbage; then the model's long-lived objects move out of the collector's sight: a chunk
-        # allocates ~10^4 record dicts, and the older-generation passes they trigger would otherwise walk the model
-        # again and again. Not in a caller's process (workers=1): freezing there would pin the caller's own
-        # garbage for good. A forked worker (``forked``) skips the trim: its heap is the parent's, shared
-        # copy-on-write, and walking it would only copy pages.
-        if not forked:
-            _return_freed_memory()
-        gc.freeze()
+    warmup: _FullPathWarmup | None = _FullPathWarmup(scorer) if dedicated else None
     done = done_chunks(cfg.parts_dir)
     n = cfg.workers
 
     def want(k: int) -> bool:
         return k % n == w and k not in done
+
+    def settle() -> None:
+        nonlocal warmup
+        if warmup is not None:
+            warmup.finish()
+            warmup = None
+            _settle_heap(forked)
 
     n_chunks = 0
     with ChunkReader(cfg.input, text_field=cfg.text_field, id_field=cfg.id_field, chunk_size=cfg.chunk_size,
@@ -472,6 +517,9 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
             if chunk.payload is None:
                 continue
             emit(("chunk", w, _process_chunk(cfg, scorer, reader, chunk)))
+            if warmup is not None and warmup.done:
+                settle()
+    settle()
     emit(("total", w, n_chunks, reader.spec.format, reader.spec.encoding))
 
 
@@ -708,6 +756,7 @@ def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
     if method == "fork":
         scorer = _load_scorer(cfg)
         scorer.score_batch(["预热"])  # loads the kernels once (numba's, where not compiled ahead), for every worker
+        scorer.lexicon  # noqa: B018 - built once, shared copy-on-write, instead of once per worker at the same time
     messages = ctx.Queue()
     procs = [ctx.Process(target=_worker_process, args=(cfg, w, messages, os.getpid(), scorer),
                          name=f"mlmrisk-bulk-{w}", daemon=True) for w in range(cfg.n_workers)]

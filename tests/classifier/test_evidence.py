@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from mlmrisk.classifier.evidence import MAX_SPANS, MIN_RELATIVE_WEIGHT, TOP_GRAMS, extract_evidence, select_spans
 from mlmrisk.classifier.normalize import normalize_batch
@@ -83,6 +85,40 @@ def test_snap_is_bounded_and_ignores_long_or_short_entries():
     assert "中华人民" not in LEXICON and "中华人民共和国" not in LEXICON and "x" not in LEXICON and "发展" in LEXICON
     lexicon = SnapLexicon.from_words(["甲乙丙丁"])
     assert lexicon.snap("甲乙丙丁", 3, 4) == (4 - 1 - MAX_SNAP, 4)
+
+
+def reference_lexicon(words):
+    """The lexicon's arrays the plain way: the kept words as a sorted set, and the sorted set of their pairs."""
+    kept = sorted({w for w in words if isinstance(w, str) and 2 <= len(w) <= 4 and "\x00" not in w})
+    pairs = sorted({(ord(w[i]) << 21) | ord(w[i + 1]) for w in kept for i in range(len(w) - 1)})
+    return kept, pairs
+
+
+_word = st.text(st.sampled_from("发展下线收益a1\x00\ud800\U0001F600\u3000"), max_size=6)
+
+
+@given(st.lists(_word, max_size=40))
+@settings(max_examples=300, deadline=None)
+@example(["下线", "发展", "发展", "ab\x00c", "", "甲乙丙丁戊"])  # unsorted, repeated, NUL inside, empty, too long
+def test_lexicon_from_a_list_or_the_joined_string_is_the_plain_set(words):
+    """The vectorised build (a padded code-point matrix viewed as ``<U4``) keeps exactly the words and pairs a
+    set would, whether given a list or the manifest's newline-joined string, sorted or not."""
+    expected_words, expected_pairs = reference_lexicon(words)
+    forms = [words]
+    if not any("\n" in w for w in words):
+        forms.append("\n".join(words))
+    for form in forms:
+        lexicon = SnapLexicon.from_words(form)
+        assert lexicon.words.tolist() == expected_words and lexicon.words.dtype == np.dtype("<U4")
+        assert lexicon.pairs.tolist() == expected_pairs and lexicon.pairs.dtype == np.int64
+        for word in words:
+            assert (word in lexicon) == (word in expected_words)
+
+
+def test_lexicon_refuses_nothing_it_is_given():
+    assert len(SnapLexicon.from_words("")) == 0 and len(SnapLexicon.from_words([])) == 0
+    assert len(SnapLexicon.from_words([None, 3, "发展"])) == 1
+    assert SnapLexicon.from_words("发展\n下线").words.tolist() == ["下线", "发展"]
 
 
 def test_evidence_snaps_on_normalised_text_and_points_at_the_original(tables):

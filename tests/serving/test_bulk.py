@@ -427,3 +427,31 @@ def test_in_process_job_leaves_the_callers_garbage_collector_alone(tmp_path):
             assert not gc.isenabled()
             raise RuntimeError("a chunk failed")
     assert gc.isenabled()
+
+
+def test_full_path_warmup_opens_both_members_and_hands_errors_to_the_worker(model_dir: Path) -> None:
+    """A dedicated worker opens the full path's session and the evidence lexicon on a thread while it scores its
+    first chunk; what the thread opened is what the scorer then uses, and an error there (onnxruntime refusing
+    the graph) is raised in the worker's thread by ``finish``, not lost."""
+    from mlmrisk.classifier.errors import ModelLoadError
+    from mlmrisk.serving.scorer import Scorer
+
+    scorer = Scorer.load(model_dir)
+    warmup = bulk._FullPathWarmup(scorer)
+    scored = scorer.score_batch(["加入就送静态收益，拉三个人回本，团队计酬拿见点奖", "今天天气不错"])  # meanwhile
+    warmup.finish()
+    assert warmup.done and {"full", "lexicon"} <= set(scorer._lazy)
+    assert scorer.full is scorer._lazy["full"] and scorer.lexicon is scorer._lazy["lexicon"]
+    assert scored.records() == scorer.score_batch(["加入就送静态收益，拉三个人回本，团队计酬拿见点奖",
+                                                   "今天天气不错"]).records()
+
+    class Unloadable:
+        @property
+        def full(self):
+            raise ModelLoadError("onnxruntime cannot load model.onnx")
+
+        lexicon = None
+
+    failing = bulk._FullPathWarmup(Unloadable())
+    with pytest.raises(ModelLoadError, match="cannot load"):
+        failing.finish()
