@@ -351,12 +351,16 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     A fourth output, float64[N], is the discussion head's raw value over the WHOLE post (each gram once, not per
     passage): ``Σ idf·γ / max(min_norm, √Σ idf²)`` (``classifier.discussion``: the penalty that keeps warnings
     and reports quoting a pitch from being flagged needs the text around the pitch, which passages cut away).
+    A fifth, int64[N], counts each post's content characters (not separators, spaces or newlines): the
+    minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as the kernel reads every
+    code of the post anyway.
     """
     n = starts.size - 1
     out = np.empty(n, dtype=np.float64)
     out_passage = np.zeros(n, dtype=np.int64)
     out_lead = np.empty(n, dtype=np.float64)
     out_about = np.empty(n, dtype=np.float64)
+    out_content = np.empty(n, dtype=np.int64)
     shift = np.uint64(64 - bits)
     max_c = char_orders.size - 1
     max_p = pinyin_orders.size - 1 if char_syllable.size else 0
@@ -368,7 +372,6 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     for d in range(n):
         longest = max(longest, starts[d + 1] - starts[d] - 1)
     n_latin = latin_start.size
-    run = np.zeros(longest + 1, dtype=np.int64)
     cap = longest + 1 + n_latin
     ev_sym = np.empty(cap, dtype=np.uint64)
     ev_start = np.empty(cap, dtype=np.int64)
@@ -395,15 +398,20 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
             sum_w[q] = 0.0
             sum_q[q] = 0.0
         n_g = 0
+        content = 0
+        for i in range(s0, s0 + L):
+            c = codes[i]
+            content += c != SEPARATOR and c != SPACE and c != NEWLINE
+        out_content[d] = content
         # characters
         if max_c > 0:
-            run[L] = 0
-            for i in range(L - 1, -1, -1):
-                run[i] = 0 if codes[s0 + i] == SEPARATOR else min(run[i + 1] + 1, max_c)
             for i in range(L):
                 h = np.uint64(0)
-                for m in range(run[i]):
-                    x = np.uint64(codes[s0 + i + m]) * K1
+                for m in range(min(max_c, L - i)):  # the grams starting at i end at the next separator
+                    c = codes[s0 + i + m]
+                    if c == SEPARATOR:
+                        break
+                    x = np.uint64(c) * K1
                     h = x if m == 0 else (h * K2) ^ x
                     order = m + 1
                     if char_orders[order]:
@@ -494,7 +502,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
         out_passage[d] = best_q
         out_lead[d] = best - second if n_q > 1 else np.inf
         out_about[d] = sv / max(min_norm, np.sqrt(post_q))
-    return out, out_passage, out_lead, out_about
+    return out, out_passage, out_lead, out_about, out_content
 
 
 @_jit

@@ -77,14 +77,15 @@ class HotPath:
         """float64[N]: each post's best-passage MLM logit."""
         return self.best_passages(batch)[0]
 
-    def best_passages(self, batch: NormalizedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def best_passages(self, batch: NormalizedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(float64[N] MLM logit: the best passage's, less the discussion penalty; int64[N] that passage's index
-        among the post's passages; float64[N] its lead over the runner-up passage)."""
-        logits, local, lead, raw = best_passage_logits(batch, self.features, self.table, self.min_norm, self.slope,
-                                                       self.offset)
+        among the post's passages; float64[N] its lead over the runner-up passage; int64[N] the post's content
+        characters, as ``batch.content_chars()``)."""
+        logits, local, lead, raw, content = best_passage_logits(batch, self.features, self.table, self.min_norm,
+                                                                self.slope, self.offset)
         if self.guard.active:
             logits = logits - self.guard.penalty(raw)
-        return logits, local, lead
+        return logits, local, lead, content
 
     def discussion(self, batch: NormalizedBatch) -> np.ndarray:
         """float64[N]: the discussion head's decision value of each post (``classifier.discussion``)."""

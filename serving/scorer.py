@@ -482,7 +482,7 @@ class Scorer:
         n_q = passage_doc.size
         if n_q == n_docs:  # every post is one passage: nothing to drop
             return feeds, membership
-        local, lead = passages if passages is not None else self.hot.best_passages(batch)[1:]
+        local, lead = passages if passages is not None else self.hot.best_passages(batch)[1:3]
         first = np.searchsorted(passage_doc, np.arange(n_docs))  # passages are numbered post by post
         kept = ~(lead >= NEAR_TIE)[passage_doc]  # a NaN lead (non-finite weights) keeps every passage too
         kept[first + local] = True
@@ -526,8 +526,9 @@ class Scorer:
             if full:
                 rows = np.arange(batch.n_docs)
                 p = np.zeros(batch.n_docs)
+                content_chars = batch.content_chars()
             else:
-                logits, local, lead = self.hot.best_passages(batch)
+                logits, local, lead, content_chars = self.hot.best_passages(batch)
                 p = _sigmoid(logits)
                 passages = (local, lead)
                 suspicious = p >= self.thresholds.watch - WATCH_MARGIN
@@ -543,7 +544,6 @@ class Scorer:
                 p = p.copy()
                 p[rows] = scores.probability
                 sub_elements[rows] = scores.element_probability
-            content_chars = batch.content_chars()
             sub_flagged = flagged_mask(p, self.thresholds, content_chars)
             sub_levels = risk_levels(p, np.nan_to_num(sub_elements, nan=0.0), self.thresholds, content_chars)
             for j, hits in deny_hits.items():
