@@ -3,9 +3,10 @@
 :func:`score_file` is the plain function behind the command (the CLI only parses arguments, prints the summary and
 maps exceptions to exit codes). How it works, and why:
 
-- **Chunks.** The input is cut into fixed chunks of ``chunk_size`` records (``serving.readers``). Chunk ``k`` belongs
-  to worker ``k % W``. Every worker opens and reads the whole input itself and parses and scores only its own
-  chunks: decompressing and splitting lines is cheap, while shipping strings through pipes capped two-process
+- **Chunks.** The input is cut into fixed chunks of ``chunk_size`` records (``serving.readers``). Chunk ``k`` goes
+  to the worker that reaches it first (``_ChunkClaims``: one shared counter), so a worker that was slowed down
+  takes fewer chunks and the workers finish together. Every worker opens and reads the whole input itself and
+  parses and scores only the chunks it claimed: decompressing and splitting lines is cheap, while shipping strings through pipes capped two-process
   scaling at 1.3–1.7× (docs/design_facts.md §2). On Linux workers are forked from a parent that has loaded and
   warmed the ``Scorer`` (no onnxruntime session yet: each worker opens its own, one thread each), so a worker
   starts at once instead of paying the ~0.5 s of imports and model loading again (~1.5 s when the kernels still
@@ -484,9 +485,31 @@ def _settle_heap(forked: bool) -> None:
     gc.freeze()
 
 
+class _ChunkClaims:
+    """Which chunks the workers of one run have taken: chunk ``k`` is scored by the first worker to reach it.
+
+    Every worker reads the input in order, so claims arrive in order and one shared counter — the next chunk
+    nobody has taken — settles them. A fixed split (chunk ``k`` to worker ``k % W``) left one worker with a whole
+    chunk more than the other at the end of a 37-chunk file and ignored any slowdown of one process; claiming,
+    the workers end within one chunk's scoring of each other, whatever each was given.
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self._next = ctx.Value("q", 0)  # int64 in shared memory, with its own lock
+
+    def claim(self, k: int) -> bool:
+        """True for exactly one caller per chunk ``k`` (and for none once a later chunk was claimed)."""
+        with self._next.get_lock():
+            if k < self._next.value:
+                return False
+            self._next.value = k + 1
+            return True
+
+
 def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: Any = None,
-                dedicated: bool = False) -> None:
-    """Worker ``w``: read the whole input, score chunks ``k % workers == w`` not done yet, report each.
+                dedicated: bool = False, claims: _ChunkClaims | None = None) -> None:
+    """Worker ``w``: read the whole input, score the chunks not done yet that it claims (``claims``; all of them
+    when it is the only worker), report each.
 
     ``dedicated``: this process exists only for this job (a spawned worker), so it may tune the process itself
     (``_settle_heap``; not in a caller's process, workers=1 from the API: freezing there would pin the caller's
@@ -497,10 +520,9 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
         scorer = _load_scorer(cfg)
     warmup: _FullPathWarmup | None = _FullPathWarmup(scorer) if dedicated else None
     done = done_chunks(cfg.parts_dir)
-    n = cfg.workers
 
     def want(k: int) -> bool:
-        return k % n == w and k not in done
+        return k not in done and (claims is None or claims.claim(k))
 
     def settle() -> None:
         nonlocal warmup
@@ -533,7 +555,8 @@ def _list_arg(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int, scorer: Any = None) -> None:
+def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int, claims: _ChunkClaims,
+                    scorer: Any = None) -> None:
     """Entry point of a worker process: run, report errors as messages, stop if the parent is gone.
 
     ``scorer``: the parent's warmed ``Scorer`` when the worker was forked (see ``_start_method``), else None and
@@ -546,7 +569,7 @@ def _worker_process(cfg: ScoreJob, w: int, messages: Any, parent_pid: int, score
         messages.put(msg)
 
     try:
-        _run_worker(cfg, w, emit, scorer=scorer, dedicated=True)
+        _run_worker(cfg, w, emit, scorer=scorer, dedicated=True, claims=claims)
     except SystemExit:
         raise
     except BaseException as exc:  # report everything: the parent decides what it means
@@ -758,7 +781,8 @@ def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
         scorer.score_batch(["预热"])  # loads the kernels once (numba's, where not compiled ahead), for every worker
         scorer.lexicon  # noqa: B018 - built once, shared copy-on-write, instead of once per worker at the same time
     messages = ctx.Queue()
-    procs = [ctx.Process(target=_worker_process, args=(cfg, w, messages, os.getpid(), scorer),
+    claims = _ChunkClaims(ctx)
+    procs = [ctx.Process(target=_worker_process, args=(cfg, w, messages, os.getpid(), claims, scorer),
                          name=f"mlmrisk-bulk-{w}", daemon=True) for w in range(cfg.n_workers)]
     if method == "fork":
         # forked workers inherit the heap with the collector's view of it frozen: their collections then never

@@ -1,7 +1,7 @@
 """Streaming input readers for bulk scoring: format and compression detection, fixed-size chunking.
 
 Why chunks and not a plain record iterator: the bulk scorer (``serving/bulk.py``) runs W worker processes that each
-open and read the *whole* input themselves and parse only the chunks ``k`` with ``k % W == w`` (docs/design_facts.md §2: shipping
+open and read the *whole* input themselves and parse only the chunks they claimed (docs/design_facts.md §2: shipping
 strings through pipes capped two-process scaling at 1.3–1.7×, own-input sharding reached 1.8–2.0×). That only works
 if every worker cuts the input into exactly the same chunks, cheaply and without parsing what it will not score:
 

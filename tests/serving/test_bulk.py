@@ -455,3 +455,34 @@ def test_full_path_warmup_opens_both_members_and_hands_errors_to_the_worker(mode
     failing = bulk._FullPathWarmup(Unloadable())
     with pytest.raises(ModelLoadError, match="cannot load"):
         failing.finish()
+
+
+def _claim_all(claims, n_chunks: int, out) -> None:
+    """A worker's view of the input: every chunk in order, claiming as it goes (a pause now and then)."""
+    taken = []
+    for k in range(n_chunks):
+        if claims.claim(k):
+            taken.append(k)
+            if k % 7 == 0:
+                time.sleep(0.002)  # "scoring": the other worker runs ahead meanwhile
+    out.put(taken)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_chunk_claims_give_every_chunk_to_exactly_one_worker() -> None:
+    """Workers reading the input in order each claim the chunks nobody has taken yet: every chunk is scored once,
+    by one worker, and a worker that pauses takes fewer (the two finish together)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    claims, out = bulk._ChunkClaims(ctx), ctx.Queue()
+    procs = [ctx.Process(target=_claim_all, args=(claims, 400, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    taken = [out.get(timeout=30) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    assert sorted(taken[0] + taken[1]) == list(range(400))
+    assert all(t == sorted(t) for t in taken)
+    local = bulk._ChunkClaims(ctx)
+    assert local.claim(3) and not local.claim(3) and not local.claim(1) and local.claim(4)
