@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -66,3 +69,32 @@ def test_evaluate_on_a_user_file(default_model):
     report = json.loads(done.stdout)
     section = report["sections"]["user:challenge_set.jsonl"]
     assert section["model"]["n"] == section["keywords_broad"]["n"] > 100
+
+
+@pytest.mark.parametrize("command,preset,expected", [
+    (["info"], None, 1),        # a scoring command: one OpenBLAS thread
+    (["info"], "2", 2),         # unless the user chose a number
+    (["init-config"], None, None),  # training-side commands keep numpy's default
+])
+def test_scoring_commands_run_openblas_on_one_thread(command, preset, expected, tmp_path):
+    """Scoring never calls BLAS, but OpenBLAS's idle threads spin at start-up; scoring commands give it one
+    thread before numpy loads, read back from the loaded library with threadpoolctl."""
+    pytest.importorskip("threadpoolctl")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    args = command + ([str(tmp_path / "c.toml")] if command == ["init-config"] else [])
+    code = ("import contextlib, io, json, sys\n"
+            "from mlmrisk.cli import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()):\n    main({args!r})\n"
+            "import numpy, threadpoolctl\n"
+            "info = [i for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas']\n"
+            "print(json.dumps([i['num_threads'] for i in info]))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    threads = json.loads(out.stdout.strip().splitlines()[-1])
+    if not threads:
+        pytest.skip("numpy is not linked against OpenBLAS here")
+    if expected is None:
+        assert os.cpu_count() == 1 or threads[0] > 1
+    else:
+        assert threads == [expected]
