@@ -24,8 +24,9 @@ maps exceptions to exit codes). How it works, and why:
   Resuming refuses when anything differs, because mixing parts of two different jobs would make a silently
   inconsistent output. Without ``resume``, an existing work dir is refused too (it holds work that would
   otherwise be thrown away).
-- **Assembly.** When every chunk is done the parent appends the parts in chunk order to ``OUTPUT.partial/output.tmp``
-  and renames it to ``OUTPUT`` (same directory, so the rename is atomic), then removes the work dir. An ``OUTPUT``
+- **Assembly.** The parent appends each finished part to ``OUTPUT.partial/output.tmp`` as soon as every earlier
+  chunk is in (``_InOrderAssembler``: while the workers run, not after them), and once every chunk is done renames
+  it to ``OUTPUT`` (same directory, so the rename is atomic), then removes the work dir. An ``OUTPUT``
   therefore never exists half-written. Output order equals input order; every input record yields exactly one
   output row (a result or an error row; with ``only_flagged`` only flagged results are written).
 - **stdin / stdout.** ``-`` reads stdin or writes stdout. stdin can be read once only, so it allows one worker and no
@@ -79,7 +80,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -695,14 +696,23 @@ class _Progress:
             self._bar = None
 
 
-class _StdoutStreamer:
-    """With ``-o -``: writes finished parts to stdout in chunk order as soon as each is next in line."""
+class _InOrderAssembler:
+    """Appends finished parts to the output in chunk order, each as soon as every earlier chunk is in.
 
-    def __init__(self, job: ScoreJob, parts_dir: Path) -> None:
+    With ``-o -`` the destination is stdout and each part is deleted once written (stdin/stdout runs cannot be
+    resumed). With a file the destination is the work dir's ``output.tmp`` and the parts stay until the job is
+    done (a killed run resumes from them; its ``output.tmp`` is rewritten from the start). Appending while the
+    workers run, in the otherwise idle parent, takes the copy off the end of the job: assembling 300k scored
+    posts after the last chunk was ~0.045 s of a ~1.8 s two-worker run, and grows with the archive (gigabytes
+    of output were copied after the last chunk).
+    """
+
+    def __init__(self, job: ScoreJob, parts_dir: Path, dest: BinaryIO, consume: bool) -> None:
         fmt = FORMATS[job.output.format]
-        self._asm = fmt.assembler(sys.stdout.buffer, job.output, job.keep_fields, job.model)
+        self._asm = fmt.assembler(dest, job.output, job.keep_fields, job.model)
         self._parts_dir = parts_dir
         self._suffix = fmt.part_suffix
+        self._consume = consume
         self._ready: dict[int, int] = {}
         self.next = 0
 
@@ -713,7 +723,8 @@ class _StdoutStreamer:
             if written:
                 part = self._parts_dir / (_part_name(self.next) + self._suffix)
                 self._asm.add_part(part)
-                part.unlink()
+                if self._consume:
+                    part.unlink()
             self.next += 1
 
     def close(self) -> None:
@@ -723,18 +734,6 @@ class _StdoutStreamer:
 def _read_marker(parts_dir: Path, k: int) -> dict[str, Any]:
     with open(parts_dir / (_part_name(k) + _MARKER), "rb") as f:
         return json.loads(f.read())
-
-
-def _assemble(parts: Path, k_total: int, markers: list[dict[str, Any]], job: ScoreJob, dest: Path) -> None:
-    fmt = FORMATS[job.output.format]
-    with open(dest, "wb") as f:
-        asm = fmt.assembler(f, job.output, job.keep_fields, job.model)
-        for k in range(k_total):
-            if markers[k]["written"]:
-                asm.add_part(parts / (_part_name(k) + fmt.part_suffix))
-        asm.close()
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def _assemble_rejects(parts: Path, k_total: int, markers: list[dict[str, Any]], rejects: Path) -> None:
@@ -1004,10 +1003,28 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
     done_before = done_chunks(parts)
     show = progress if progress is not None else sys.stderr.isatty()
     bar = _Progress(bool(show), in_spec.size, "scoring")
-    for k in sorted(done_before):
-        bar.add(_read_marker(parts, k), resumed=True)
+    resumed = [_read_marker(parts, k) for k in sorted(done_before)]
+    for marker in resumed:
+        bar.add(marker, resumed=True)
     bar.show_counts()
-    streamer = _StdoutStreamer(job, parts) if out_spec.is_stdout else None
+    tmp = work / "output.tmp"
+    sink: BinaryIO = sys.stdout.buffer if out_spec.is_stdout else open(tmp, "wb")  # noqa: SIM115 - closed below
+    try:
+        return _run_assembling(job, parts, rejects, done_before, resumed, bar, sink, tmp, t0, dedicated_process)
+    finally:
+        if sink is not sys.stdout.buffer:
+            sink.close()
+
+
+def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, done_before: set[int],
+                    resumed: list[dict[str, Any]], bar: "_Progress", sink: BinaryIO, tmp: Path, t0: float,
+                    dedicated_process: bool) -> JobSummary:
+    """``_run`` once the output's destination is open: score, assembling parts into ``sink`` as they finish."""
+    in_spec, out_spec = job.input, job.output
+    work = tmp.parent
+    assembler = _InOrderAssembler(job, parts, sink, consume=out_spec.is_stdout)
+    for marker in resumed:
+        assembler.chunk_done(marker)
     totals: dict[int, int] = {}
     formats: set[str] = set()
     encodings: set[str] = set()
@@ -1015,8 +1032,7 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
     def on_message(msg: tuple) -> None:
         if msg[0] == "chunk":
             bar.add(msg[2])
-            if streamer is not None:
-                streamer.chunk_done(msg[2])
+            assembler.chunk_done(msg[2])
         elif msg[0] == "total":
             totals[msg[1]] = msg[2]
             formats.add(msg[3])
@@ -1066,11 +1082,16 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
         summary.skipped_reasons = {"blank_line": summary.skipped}
     if rejects is not None:
         _assemble_rejects(parts, k_total, markers, rejects)
-    if streamer is not None:
-        streamer.close()
-    else:
-        tmp = work / "output.tmp"
-        _assemble(parts, k_total, markers, job, tmp)
+    for marker in markers:  # every chunk is in by now; a no-op unless a marker's message never came
+        if marker["chunk"] >= assembler.next:
+            assembler.chunk_done(marker)
+    if assembler.next != k_total:
+        raise WorkerError(f"the output holds {assembler.next} of {k_total} chunks; rerun with --resume")
+    assembler.close()
+    if not out_spec.is_stdout:
+        sink.flush()
+        os.fsync(sink.fileno())
+        sink.close()  # before the rename (some systems refuse to rename an open file)
         summary.seconds = time.monotonic() - t0
         write_atomic(work / "summary.json", json.dumps(asdict(summary)).encode())
         os.replace(tmp, out_spec.path)

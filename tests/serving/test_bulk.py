@@ -486,3 +486,29 @@ def test_chunk_claims_give_every_chunk_to_exactly_one_worker() -> None:
     assert all(t == sorted(t) for t in taken)
     local = bulk._ChunkClaims(ctx)
     assert local.claim(3) and not local.claim(3) and not local.claim(1) and local.claim(4)
+
+
+def test_parts_are_assembled_in_chunk_order_as_they_finish(tmp_path: Path) -> None:
+    """The parent appends each finished part as soon as every earlier chunk is in (chunks finish out of order
+    across workers); a chunk that wrote nothing is passed over; with a file the parts stay for --resume."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "你好"}\n', encoding="utf-8")
+    job = bulk.make_job(source, tmp_path / "out.jsonl")
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for k, text in enumerate([b"a\n", b"b\n", b"", b"d\n"]):
+        (parts / (bulk._part_name(k) + ".jsonl")).write_bytes(text)
+    dest = tmp_path / "output.tmp"
+    with open(dest, "wb") as sink:
+        asm = bulk._InOrderAssembler(job, parts, sink, consume=False)
+        asm.chunk_done({"chunk": 1, "written": 1})
+        asm.chunk_done({"chunk": 3, "written": 1})
+        sink.flush()
+        assert asm.next == 0 and dest.read_bytes() == b""  # chunk 0 is not in yet
+        asm.chunk_done({"chunk": 0, "written": 1})
+        sink.flush()
+        assert asm.next == 2 and dest.read_bytes() == b"a\nb\n"  # 0 and 1 now; 3 waits for 2
+        asm.chunk_done({"chunk": 2, "written": 0})
+        asm.close()
+    assert asm.next == 4 and dest.read_bytes() == b"a\nb\nd\n"
+    assert len(list(parts.iterdir())) == 4
