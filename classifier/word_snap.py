@@ -99,11 +99,13 @@ class SnapLexicon:
         pair_inside = inside[:, 1:]
         pairs = ((matrix[:, :-1].astype(np.int64) << 21) | matrix[:, 1:])[pair_inside]
         words = matrix.view(f"<U{MAX_WORD}").ravel()
-        # the manifest's list is sorted and distinct; checked on two integer keys per word (comparing the unicode
-        # items themselves took longer than the rest of the build)
-        key = matrix.astype(np.int64)
-        high, low = (key[:, 0] << 21) | key[:, 1], (key[:, 2] << 21) | key[:, 3]
-        ascending = (high[1:] > high[:-1]) | ((high[1:] == high[:-1]) & (low[1:] > low[:-1]))
+        # the manifest's list is sorted and distinct; checked on the code-point matrix (comparing the unicode items
+        # themselves took longer than the rest of the build): each word is above its predecessor at the first
+        # column where the two differ
+        differ = matrix[1:] != matrix[:-1]
+        first = differ.argmax(axis=1)
+        rows = np.arange(first.size)
+        ascending = differ[rows, first] & (matrix[1:][rows, first] > matrix[:-1][rows, first])
         if not ascending.all():
             words = _sorted_unique(words)
         return cls(words, _sorted_unique(pairs))

@@ -485,7 +485,8 @@ def _single_blas_thread() -> None:
     Scoring never calls BLAS, yet numpy's OpenBLAS starts a thread per further core that spins before it sleeps:
     in `mlmrisk score --workers 1` over 300k posts that thread used ~0.1 s of CPU (per-thread CPU time from
     /proc), time the other worker of a two-worker run on two cores then does not get. Training commands keep the
-    default: scikit-learn's solvers use BLAS.
+    default: scikit-learn's solvers use BLAS. (``main()`` called in a program that has not imported numpy yet sets
+    the variable in that program's environment too.)
     """
     if "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -506,6 +506,26 @@ class _ChunkClaims:
             self._next.value = k + 1
             return True
 
+    def open(self, k: int) -> bool:
+        """Whether chunk ``k`` is still free now (a hint: another worker may claim it the next moment)."""
+        return k >= self._next.value
+
+
+class _Wanted:
+    """The ``want`` of a worker's ``ChunkReader.chunks``: calling it claims a chunk (once per chunk, in order);
+    ``maybe`` tells a reader whether a chunk could still be this worker's, claiming nothing (Parquet asks it for
+    every chunk of a row group before reading the group)."""
+
+    def __init__(self, done: set[int], claims: _ChunkClaims | None) -> None:
+        self.done = done
+        self.claims = claims
+
+    def __call__(self, k: int) -> bool:
+        return k not in self.done and (self.claims is None or self.claims.claim(k))
+
+    def maybe(self, k: int) -> bool:
+        return k not in self.done and (self.claims is None or self.claims.open(k))
+
 
 def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: Any = None,
                 dedicated: bool = False, claims: _ChunkClaims | None = None) -> None:
@@ -520,10 +540,7 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
     if scorer is None:
         scorer = _load_scorer(cfg)
     warmup: _FullPathWarmup | None = _FullPathWarmup(scorer) if dedicated else None
-    done = done_chunks(cfg.parts_dir)
-
-    def want(k: int) -> bool:
-        return k not in done and (claims is None or claims.claim(k))
+    want = _Wanted(done_chunks(cfg.parts_dir), claims)
 
     def settle() -> None:
         nonlocal warmup
@@ -533,16 +550,23 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
             _settle_heap(forked)
 
     n_chunks = 0
-    with ChunkReader(cfg.input, text_field=cfg.text_field, id_field=cfg.id_field, chunk_size=cfg.chunk_size,
-                     keep_fields=cfg.keep_fields) as reader:
-        for chunk in reader.chunks(want):
-            n_chunks = chunk.index + 1
-            if chunk.payload is None:
-                continue
-            emit(("chunk", w, _process_chunk(cfg, scorer, reader, chunk)))
-            if warmup is not None and warmup.done:
-                settle()
-    settle()
+    try:
+        with ChunkReader(cfg.input, text_field=cfg.text_field, id_field=cfg.id_field, chunk_size=cfg.chunk_size,
+                         keep_fields=cfg.keep_fields) as reader:
+            for chunk in reader.chunks(want):
+                n_chunks = chunk.index + 1
+                if chunk.payload is None:
+                    continue
+                emit(("chunk", w, _process_chunk(cfg, scorer, reader, chunk)))
+                if warmup is not None and warmup.done:
+                    settle()
+        settle()
+    except BaseException:
+        # the thread may be inside onnxruntime's session constructor: a process that exits under it aborts
+        # (SIGABRT, exit 134 instead of the documented code), so wait for it; the job's own error wins
+        if warmup is not None:
+            warmup.thread.join()
+        raise
     emit(("total", w, n_chunks, reader.spec.format, reader.spec.encoding))
 
 
@@ -1008,11 +1032,12 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
         bar.add(marker, resumed=True)
     bar.show_counts()
     tmp = work / "output.tmp"
-    sink: BinaryIO = sys.stdout.buffer if out_spec.is_stdout else open(tmp, "wb")  # noqa: SIM115 - closed below
+    owned = not out_spec.is_stdout
+    sink: BinaryIO = open(tmp, "wb") if owned else sys.stdout.buffer  # noqa: SIM115 - closed below
     try:
         return _run_assembling(job, parts, rejects, done_before, resumed, bar, sink, tmp, t0, dedicated_process)
     finally:
-        if sink is not sys.stdout.buffer:
+        if owned:
             sink.close()
 
 
@@ -1025,6 +1050,7 @@ def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, done_befor
     assembler = _InOrderAssembler(job, parts, sink, consume=out_spec.is_stdout)
     for marker in resumed:
         assembler.chunk_done(marker)
+    sink.flush()  # nothing buffered may be inherited by forked workers
     totals: dict[int, int] = {}
     formats: set[str] = set()
     encodings: set[str] = set()

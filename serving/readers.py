@@ -1042,9 +1042,9 @@ def _iter_parquet_chunks(
         for rg, _off, length, _s, _e in plan:
             first_rows.append(rows_before)
             rows_before += length
+        maybe = getattr(want, "maybe", want)  # a hint that claims nothing (see ChunkReader.chunks)
         for rg, ks in by_group.items():
-            wanted = [k for k in ks if want(k)]
-            if not wanted:
+            if not any(maybe(k) for k in ks):
                 for k in ks:
                     _rg, _off, _len, s, e = plan[k]
                     yield Chunk(k, first_rows[k] + 1, s, e, None)
@@ -1141,7 +1141,12 @@ class ChunkReader:
         return self.spec.format
 
     def chunks(self, want: Callable[[int], bool] = lambda k: True) -> Iterator[Chunk]:
-        """Every chunk of the input in order; ``payload`` is None for chunks not wanted."""
+        """Every chunk of the input in order; ``payload`` is None for chunks not wanted.
+
+        ``want(k)`` is called exactly once per chunk, in order, when the reader reaches chunk ``k``: it may have
+        side effects (bulk workers claim chunks with it). A reader that wants to skip work ahead of time (Parquet:
+        a whole row group) asks ``want.maybe(k)`` where it exists, a hint that claims nothing.
+        """
         from mlmrisk.serving.formats import FORMATS
 
         head = b""

@@ -205,6 +205,48 @@ def test_two_workers_write_what_one_writes(tmp_path: Path, model_dir: Path) -> N
     assert two.workers == 2
 
 
+@pytest.mark.parametrize("row_group", [50, 1000])
+def test_two_workers_share_a_parquet_input(tmp_path: Path, model_dir: Path, row_group: int) -> None:
+    """Parquet is read by row group: the group is skipped only when none of its chunks can be this worker's (a
+    hint that claims nothing), and each chunk is claimed once, when reached, so both workers score and the output
+    is the one-worker output, whether a row group holds a few chunks or all of them."""
+    import pyarrow as pa
+
+    rows = [json.loads(line) for line in jsonl_posts(120).decode("utf-8").splitlines()]
+    src = tmp_path / "posts.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": r["id"], "text": r["text"]} for r in rows]), src,
+                   row_group_size=row_group)
+    one = score_file(src, tmp_path / "one.jsonl", model_dir=model_dir, chunk_size=16, progress=False)
+    two = score_file(src, tmp_path / "two.jsonl", model_dir=model_dir, chunk_size=16, workers=2, progress=False)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert one.records == two.records == 120 and one.chunks == two.chunks == (10 if row_group == 50 else 8)
+
+
+def test_a_worker_raises_what_its_warmup_thread_met(tmp_path: Path, model_dir: Path) -> None:
+    """A dedicated worker opens the full path on a thread; when that fails (onnxruntime refusing the graph) the
+    worker fails with that error even if no post of the input needed the full path."""
+    from mlmrisk.classifier.errors import ModelLoadError
+    from mlmrisk.serving.scorer import Scorer
+
+    class BrokenFullPath(Scorer):
+        @property
+        def full(self):
+            raise ModelLoadError("onnxruntime cannot load model.onnx")
+
+    scorer = Scorer.load(model_dir)
+    scorer.__class__ = BrokenFullPath
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "今天天气不错"}\n' * 5, encoding="utf-8")
+    job = bulk.make_job(source, tmp_path / "out.jsonl", model_dir=model_dir)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    job = bulk.replace(job, parts_dir=str(parts))
+    messages: list[tuple] = []
+    with pytest.raises(ModelLoadError, match="cannot load"):
+        bulk._run_worker(job, 0, messages.append, scorer=scorer, dedicated=True)
+    assert [m[0] for m in messages] == ["chunk"]  # the ordinary chunk was scored and committed first
+
+
 # -------------------------------------------------------------------------------------------------- kill + resume
 
 
