@@ -232,16 +232,30 @@ class PlainJsonlLines:
         from mlmrisk.classifier.schema import round_probabilities
 
         dumps = orjson.dumps
-        try:  # each id encoded at the depth it has in a record (orjson refuses nesting deeper than ~254 levels)
-            id_json = [dumps([i], default=_json_default, option=_JSON_OPTIONS)[1:-1] for i in ids]
-        except TypeError:
-            return None
+        id_json = _int_items(ids)
+        if id_json is None:
+            try:  # each id encoded at the depth it has in a record (orjson refuses nesting deeper than ~254 levels)
+                id_json = [dumps([i], default=_json_default, option=_JSON_OPTIONS)[1:-1] for i in ids]
+            except TypeError:
+                return None
         p_json = _split_json_list(dumps(round_probabilities(probability)))
         r_json = _split_json_list(dumps(risk))
         n_json = _split_json_list(dumps(lines))
         levels = {name: dumps(name) for name in set(level)}
         template = self.template
         return [template % row for row in zip(id_json, p_json, r_json, [levels[v] for v in level], n_json)]
+
+
+def _int_items(ids: list[Any]) -> list[bytes] | None:
+    """The JSON of each id when every id is a plain int (line numbers, numeric keys: most archives), encoded by
+    one orjson call for the whole chunk instead of one per post; None otherwise (bools, other types, or an int
+    beyond 64 bits, which the caller's per-id path handles)."""
+    if not ids or set(map(type, ids)) != {int}:
+        return None
+    try:
+        return _split_json_list(orjson.dumps(ids))
+    except TypeError:  # an int beyond 64 bits
+        return None
 
 
 def _split_json_list(encoded: bytes) -> list[bytes]:

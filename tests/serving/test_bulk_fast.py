@@ -155,6 +155,24 @@ def test_plain_lines_equal_encoded_records(scorer: Scorer) -> None:
     assert encode_jsonl(lines) == encode_jsonl(records)  # pre-encoded lines pass through unchanged
 
 
+@pytest.mark.parametrize("ids", [[0, 7, -3, 2**53, 2**63 - 1, -(2**63)], [2**64, 1], [True, 1], [1, "1"]])
+def test_plain_lines_with_int_ids_equal_encoded_records(scorer: Scorer, ids: list) -> None:
+    """A chunk whose ids are all plain ints is encoded by one orjson call; the lines are the records' lines, and
+    ids that are not all 64-bit ints (a bool, a str, an int beyond 64 bits) take the per-id path."""
+    posts = ["今天天气不错", "这家店的服务很好", "明天见", "谢谢大家", "周末去爬山", "晚上吃什么"][: len(ids)]
+    scored = scorer.score_batch(posts)
+    assert scored.plain_rows().all()
+    records = scored.records(ids)
+    for k, record in enumerate(records):
+        record["line"] = k + 1
+    lines = PlainJsonlLines(scored.model).encode(ids, scored.probability, scored.risk.tolist(),
+                                                 [r["level"] for r in records], [k + 1 for k in range(len(ids))])
+    if any(type(i) is int and abs(i) >= 2**63 + (i < 0) for i in ids):
+        assert lines is None  # orjson refuses it either way; the caller writes such rows as dicts
+        return
+    assert b"".join(lines) == encode_jsonl(records)
+
+
 def test_plain_lines_refuse_ids_orjson_cannot_encode() -> None:
     encoder = PlainJsonlLines("m%1")
     assert encoder.encode(["\ud800"], np.array([0.1]), [10], ["none"], [1]) is None
