@@ -728,7 +728,8 @@ class _InOrderAssembler:
     done (a killed run resumes from them; its ``output.tmp`` is rewritten from the start). Appending while the
     workers run, in the otherwise idle parent, takes the copy off the end of the job: assembling 300k scored
     posts after the last chunk was ~0.045 s of a ~1.8 s two-worker run, and grows with the archive (gigabytes
-    of output were copied after the last chunk).
+    of output were copied after the last chunk). A resumed pool appends the earlier run's parts once its workers
+    have started (``_run_pool``'s ``started``), so they do not wait for that copy either.
     """
 
     def __init__(self, job: ScoreJob, parts_dir: Path, dest: BinaryIO, consume: bool) -> None:
@@ -794,8 +795,10 @@ def _start_method() -> str:
     return "fork" if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods() else "spawn"
 
 
-def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
-    """Start ``cfg.n_workers`` workers and route their messages until all have reported their total."""
+def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None],
+              started: Callable[[], None] = lambda: None) -> None:
+    """Start ``cfg.n_workers`` workers, call ``started`` (the parent's own work while they run), and route their
+    messages until all have reported their total."""
     method = _start_method()
     ctx = mp.get_context(method)
     scorer = None
@@ -821,6 +824,7 @@ def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None]) -> None:
     finished: set[int] = set()
     exited_at: dict[int, float] = {}
     try:
+        started()
         while len(finished) < len(procs):
             try:
                 msg = messages.get(timeout=0.2)
@@ -1048,9 +1052,12 @@ def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, done_befor
     in_spec, out_spec = job.input, job.output
     work = tmp.parent
     assembler = _InOrderAssembler(job, parts, sink, consume=out_spec.is_stdout)
-    for marker in resumed:
-        assembler.chunk_done(marker)
-    sink.flush()  # nothing buffered may be inherited by forked workers
+
+    def append_resumed() -> None:
+        """The parts of an earlier run first (on a resumed archive, gigabytes: copied while the workers run)."""
+        for marker in resumed:
+            assembler.chunk_done(marker)
+
     totals: dict[int, int] = {}
     formats: set[str] = set()
     encodings: set[str] = set()
@@ -1066,9 +1073,11 @@ def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, done_befor
 
     try:
         if job.workers == 1:
+            append_resumed()
             _run_worker(job, 0, on_message, dedicated=dedicated_process)
         else:
-            _run_pool(job, on_message)
+            sink.flush()  # nothing buffered may be inherited by forked workers
+            _run_pool(job, on_message, started=append_resumed)
     except BaseException:
         bar.close(complete=False)
         raise
