@@ -470,8 +470,12 @@ class _FullPathWarmup:
     def done(self) -> bool:
         return not self.thread.is_alive()
 
-    def finish(self) -> None:
+    def wait(self) -> None:
+        """Until the thread has ended (its error, if any, stays in ``error``)."""
         self.thread.join()
+
+    def finish(self) -> None:
+        self.wait()
         if self.error is not None:
             raise self.error
 
@@ -565,7 +569,7 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
         # the thread may be inside onnxruntime's session constructor: a process that exits under it aborts
         # (SIGABRT, exit 134 instead of the documented code), so wait for it; the job's own error wins
         if warmup is not None:
-            warmup.thread.join()
+            warmup.wait()
         raise
     emit(("total", w, n_chunks, reader.spec.format, reader.spec.encoding))
 
@@ -1028,10 +1032,9 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
          dedicated_process: bool = False) -> JobSummary:
     in_spec, out_spec = job.input, job.output
     rejects = Path(job.rejects) if job.rejects else None
-    done_before = done_chunks(parts)
     show = progress if progress is not None else sys.stderr.isatty()
     bar = _Progress(bool(show), in_spec.size, "scoring")
-    resumed = [_read_marker(parts, k) for k in sorted(done_before)]
+    resumed = [_read_marker(parts, k) for k in sorted(done_chunks(parts))]  # chunks an earlier run finished
     for marker in resumed:
         bar.add(marker, resumed=True)
     bar.show_counts()
@@ -1039,15 +1042,14 @@ def _run(job: ScoreJob, work: Path, parts: Path, progress: bool | None, temporar
     owned = not out_spec.is_stdout
     sink: BinaryIO = open(tmp, "wb") if owned else sys.stdout.buffer  # noqa: SIM115 - closed below
     try:
-        return _run_assembling(job, parts, rejects, done_before, resumed, bar, sink, tmp, t0, dedicated_process)
+        return _run_assembling(job, parts, rejects, resumed, bar, sink, tmp, t0, dedicated_process)
     finally:
         if owned:
             sink.close()
 
 
-def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, done_before: set[int],
-                    resumed: list[dict[str, Any]], bar: "_Progress", sink: BinaryIO, tmp: Path, t0: float,
-                    dedicated_process: bool) -> JobSummary:
+def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, resumed: list[dict[str, Any]],
+                    bar: "_Progress", sink: BinaryIO, tmp: Path, t0: float, dedicated_process: bool) -> JobSummary:
     """``_run`` once the output's destination is open: score, assembling parts into ``sink`` as they finish."""
     in_spec, out_spec = job.input, job.output
     work = tmp.parent
@@ -1099,7 +1101,7 @@ def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, done_befor
                          input_format=in_spec.format or ",".join(sorted(formats)), output_format=out_spec.format,
                          model=job.model, encoding=in_spec.encoding if in_spec.encoding != "auto"
                          else ",".join(sorted(encodings)),
-                         rejects=str(rejects) if rejects else None, chunks=k_total, resumed_chunks=len(done_before),
+                         rejects=str(rejects) if rejects else None, chunks=k_total, resumed_chunks=len(resumed),
                          workers=job.workers, input_bytes=in_spec.size)
     for m in markers:
         summary.records += m["records"]

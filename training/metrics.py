@@ -106,8 +106,9 @@ def recall_at_precision(y_true: Sequence[int], scores: Sequence[float], min_prec
     y = np.asarray(y_true, dtype=bool)
     if not y.any():
         return 0.0
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
-    s = np.asarray(scores, dtype=np.float64)[order]
+    s = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-s, kind="stable")
+    s = s[order]
     hits = np.cumsum(y[order])
     k = np.arange(1, y.size + 1)
     last_of_tie = np.r_[s[1:] != s[:-1], True]  # a threshold takes every post of a tied score
