@@ -36,7 +36,7 @@ from mlmrisk.training.config import data_hashes, load_config
 from mlmrisk.training.heads import fit_sigmoid_calibration
 from mlmrisk.training.metrics import average_precision
 
-COUNT_SETTINGS = ("shared_data", "written_data", "extra_data", "synthetic_n", "synthetic_seed",
+COUNT_SETTINGS = ("shared_data", "written_data", "discussion_data", "extra_data", "synthetic_n", "synthetic_seed",
                   "synthetic_positive_fraction", "n_folds", "max_chars", "bucket_bits", "char_orders",
                   "pinyin_orders", "pinyin_fold", "window", "min_norm")
 
@@ -96,7 +96,8 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
     if len(config.C_grid) != 1:
         raise SystemExit("compare_fits: give one C (--set 'C_grid=[16]'); choosing C is mlmrisk train's job")
     C = config.C_grid[0]
-    train_rows = np.flatnonzero(split == "train")
+    # No discussion guard here: its guard-only posts (discussion_data) are never rows of the MLM head.
+    train_rows = np.flatnonzero((split == "train") & (role != "discussion"))
 
     def fits(jobs):
         return Parallel(n_jobs=config.n_jobs)(

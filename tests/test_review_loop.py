@@ -21,6 +21,8 @@ SMALL_CONFIG = """
 shared_data = ""
 written_data = ""
 extra_data = [{path = "base.jsonl", elements_field = "elements"}]
+[discussion]
+discussion_data = ""
 [mix]
 synthetic_n = 0
 [features]

@@ -1,7 +1,8 @@
 """The written corpus (``data/written/*.jsonl``) is training data and the ground truth of the held-out-style
 figures, so its records must say what the training code and the report assume: one matched pair per group, a
 promotion and its hard negative in the same cell, labels and elements that agree, provenance on every record.
-The held-out writers (``data/written_holdout/*.jsonl``, never trained on) are checked with it, as one set: no id or
+The held-out writers (``data/written_holdout/*.jsonl`` and ``data/discussion_holdout/*.jsonl``, never trained on)
+and the discussion guard's own posts (``data/written_discussion``) are checked with it, as one set: no id or
 normalised text of theirs may also be a training post.
 
 ``MLMRISK_WRITTEN_DIR`` points the checks at another folder (new writers' files before they are merged).
@@ -19,7 +20,8 @@ import pytest
 from mlmrisk.resources import data_path
 
 FOLDERS = ([Path(os.environ["MLMRISK_WRITTEN_DIR"])] if os.environ.get("MLMRISK_WRITTEN_DIR")
-           else [data_path("written"), data_path("written_holdout")])
+           else [data_path("written"), data_path("written_holdout"), data_path("written_discussion"),
+                 data_path("discussion_holdout")])
 FIELDS = {"id", "text", "label", "pair", "elements", "scheme", "kind", "channel", "register", "length", "persona",
           "era", "writer", "synthetic", "provenance"}
 ELEMENTS = {"lart", "fee", "team", "ponzi"}
@@ -30,8 +32,8 @@ CHANNELS = {"sms", "app_push", "email", "forum", "tieba", "weibo", "wechat_group
 REGISTERS = {"colloquial", "ad", "casual_chat", "hype", "formal", "warning", "slang", "news"}
 LENGTHS = {"short", "medium", "long"}
 ERAS = {"2000s", "2010s", "2020s"}
-#: the writers of data/written_holdout (evaluation only)
-HELD_OUT = ("brief: w14", "brief: w15", "brief: w16", "brief: w17")
+#: the writers of data/written_holdout and data/discussion_holdout (evaluation only)
+HELD_OUT = ("brief: w14", "brief: w15", "brief: w16", "brief: w17", "brief: w22", "brief: w23")
 
 
 def _records() -> list[tuple[str, dict]]:
@@ -57,11 +59,12 @@ def test_the_corpus_is_there_and_large_enough():
 def test_training_never_reads_the_held_out_writers():
     from mlmrisk.training.fit import TrainConfig, corpus_specs
 
-    held_out_dir = data_path("written_holdout").resolve()
+    held_out_dirs = {data_path("written_holdout").resolve(), data_path("discussion_holdout").resolve()}
     held_out = {r["writer"] for _, r in RECORDS if r["provenance"].endswith(HELD_OUT)}
-    assert held_out == {"w14", "w15", "w16", "w17"}
-    specs = corpus_specs(TrainConfig(shared_data=None))
-    assert specs and not any(held_out_dir in Path(spec.path).resolve().parents for spec in specs)
+    assert held_out == {"w14", "w15", "w16", "w17", "w22", "w23"}
+    specs = corpus_specs(TrainConfig(shared_data=None, discussion_data="default"))
+    assert {spec.role for spec in specs} == {"written", "discussion"}
+    assert not any(held_out_dirs & set(Path(spec.path).resolve().parents) for spec in specs)
     for spec in specs:  # and no training file holds a held-out writer's record, whatever its name
         with open(spec.path, encoding="utf-8") as handle:
             assert not {json.loads(line)["writer"] for line in handle} & held_out, spec.path
@@ -84,9 +87,28 @@ def test_the_shipped_model_on_the_held_out_writers():
     at_flag = binary_metrics(label, batch.flagged)
     assert len(records) == 800 and at_flag["precision"] >= 0.90 and at_flag["recall"] >= 0.85, at_flag
     assert average_precision(label, np.asarray(batch.probability)) >= 0.93
-    # the discussion guard (model 2.1.0): warnings that quote a pitch in full were flagged 11 of 34 before it, 3 with it
+    # the discussion guard (model 2.1.0): warnings that quote a pitch in full were flagged 11 of 34 before it, 3 with
+    # it (2 with model 2.2.0)
     warning = np.array([r["kind"] == "anti_mlm_warning" for r in records])
     assert warning.sum() == 34 and np.asarray(batch.flagged)[warning].sum() <= 5
+
+
+@pytest.mark.skipif(bool(os.environ.get("MLMRISK_WRITTEN_DIR")), reason="checking another folder (new writers' files)")
+def test_the_shipped_model_on_texts_that_quote_a_pitch():
+    """w22–w23 (data/discussion_holdout/README.md), never trained on: texts about schemes that recite the pitch in
+    detail, each paired with a pitch in the same register. Model 2.1.0 flagged 48 of the 120 texts (recall 0.933 on
+    the pitches); 2.2.0, whose guard trained on w18–w21, flagged 34 (recall 0.933). The bar keeps a margin for
+    retraining noise and fails a model that loses the gain or buys it with the pitches."""
+    import numpy as np
+
+    from mlmrisk.serving import Scorer
+    from mlmrisk.training.evaluate import DISCUSSION_HOLDOUT, read_written_holdout
+
+    records = read_written_holdout(DISCUSSION_HOLDOUT)
+    flagged = np.asarray(Scorer.load().score_batch([r["text"] for r in records]).flagged)
+    label = np.array([r["label"] for r in records])
+    assert len(records) == 240 and label.sum() == 120
+    assert flagged[label == 0].sum() <= 40 and flagged[label == 1].mean() >= 0.9
 
 
 def test_every_record_has_the_fields_and_values_training_reads():

@@ -41,7 +41,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "min_norm", "max_chars",
                  "negative_passages", "positive_passages"),
     "fit": ("C_grid", "element_C", "n_folds"),
-    "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight"),
+    "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight", "discussion_data",
+                   "discussion_boilerplate"),
     "thresholds": ("max_benign_fpr", "min_precision", "watch_ratio"),
     "evaluation": ("style_holdout",),
     "system": ("synthetic_seed", "evasion_seed", "n_jobs", "output"),
@@ -89,6 +90,10 @@ DOCS: dict[str, str] = {
     "discussion_C": "inverse L2 strength of the discussion head",
     "discussion_quantile": "the guard starts above this quantile of out-of-fold discussion values of promotions",
     "discussion_weight": "logit taken off the MLM score per unit of discussion value above that start",
+    "discussion_data": 'written posts that train the guard only, never the five heads: "default" '
+                       '(data/written_discussion), a folder of *.jsonl, or "" for none',
+    "discussion_boilerplate": "share of the training promotions (written and synthetic) that also train the guard, "
+                              "as its negatives only, with a stock line attached (data/boilerplate/train.jsonl)",
     "max_benign_fpr": "false-positive budget: the flag threshold keeps the benign corpora's FPR at or below this",
     "min_precision": "the flag threshold needs at least this precision on the labelled task (else best F1)",
     "watch_ratio": "watch threshold = flag threshold x this (posts above watch get evidence)",
@@ -136,6 +141,7 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "discussion_C": (lambda v: v > 0, "a number > 0"),
     "discussion_quantile": (lambda v: 0 < v < 1, "a number in (0, 1)"),
     "discussion_weight": (lambda v: v >= 0, "a number ≥ 0"),
+    "discussion_boilerplate": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "max_benign_fpr": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "min_precision": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "watch_ratio": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
@@ -309,7 +315,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         values["shared_data"] = str(DEFAULT_SHARED_DATA)
     if path is not None:  # relative data paths in a file are relative to the file
         base = Path(path).resolve().parent
-        for key in ("shared_data", "written_data"):
+        for key in ("shared_data", "written_data", "discussion_data"):
             if values.get(key) and values[key] != "default" and not Path(values[key]).is_absolute():
                 values[key] = str(base / values[key])
         for entry in values.get("extra_data", []):

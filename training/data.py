@@ -66,7 +66,7 @@ class CorpusSpec:
 
     name: str
     path: Path
-    role: str  # labelled | benign | negative | eval
+    role: str  # labelled | benign | negative | eval | written | discussion (training/fit.py)
     text_field: str = "text"
     label_field: str | None = None  # None: every record is label 0
     elements_field: str | None = None
@@ -102,6 +102,19 @@ def written_corpora(root: Path | None = None) -> list[CorpusSpec]:
 
     folder = Path(root) if root is not None else data_path("written")
     return [CorpusSpec("written", path, "written", label_field="label", elements_field="elements",
+                       group_field="pair", style_fields=STYLE_FIELDS)
+            for path in sorted(folder.glob("*.jsonl"))]
+
+
+def discussion_corpora(root: Path | None = None) -> list[CorpusSpec]:
+    """Posts that train the discussion guard only (``TrainConfig.discussion_data``): written-corpus records under
+    ``data/written_discussion`` (or ``root``), texts that talk ABOUT schemes paired with pitches in their
+    register. Role ``discussion``: never rows of the five heads, their idf, calibration or thresholds
+    (``training/fit.py``; why in docs/training.md, "Texts about schemes")."""
+    from mlmrisk.resources import data_path
+
+    folder = Path(root) if root is not None else data_path("written_discussion")
+    return [CorpusSpec("discussion", path, "discussion", label_field="label", elements_field="elements",
                        group_field="pair", style_fields=STYLE_FIELDS)
             for path in sorted(folder.glob("*.jsonl"))]
 

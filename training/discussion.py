@@ -69,3 +69,37 @@ def choose_tau(decision: np.ndarray, positive: np.ndarray, quantile: float) -> f
     if not values.size:
         raise ValueError("no out-of-fold discussion values for promotions: cannot set the guard's tau")
     return float(np.quantile(values, quantile))
+
+
+def add_stock_line_promotions(corpus, fraction: float, seed: int, lines: Sequence[str]) -> int:
+    """Append to ``corpus`` guard-only copies of a ``fraction`` of its training promotions (written and synthetic)
+    with one stock line attached, before or after (deterministic in ``seed``); returns how many.
+
+    Why: the texts about schemes of ``discussion_data`` include group rules and notices ("本群严禁传销…") and
+    disclaimers quoted by warnings, so a guard fitted on them alone also reads a pitch that carries such a line as
+    a warning (measured: held-out promotions kept with an evaluation line attached fell from 0.77 to 0.71;
+    docs/training.md, "Texts about schemes"). These copies are the guard's negatives only (role ``discussion``,
+    never rows of the five heads); each keeps its source's group, fold and style, so cross-validation and
+    held-out styles leave it out with its source.
+    """
+    import random
+
+    from mlmrisk.training.boilerplate import _attach
+
+    lines = list(lines)
+    if fraction <= 0 or not lines:
+        return 0
+    rng = random.Random(seed)
+    sources = [i for i in range(len(corpus)) if corpus.label[i] == 1 and corpus.split[i] == "train"
+               and corpus.role[i] in ("written", "synthetic")]
+    added = 0
+    for i in sources:
+        if rng.random() >= fraction:
+            continue
+        line = lines[int(rng.random() * len(lines))]
+        corpus.append(text=_attach(corpus.text[i], line, rng.random() < 0.5), label=1, elements=corpus.elements[i],
+                      corpus="stock_line_promotions", role="discussion", original_label=corpus.original_label[i],
+                      category="stock_line", group=corpus.group[i], split="train", fold=corpus.fold[i],
+                      style=dict(corpus.style[i]))
+        added += 1
+    return added

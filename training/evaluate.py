@@ -23,6 +23,8 @@ OTHER_NEGATIVES = ("cail2018", "telecom_fraud")
 CHALLENGE_SET = DATA_DIR / "challenge_set.jsonl"
 #: Independently written posts kept out of training (data/written_holdout/README.md): evaluation only.
 WRITTEN_HOLDOUT = DATA_DIR / "written_holdout"
+#: Texts about schemes and pitches in their register by writers never trained on (data/discussion_holdout).
+DISCUSSION_HOLDOUT = DATA_DIR / "discussion_holdout"
 
 LICENCES = {
     "chineseharm": ("zjunlp/ChineseHarm-bench", "CC BY-NC 4.0 (non-commercial)", "train (cross-validated) + eval"),
@@ -37,6 +39,10 @@ LICENCES = {
     "synthetic": ("training/synthetic.py (this project)", "Apache-2.0 (this project)", "train 80% / held-out 20%"),
     "written": ("data/written (this project: independent writer sessions, briefs in data/written/BRIEFS.md)",
                 "Apache-2.0 (this project)", "train; judged by leaving whole eras and channels out"),
+    "discussion": ("data/written_discussion (this project: independent writer sessions, briefs in its README.md)",
+                   "Apache-2.0 (this project)", "trains the discussion guard only (never the five heads)"),
+    "stock_line_promotions": ("training promotions with a line of data/boilerplate/train.jsonl attached (this "
+                              "project)", "Apache-2.0 (this project)", "the discussion guard's negatives only"),
 }
 
 
@@ -192,10 +198,11 @@ def read_written_holdout(folder: Path = WRITTEN_HOLDOUT) -> list[dict]:
 
 
 def never_trained_on() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(texts, labels, kinds) of the project's evaluation-only sets that are present: ``challenge_set`` and
-    ``written_holdout`` — one place for the training report and ``mlmrisk evaluate``. ``kinds`` is each record's
+    """(texts, labels, kinds) of the project's evaluation-only sets that are present: ``challenge_set``,
+    ``written_holdout`` and ``discussion_holdout`` — one place for the training report and ``mlmrisk evaluate``. ``kinds`` is each record's
     ``kind`` (anti_mlm_warning, single_level_referral, …; "" where a set has none)."""
-    sets = {"challenge_set": read_challenge_set(), "written_holdout": read_written_holdout()}
+    sets = {"challenge_set": read_challenge_set(), "written_holdout": read_written_holdout(),
+            "discussion_holdout": read_written_holdout(DISCUSSION_HOLDOUT)}
     return {key: (np.asarray([r["text"] for r in records], dtype=object),
                   np.asarray([int(r["label"]) for r in records]),
                   np.asarray([str(r.get("kind") or "") for r in records], dtype=object))
@@ -265,7 +272,9 @@ def render_markdown(report: dict) -> str:
     for key, title in (("synthetic_heldout", "Synthetic held-out templates (NOT real data)"),
                        ("challenge_set", "Hand-written challenge set (NOT real data, never trained on)"),
                        ("written_holdout", "Independently written held-out posts, w14–w17 (NOT real data, never "
-                                           "trained on)")):
+                                           "trained on)"),
+                       ("discussion_holdout", "Texts about schemes and pitches in their register, w22–w23 (NOT real "
+                                              "data, never trained on)")):
         if key in report:
             out += [f"## {title}", ""] + _table(report[key], ("n", "positives", "precision", "recall", "f1", "fpr")) + [""]
             by_kind = report[key].get("negatives_by_kind", {})
@@ -368,7 +377,10 @@ def render_model_card(manifest: dict, report: dict) -> str:
         "legal 直销 and single-level referral are the nearest false-positive classes. The guard is also a lever "
         "for evasion: a pitch wrapped in warning language scores lower, and a single stock line that mentions 传销 "
         "or fraud (a disclaimer, a group rule, an anti-fraud slogan) costs a share of the flags that the report "
-        "measures (stock lines attached to the held-out writers' posts).",
+        "measures (stock lines attached to the held-out writers' posts)."
+        + (f" Texts that quote a pitch in detail (warnings, news and court reports, relatives' accounts; writers "
+           f"never trained on) are flagged in {report['discussion_holdout']['model']['fpr']:.0%} of cases."
+           if (report.get("discussion_holdout") or {}).get("model") else ""),
         "- Images, links and QR codes are not read.",
     ]
     return "\n".join(lines) + "\n"

@@ -38,15 +38,15 @@ from mlmrisk.classifier.normalize import NormalizerTables
 from mlmrisk.classifier.risk import Thresholds
 from mlmrisk.training.discussion import (DiscussionHead, choose_tau, discussion_labels, fit_discussion,
                                         whole_post_decision)
-from mlmrisk.training.data import (DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, shared_corpora,
-                                   written_corpora)
+from mlmrisk.training.data import (DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, discussion_corpora,
+                                   shared_corpora, written_corpora)
 from mlmrisk.resources import data_path
 from mlmrisk.training.heads import LinearHeads, fit_sigmoid_calibration
 from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
-MODEL_VERSION = "2.1.0"  # 2.1: the discussion guard in the hot-path graph
+MODEL_VERSION = "2.2.0"  # 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes
 
 
 @dataclass
@@ -73,6 +73,10 @@ class TrainConfig:
     discussion_C: float = 4.0
     discussion_quantile: float = 0.99
     discussion_weight: float = 2.0
+    # Written posts that train the guard only, never the five heads ("default": data/written_discussion)
+    discussion_data: str | None = "default"
+    # share of the training promotions copied, with a stock line attached, as the guard's negatives only
+    discussion_boilerplate: float = 0.15
     labelled_weight: float = 10.0
     max_benign_fpr: float = 0.002
     min_precision: float = 0.70
@@ -122,6 +126,8 @@ def corpus_specs(config: TrainConfig) -> list[CorpusSpec]:
     specs = shared_corpora(Path(config.shared_data)) if config.shared_data else []
     if config.written_data:
         specs += written_corpora(None if config.written_data == "default" else Path(config.written_data))
+    if config.discussion_data:
+        specs += discussion_corpora(None if config.discussion_data == "default" else Path(config.discussion_data))
     for i, extra in enumerate(config.extra_data):
         path = Path(extra["path"])
         specs.append(CorpusSpec(extra.get("name") or f"user:{path.name}", path, "labelled",
@@ -213,12 +219,15 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
 def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
               predict_rows: np.ndarray, n_heads: int, C: float, element_C: float, min_norm: float,
               negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
-              discussion_C: float = 4.0) -> np.ndarray:
+              discussion_C: float = 4.0, guard_only: np.ndarray | None = None) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
     ``discussion`` labels, one more column: the discussion head's whole-post decision value
-    (``training/discussion.py``), fitted on the same rows."""
-    idf = idf_from_counts(counted.docs[train_rows])
-    model = fit_heads(counted, Y, weights, train_rows, idf, n_heads, C, element_C, min_norm, negative_passages,
+    (``training/discussion.py``), fitted on the same rows. Rows marked ``guard_only`` (``discussion_data``)
+    train the discussion head only: the heads and the idf are fitted without them, so they are the same fits as
+    without that data."""
+    head_rows = train_rows if guard_only is None else train_rows[~guard_only[train_rows]]
+    idf = idf_from_counts(counted.docs[head_rows])
+    model = fit_heads(counted, Y, weights, head_rows, idf, n_heads, C, element_C, min_norm, negative_passages,
                       positive_passages)
     sub = counted.select(predict_rows)
     values = passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
@@ -244,7 +253,8 @@ class GuardPlan:
 
 def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
                         corpus: Corpus, config: "TrainConfig", C: float, slope: float, offset: float,
-                        discussion: "GuardPlan | None" = None) -> dict[str, dict[str, np.ndarray]]:
+                        discussion: "GuardPlan | None" = None,
+                        guard_only: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Calibrated MLM probabilities of written posts from models that never saw their style.
 
     For every axis of ``config.style_holdout`` (era, channel, writer) and every value of it, the model is refitted
@@ -254,6 +264,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
     """
     role = corpus.array("role")
     written = role == "written"
+    styled = written | (role == "discussion")
     jobs, keys = [], []
     for axis in config.style_holdout:
         values = np.asarray([style.get(axis, "") for style in corpus.style])
@@ -262,12 +273,13 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
             y = Y[held, 0]
             if y.sum() < 3 or (1 - y).sum() < 3:
                 continue
-            jobs.append((train_rows[~held[train_rows]], np.flatnonzero(held)))
+            left_out = styled & (values == value)  # the guard's own posts of this style go out with it
+            jobs.append((train_rows[~left_out[train_rows]], np.flatnonzero(held)))
             keys.append((axis, value, held))
     results = Parallel(n_jobs=config.n_jobs)(
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
                            config.negative_passages, config.positive_passages,
-                           None if discussion is None else discussion.labels, config.discussion_C)
+                           None if discussion is None else discussion.labels, config.discussion_C, guard_only)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
@@ -323,11 +335,18 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     specs = corpus_specs(config)
     corpus = build_corpus(specs, tables, synthetic, config.n_folds)
     dropped = sum(corpus.duplicates.values())
+    if config.discussion_boilerplate:
+        from mlmrisk.training.boilerplate import boilerplate_lines
+        from mlmrisk.training.discussion import add_stock_line_promotions
+
+        added = add_stock_line_promotions(corpus, config.discussion_boilerplate, config.synthetic_seed,
+                                          boilerplate_lines("train"))
+        log(f"{added} promotions with a stock line attached train the discussion guard")
     log(f"corpus: {len(corpus)} records after deduplication ({time.time() - started:.0f}s)"
         + (f"; dropped {dropped} exact duplicates: {json.dumps(corpus.duplicates)}" if dropped else ""))
     from mlmrisk.training.config import check_training_rows, data_hashes, dump_config
 
-    in_training = np.asarray(corpus.split) == "train"
+    in_training = (np.asarray(corpus.split) == "train") & (np.asarray(corpus.role) != "discussion")  # the heads' rows
     check_training_rows(np.asarray(corpus.label)[in_training].tolist(), "training rows")
 
     role = corpus.array("role")
@@ -335,7 +354,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     name = corpus.array("corpus")
     fold = corpus.array("fold")
     Y = np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64)
-    weights = np.where(role == "labelled", config.labelled_weight, np.where(role == "written", config.written_weight, 1.0))
+    weights = np.where(role == "labelled", config.labelled_weight,
+                       np.where(np.isin(role, ("written", "discussion")), config.written_weight, 1.0))
 
     vectorizer = config_vectorizer(config, spec)
     counted = vectorizer.count(corpus.text)
@@ -343,7 +363,12 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     evasive_counted = vectorizer.count(evasive_texts)
     log(f"features counted ({time.time() - started:.0f}s)")
 
-    train_rows = np.flatnonzero(split == "train")
+    # ``guard_rows``: the discussion_data posts, which train the discussion guard only; ``train_rows`` are the
+    # rows of the five heads, of calibration, thresholds and every report figure.
+    guard_only = role == "discussion"
+    guard_rows = np.flatnonzero((split == "train") & guard_only)
+    train_rows = np.flatnonzero((split == "train") & ~guard_only)
+    guard_train_rows = np.flatnonzero(split == "train")  # the discussion head's rows: both
     all_counted = Counted.stack([counted, evasive_counted])
     evasive_index = np.arange(len(corpus), len(corpus) + len(evasive_texts))
     Y_all = np.vstack([Y, Y[evasive_rows]]) if len(evasive_texts) else Y
@@ -353,13 +378,14 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     about = discussion_labels(corpus.style, corpus.category, config.discussion_kinds) if config.discussion_kinds else None
     if about is not None:  # a misspelt kind would silently narrow the guard's positives: say which match nothing
         unmatched = [kind for kind in config.discussion_kinds
-                     if not discussion_labels(corpus.style, corpus.category, [kind])[train_rows].any()]
+                     if not discussion_labels(corpus.style, corpus.category, [kind])[guard_train_rows].any()]
         if unmatched:
             log(f"discussion_kinds {unmatched} match no training record")
-    if about is not None and not about[train_rows].any():
+    if about is not None and not about[guard_train_rows].any():
         log(f"no training record of the kinds {config.discussion_kinds}: the model has no discussion guard")
         about = None
     about_all = None if about is None else np.concatenate([about, about[evasive_rows]])
+    guard_only_all = np.concatenate([guard_only, np.zeros(len(evasive_texts), dtype=bool)])
 
     def cross_validate(n_heads: int, C: float, with_discussion: bool = False) -> np.ndarray:
         """Out-of-fold decision values for training rows and evasive rewrites, shape [rows, n_heads] (one more
@@ -367,7 +393,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         oof = np.full((len(corpus) + len(evasive_texts), n_heads + int(with_discussion)), np.nan)
         jobs = []
         for k in range(config.n_folds):
-            fit_rows = train_rows[fold[train_rows] != k]
+            fit_rows = guard_train_rows[fold[guard_train_rows] != k]
             predict_rows = np.concatenate([train_rows[fold[train_rows] == k],
                                            evasive_index[fold_all[evasive_index] == k]])
             jobs.append((fit_rows, predict_rows))
@@ -375,7 +401,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
             delayed(_fit_fold)(all_counted, Y_all, weights_all, fit_rows, predict_rows, n_heads, C,
                                config.element_C, config.min_norm, config.negative_passages,
                                config.positive_passages, about_all if with_discussion else None,
-                               config.discussion_C)
+                               config.discussion_C, guard_only_all)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -444,7 +470,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     heads.discussion_ = None
     if guard is not None:
-        coef, intercept = fit_discussion(counted, about, weights, train_rows, vectorizer.idf_, config.discussion_C,
+        coef, intercept = fit_discussion(counted, about, weights, guard_train_rows, vectorizer.idf_, config.discussion_C,
                                          config.min_norm)
         heads.discussion_ = DiscussionHead(coef, intercept, *guard)
     log(f"final model fitted ({time.time() - started:.0f}s)")
@@ -461,9 +487,10 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     report.update(generalisation_sections(
         corpus=corpus, config=config, thresholds=thresholds, oof_p=oof_p[: len(corpus)], tables=tables,
         predict=lambda texts: predict_texts(heads, vectorizer, texts),
-        loso=leave_one_style_out(counted, Y, weights, train_rows, corpus, config, best_C, slopes[0], offsets[0],
+        loso=leave_one_style_out(counted, Y, weights, guard_train_rows, corpus, config, best_C, slopes[0], offsets[0],
                                  None if guard is None else GuardPlan(about, oof_about, promotions,
-                                                                      config.discussion_quantile, guard[1]))
+                                                                      config.discussion_quantile, guard[1]),
+                                 guard_only)
         if config.style_holdout else {},
     ))
     report["headline"].update(generalisation_headline(report))
@@ -477,6 +504,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "thresholds": thresholds.to_dict(),
         "metrics": report["headline"],
         "data": {"summary": corpus.summary(), "training_rows": int(train_rows.size),
+                 "guard_only_rows": int(guard_rows.size),
                  "evasive_rewrites": len(evasive_texts), "duplicates_dropped": corpus.duplicates,
                  "records_skipped": corpus.skipped},
         "data_hashes": data_hashes([spec.path for spec in specs] + (

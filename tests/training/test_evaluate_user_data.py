@@ -38,7 +38,8 @@ def test_evaluate_scores_every_row_and_only_present_sources(shared_data, tiny_mo
 
     path, n = _user_file(shared_data, tmp_path)
     report = evaluate_model(Scorer.load(tiny_model[0]), None, [{"path": str(path)}])
-    assert set(report["sections"]) == {"user:mine.jsonl", "challenge_set", "written_holdout"}
+    assert set(report["sections"]) == {"user:mine.jsonl", "challenge_set", "written_holdout",
+                                       "discussion_holdout"}
     section = report["sections"]["user:mine.jsonl"]
     assert section["model"]["n"] == n and section["keywords_strict"]["n"] == n
     assert section["model"]["positives"] == sum(json.loads(line)["label"] for line in path.read_text().splitlines())
