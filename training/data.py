@@ -254,13 +254,19 @@ def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, syntheti
         raw.append((synthetic_spec, record["text"], int(record["label"]), tuple(record["elements"]),
                     record["group"], record.get("source", "synthetic"), None, {}))
     keys = _dedup_keys([r[1] for r in raw], tables)
+    # A guard-only post (role ``discussion``) never displaces a row of the heads, wherever that row comes in the
+    # list: it is the one dropped when any other record has its text, so the heads' rows do not depend on it.
+    head_texts = {exact for r, (exact, _) in zip(raw, keys) if r[0].role != "discussion"}
     seen: set[str] = set()
+    seen_guard: set[str] = set()
     corpus = Corpus(skipped=skipped)
     for (spec, text, label, elements, original, category, own_group, style), (exact, near) in zip(raw, keys):
-        if exact in seen and spec.name not in keep_all:
+        guard_only = spec.role == "discussion"
+        duplicate = (exact in head_texts or exact in seen_guard) if guard_only else exact in seen
+        if duplicate and spec.name not in keep_all:
             corpus.duplicates[spec.name] = corpus.duplicates.get(spec.name, 0) + 1
             continue
-        seen.add(exact)
+        (seen_guard if guard_only else seen).add(exact)
         group = own_group or (f"synthetic:{original}" if spec.role == "synthetic" else f"{spec.name}:{near}")
         corpus.append(text=text, label=label, elements=elements, corpus=spec.name, role=spec.role,
                       original_label=original, category=category, group=group, split="", fold=-1, style=style)

@@ -80,7 +80,9 @@ def add_stock_line_promotions(corpus, fraction: float, seed: int, lines: Sequenc
     a warning (measured: held-out promotions kept with an evaluation line attached fell from 0.77 to 0.71;
     docs/training.md, "Texts about schemes"). These copies are the guard's negatives only (role ``discussion``,
     never rows of the five heads); each keeps its source's group, fold and style, so cross-validation and
-    held-out styles leave it out with its source.
+    held-out styles leave it out with its source. Like every guard-only row it weighs ``written_weight`` (also
+    the copies of synthetic promotions, whose sources weigh 1: the copies are the guard's only negatives of this
+    kind, against 640 written texts about schemes at that weight).
     """
     import random
 

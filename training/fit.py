@@ -508,7 +508,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                  "evasive_rewrites": len(evasive_texts), "duplicates_dropped": corpus.duplicates,
                  "records_skipped": corpus.skipped},
         "data_hashes": data_hashes([spec.path for spec in specs] + (
-            [data_path("boilerplate", "train.jsonl")] if config.synthetic_boilerplate > 0 else [])),
+            [data_path("boilerplate", "train.jsonl")]
+            if config.synthetic_boilerplate > 0 or config.discussion_boilerplate > 0 else [])),
         "config_file": "config.toml",
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,

@@ -92,3 +92,26 @@ def test_stock_line_copies_are_guard_negatives_that_follow_their_source():
     about = discussion_labels(corpus.style, corpus.category, ["anti_mlm_warning", "news", "anti_mlm"])
     assert not about[n:].any()  # negatives of the guard
     assert add_stock_line_promotions(corpus, 0.0, 7, lines) == 0 and add_stock_line_promotions(corpus, 0.5, 7, []) == 0
+
+
+def test_a_guard_only_post_never_displaces_a_row_of_the_heads(tmp_path, tables):
+    """Deduplication keeps the first copy of a text; a guard-only post (``discussion_data``) listed before a
+    user's file or the synthetic posts must still be the copy that goes, so the heads' rows never depend on it."""
+    import json
+
+    from mlmrisk.training.data import CorpusSpec, build_corpus
+
+    shared = "警方提醒：推荐一人奖八百元就是传销"
+    guard = tmp_path / "guard.jsonl"
+    guard.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"id": "g1", "text": shared, "label": 0, "pair": "g2"},
+        {"id": "g2", "text": "这是另一条只给守卫的帖子", "label": 1, "pair": "g1"}]), encoding="utf-8")
+    user = tmp_path / "user.jsonl"
+    user.write_text(json.dumps({"text": shared, "label": 0}, ensure_ascii=False) + "\n", encoding="utf-8")
+    specs = [CorpusSpec("discussion", guard, "discussion", label_field="label", group_field="pair"),
+             CorpusSpec("user:user.jsonl", user, "labelled", label_field="label")]
+    synthetic = [{"text": "这是另一条只给守卫的帖子", "label": 1, "elements": ["lart"], "group": "s1"}]
+    corpus = build_corpus(specs, tables, synthetic)
+    kept = {(c, t) for c, t in zip(corpus.corpus, corpus.text)}
+    assert ("user:user.jsonl", shared) in kept and ("synthetic", "这是另一条只给守卫的帖子") in kept
+    assert corpus.duplicates == {"discussion": 2}
