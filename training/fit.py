@@ -335,13 +335,14 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     specs = corpus_specs(config)
     corpus = build_corpus(specs, tables, synthetic, config.n_folds)
     dropped = sum(corpus.duplicates.values())
+    stock_line_copies = 0
     if config.discussion_boilerplate:
         from mlmrisk.training.boilerplate import boilerplate_lines
         from mlmrisk.training.discussion import add_stock_line_promotions
 
-        added = add_stock_line_promotions(corpus, config.discussion_boilerplate, config.synthetic_seed,
-                                          boilerplate_lines("train"))
-        log(f"{added} promotions with a stock line attached train the discussion guard")
+        stock_line_copies = add_stock_line_promotions(corpus, config.discussion_boilerplate, config.synthetic_seed,
+                                                      boilerplate_lines("train"))
+        log(f"{stock_line_copies} promotions with a stock line attached train the discussion guard")
     log(f"corpus: {len(corpus)} records after deduplication ({time.time() - started:.0f}s)"
         + (f"; dropped {dropped} exact duplicates: {json.dumps(corpus.duplicates)}" if dropped else ""))
     from mlmrisk.training.config import check_training_rows, data_hashes, dump_config
@@ -509,7 +510,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                  "records_skipped": corpus.skipped},
         "data_hashes": data_hashes([spec.path for spec in specs] + (
             [data_path("boilerplate", "train.jsonl")]
-            if config.synthetic_boilerplate > 0 or config.discussion_boilerplate > 0 else [])),
+            if config.synthetic_boilerplate > 0 or stock_line_copies else [])),
         "config_file": "config.toml",
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,
