@@ -33,6 +33,7 @@ from joblib import Parallel, delayed
 import mlmrisk.classifier as classifier_package
 from mlmrisk.training import fit as fit_module
 from mlmrisk.training.config import data_hashes, load_config
+from mlmrisk.training.data import head_training_rows
 from mlmrisk.training.heads import fit_sigmoid_calibration
 from mlmrisk.training.metrics import average_precision
 
@@ -97,7 +98,7 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
         raise SystemExit("compare_fits: give one C (--set 'C_grid=[16]'); choosing C is mlmrisk train's job")
     C = config.C_grid[0]
     # No discussion guard here: its guard-only posts (discussion_data) are never rows of the MLM head.
-    train_rows = np.flatnonzero((split == "train") & (role != "discussion"))
+    train_rows = head_training_rows(split, role)
 
     def fits(jobs):
         return Parallel(n_jobs=config.n_jobs)(

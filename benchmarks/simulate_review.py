@@ -43,12 +43,12 @@ from mlmrisk.resources import data_path
 from mlmrisk.serving import review
 from mlmrisk.serving.compare import threshold_at_fpr
 from mlmrisk.serving.scorer import Scorer
-from mlmrisk.training.data import build_corpus, default_shared_data
+from mlmrisk.training.data import build_corpus, default_shared_data, head_training_rows
 from mlmrisk.training.fit import TrainConfig, config_vectorizer, corpus_specs, fit_heads, predict_texts, train
 from mlmrisk.training.normalization_spec import build_normalization_spec
 
-REDUCED = dict(shared_data=None, written_data=None, discussion_data=None, synthetic_n=0, char_orders=[1, 2, 3, 4], pinyin_orders=[],
-               bucket_bits=18, C_grid=[16.0], n_folds=3, style_holdout=[], n_jobs=1)
+REDUCED = dict(shared_data=None, written_data=None, discussion_data=None, synthetic_n=0, char_orders=[1, 2, 3, 4],
+               pinyin_orders=[], bucket_bits=18, C_grid=[16.0], n_folds=3, style_holdout=[], n_jobs=1)
 BENIGN = {"weibo2018": "negatives/weibo2018.jsonl", "tnews": "negatives/tnews_dev.jsonl",
           "online_shopping": "negatives/online_shopping_10cats.jsonl", "mudou_sms": "negatives/mudou_spam_sms.jsonl"}
 BUDGETS = (0.002, 0.01)
@@ -138,7 +138,7 @@ def fit_mlm_head(config: TrainConfig) -> Callable[[Sequence[str]], np.ndarray]:
     spec = build_normalization_spec(max_chars=config.max_chars)
     corpus = build_corpus(corpus_specs(config), NormalizerTables.from_spec(spec), [], config.n_folds)
     role = corpus.array("role")
-    rows = np.flatnonzero((corpus.array("split") == "train") & (role != "discussion"))  # the heads' rows, as train
+    rows = head_training_rows(corpus.array("split"), role)  # the heads' rows, as train
     Y = corpus.array("label").astype(np.int64)[:, None]
     weights = np.where(role == "labelled", config.labelled_weight,
                        np.where(role == "written", config.written_weight, 1.0))

@@ -96,27 +96,37 @@ def shared_corpora(root: Path) -> list[CorpusSpec]:
 STYLE_FIELDS = ("era", "channel", "writer", "length", "kind")
 
 
-def written_corpora(root: Path | None = None) -> list[CorpusSpec]:
-    """The project's written corpus: one spec per writer file under ``data/written`` (or ``root``)."""
+#: role of the posts that train the discussion guard only (``discussion_corpora``, stock-line copies)
+GUARD_ONLY = "discussion"
+
+
+def _writer_files(role: str, root: Path | None, default: str) -> list[CorpusSpec]:
+    """One spec per writer file (record format of ``data/written``) under ``root`` or ``data/<default>``."""
     from mlmrisk.resources import data_path
 
-    folder = Path(root) if root is not None else data_path("written")
-    return [CorpusSpec("written", path, "written", label_field="label", elements_field="elements",
-                       group_field="pair", style_fields=STYLE_FIELDS)
+    folder = Path(root) if root is not None else data_path(default)
+    return [CorpusSpec(role, path, role, label_field="label", elements_field="elements", group_field="pair",
+                       style_fields=STYLE_FIELDS)
             for path in sorted(folder.glob("*.jsonl"))]
+
+
+def written_corpora(root: Path | None = None) -> list[CorpusSpec]:
+    """The project's written corpus: one spec per writer file under ``data/written`` (or ``root``)."""
+    return _writer_files("written", root, "written")
 
 
 def discussion_corpora(root: Path | None = None) -> list[CorpusSpec]:
     """Posts that train the discussion guard only (``TrainConfig.discussion_data``): written-corpus records under
     ``data/written_discussion`` (or ``root``), texts that talk ABOUT schemes paired with pitches in their
     register. Role ``discussion``: never rows of the five heads, their idf, calibration or thresholds
-    (``training/fit.py``; why in docs/training.md, "Texts about schemes")."""
-    from mlmrisk.resources import data_path
+    (``head_training_rows``; why in docs/training.md, "Texts about schemes")."""
+    return _writer_files(GUARD_ONLY, root, "written_discussion")
 
-    folder = Path(root) if root is not None else data_path("written_discussion")
-    return [CorpusSpec("discussion", path, "discussion", label_field="label", elements_field="elements",
-                       group_field="pair", style_fields=STYLE_FIELDS)
-            for path in sorted(folder.glob("*.jsonl"))]
+
+def head_training_rows(split: np.ndarray, role: np.ndarray) -> np.ndarray:
+    """Indices of the rows the five heads train on: the training split without the guard-only posts. The one
+    place of that rule for ``train``, ``benchmarks/compare_fits.py`` and ``benchmarks/simulate_review.py``."""
+    return np.flatnonzero((np.asarray(split) == "train") & (np.asarray(role) != GUARD_ONLY))
 
 
 @dataclass
@@ -256,12 +266,12 @@ def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, syntheti
     keys = _dedup_keys([r[1] for r in raw], tables)
     # A guard-only post (role ``discussion``) never displaces a row of the heads, wherever that row comes in the
     # list: it is the one dropped when any other record has its text, so the heads' rows do not depend on it.
-    head_texts = {exact for r, (exact, _) in zip(raw, keys) if r[0].role != "discussion"}
+    head_texts = {exact for r, (exact, _) in zip(raw, keys) if r[0].role != GUARD_ONLY}
     seen: set[str] = set()
     seen_guard: set[str] = set()
     corpus = Corpus(skipped=skipped)
     for (spec, text, label, elements, original, category, own_group, style), (exact, near) in zip(raw, keys):
-        guard_only = spec.role == "discussion"
+        guard_only = spec.role == GUARD_ONLY
         duplicate = (exact in head_texts or exact in seen_guard) if guard_only else exact in seen
         if duplicate and spec.name not in keep_all:
             corpus.duplicates[spec.name] = corpus.duplicates.get(spec.name, 0) + 1

@@ -87,6 +87,7 @@ def add_stock_line_promotions(corpus, fraction: float, seed: int, lines: Sequenc
     import random
 
     from mlmrisk.training.boilerplate import _attach
+    from mlmrisk.training.data import GUARD_ONLY
 
     lines = list(lines)
     if fraction <= 0 or not lines:
@@ -100,7 +101,7 @@ def add_stock_line_promotions(corpus, fraction: float, seed: int, lines: Sequenc
             continue
         line = lines[int(rng.random() * len(lines))]
         corpus.append(text=_attach(corpus.text[i], line, rng.random() < 0.5), label=1, elements=corpus.elements[i],
-                      corpus="stock_line_promotions", role="discussion", original_label=corpus.original_label[i],
+                      corpus="stock_line_promotions", role=GUARD_ONLY, original_label=corpus.original_label[i],
                       category="stock_line", group=corpus.group[i], split="train", fold=corpus.fold[i],
                       style=dict(corpus.style[i]))
         added += 1

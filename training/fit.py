@@ -38,15 +38,16 @@ from mlmrisk.classifier.normalize import NormalizerTables
 from mlmrisk.classifier.risk import Thresholds
 from mlmrisk.training.discussion import (DiscussionHead, choose_tau, discussion_labels, fit_discussion,
                                         whole_post_decision)
-from mlmrisk.training.data import (DEFAULT_SHARED_DATA, Corpus, CorpusSpec, build_corpus, discussion_corpora,
-                                   shared_corpora, written_corpora)
+from mlmrisk.training.data import (DEFAULT_SHARED_DATA, GUARD_ONLY, Corpus, CorpusSpec, build_corpus,
+                                   discussion_corpora, head_training_rows, shared_corpora, written_corpora)
 from mlmrisk.resources import data_path
 from mlmrisk.training.heads import LinearHeads, fit_sigmoid_calibration
 from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
-MODEL_VERSION = "2.2.0"  # 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes
+# 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes
+MODEL_VERSION = "2.2.0"
 
 
 @dataclass
@@ -264,7 +265,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
     """
     role = corpus.array("role")
     written = role == "written"
-    styled = written | (role == "discussion")
+    styled = written | (role == GUARD_ONLY)
     jobs, keys = [], []
     for axis in config.style_holdout:
         values = np.asarray([style.get(axis, "") for style in corpus.style])
@@ -347,16 +348,18 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         + (f"; dropped {dropped} exact duplicates: {json.dumps(corpus.duplicates)}" if dropped else ""))
     from mlmrisk.training.config import check_training_rows, data_hashes, dump_config
 
-    in_training = (np.asarray(corpus.split) == "train") & (np.asarray(corpus.role) != "discussion")  # the heads' rows
-    check_training_rows(np.asarray(corpus.label)[in_training].tolist(), "training rows")
-
     role = corpus.array("role")
     split = corpus.array("split")
+    # ``train_rows``: the rows of the five heads, of calibration, thresholds and every report figure;
+    # ``guard_train_rows`` adds the guard-only posts (discussion_data, stock-line copies): the guard's rows.
+    train_rows = head_training_rows(split, role)
+    guard_train_rows = np.flatnonzero(split == "train")
+    check_training_rows(np.asarray(corpus.label)[train_rows].tolist(), "training rows")
     name = corpus.array("corpus")
     fold = corpus.array("fold")
     Y = np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64)
     weights = np.where(role == "labelled", config.labelled_weight,
-                       np.where(np.isin(role, ("written", "discussion")), config.written_weight, 1.0))
+                       np.where(np.isin(role, ("written", GUARD_ONLY)), config.written_weight, 1.0))
 
     vectorizer = config_vectorizer(config, spec)
     counted = vectorizer.count(corpus.text)
@@ -364,12 +367,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     evasive_counted = vectorizer.count(evasive_texts)
     log(f"features counted ({time.time() - started:.0f}s)")
 
-    # ``guard_rows``: the discussion_data posts, which train the discussion guard only; ``train_rows`` are the
-    # rows of the five heads, of calibration, thresholds and every report figure.
-    guard_only = role == "discussion"
-    guard_rows = np.flatnonzero((split == "train") & guard_only)
-    train_rows = np.flatnonzero((split == "train") & ~guard_only)
-    guard_train_rows = np.flatnonzero(split == "train")  # the discussion head's rows: both
+    guard_only = role == GUARD_ONLY
     all_counted = Counted.stack([counted, evasive_counted])
     evasive_index = np.arange(len(corpus), len(corpus) + len(evasive_texts))
     Y_all = np.vstack([Y, Y[evasive_rows]]) if len(evasive_texts) else Y
@@ -471,8 +469,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     heads.discussion_ = None
     if guard is not None:
-        coef, intercept = fit_discussion(counted, about, weights, guard_train_rows, vectorizer.idf_, config.discussion_C,
-                                         config.min_norm)
+        coef, intercept = fit_discussion(counted, about, weights, guard_train_rows, vectorizer.idf_,
+                                         config.discussion_C, config.min_norm)
         heads.discussion_ = DiscussionHead(coef, intercept, *guard)
     log(f"final model fitted ({time.time() - started:.0f}s)")
 
@@ -505,7 +503,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "thresholds": thresholds.to_dict(),
         "metrics": report["headline"],
         "data": {"summary": corpus.summary(), "training_rows": int(train_rows.size),
-                 "guard_only_rows": int(guard_rows.size),
+                 "guard_only_rows": int(guard_train_rows.size - train_rows.size),
                  "evasive_rewrites": len(evasive_texts), "duplicates_dropped": corpus.duplicates,
                  "records_skipped": corpus.skipped},
         "data_hashes": data_hashes([spec.path for spec in specs] + (

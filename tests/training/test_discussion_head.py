@@ -115,3 +115,11 @@ def test_a_guard_only_post_never_displaces_a_row_of_the_heads(tmp_path, tables):
     kept = {(c, t) for c, t in zip(corpus.corpus, corpus.text)}
     assert ("user:user.jsonl", shared) in kept and ("synthetic", "这是另一条只给守卫的帖子") in kept
     assert corpus.duplicates == {"discussion": 2}
+
+
+def test_the_heads_train_on_the_training_split_without_guard_only_posts():
+    from mlmrisk.training.data import GUARD_ONLY, head_training_rows
+
+    split = np.array(["train", "train", "heldout", "train", "eval"])
+    role = np.array(["written", GUARD_ONLY, "benign", "synthetic", "eval"])
+    assert head_training_rows(split, role).tolist() == [0, 3]
