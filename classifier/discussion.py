@@ -8,17 +8,34 @@ it: on writers the model never saw, 11 of 34 anti-传销 warnings were flagged, 
 from the other passages either: ordinary text around an embedded pitch is as negative for it as a warning
 (measured: the worst passage of held-out warnings and of ordinary posts both sit near logit −7). So a second
 linear head, the *discussion* head, is fitted on whole posts to separate texts about schemes (the written
-corpus's warnings and news) from everything else, pitches and ordinary text alike, and the post's MLM logit is
-lowered by
+corpus's warnings and news) from everything else, pitches and ordinary text alike, and the post's MLM logit
+``z`` (its best passage's, calibrated) becomes
 
-    penalty = weight · max(0, d − tau),    d = Σ idf·γ / max(min_norm, √Σ idf²) + intercept
+    z' = z − ramp(z) · penalty,    penalty = weight · max(0, d − tau),
+    ramp(z) = clip((z − onset) / (full − onset), 0, 1),
+    d = (Σ idf·γ + Σ_quoted q[row]) / max(min_norm, √Σ idf²) + intercept
 
-over every n-gram occurrence of the post (each once). ``tau`` is set in training so that almost no promotion
-is touched (a high quantile of out-of-fold ``d`` over training promotions); the penalty only ever lowers a
-score, so the hot path's screen for the full path stays exact.
+over every n-gram occurrence of the post (each once); the second sum, from model 2.3, runs over the grams that
+stand inside quotation marks (``classifier.quotes``: a warning quotes the pitch it warns against), each adding
+its row of a small table of its own. ``tau`` is set in training so that almost no promotion is touched (a high
+quantile of out-of-fold ``d`` over training promotions).
 
-The numbers (γ·idf, intercept, tau, weight) are initializers of the hot-path graph ``mlm.onnx``; a model
-exported before the guard has none, and its penalty is 0.
+The ramp (from model 2.3): the guard does not touch a post whose MLM logit is under ``onset`` — a logit just
+under the watch threshold's —, takes its full penalty off from ``full`` — the flag threshold's logit — up, and a
+growing share in between (continuous in ``z``). The guard's question is "is this suspicious post a text about
+schemes?"; it has no business moving posts nobody would look at. That makes the guard a matter of the full path
+alone: a post the hot path (the MLM head, no guard) scores under ``onset`` is final there, and only posts at or
+above it — well under 1 % of real traffic — pay for the whole-post pass. The hot-path table lost the guard's
+column (rows of 8 bytes instead of 16: docs/architecture.md), and the guard may grow features that would be too
+dear for every post (the quoted channel). Which posts are flagged is exactly what the full penalty everywhere
+gives (at and above the flag threshold the penalty is whole; below it no post can be flagged). A plain floor
+(``max(z − penalty, min(z, onset))``) was tried first: it piled every lowered text about schemes just under the
+watch threshold, above every ordinary post, and cost ranking below it (docs/training.md, "Quotation").
+
+The numbers (γ·idf, the quoted channel's table, intercept, tau, weight, onset, full) are initializers of the
+full-path graph ``model.onnx``, whose output ``discussion`` is ``d`` per post; a model exported without the guard
+has none of them and its penalty is 0. Models 2.1–2.2 carried the guard (without a ramp) in the hot-path graph
+``mlm.onnx``; they must be retrained.
 """
 
 from __future__ import annotations
@@ -27,47 +44,73 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: initializer names of the guard in ``mlm.onnx``: a float32[B+1] table and three scalars
+#: initializer names of the guard in ``model.onnx``: a float32[B+1] table and four scalars
 GUARD_TABLE = "discussion_w"
-GUARD_SCALARS = ("discussion_intercept", "discussion_tau", "discussion_weight")
+GUARD_SCALARS = ("discussion_intercept", "discussion_tau", "discussion_weight", "discussion_onset",
+                 "discussion_full")
+#: the full-path graph's output of the decision value ``d`` per post, and its two inputs (every gram once)
+GUARD_OUTPUT = "discussion"
+GUARD_INPUTS = ("gram_bucket", "gram_doc")
+#: the quoted channel (``classifier.quotes``): a third input, each gram's row of the channel, and its table
+QUOTE_INPUT = "gram_quote"
+QUOTE_TABLE = "discussion_q"
+#: where the guard starts, in logit under the watch threshold's: a post it touches at all is one the full path sees
+ONSET_GAP = 0.1
+
+
+def _logit(p: float) -> float:
+    p = min(max(float(p), 1e-6), 1.0 - 1e-6)
+    return float(np.log(p / (1.0 - p)))
+
+
+def ramp_logits(watch: float, flag: float) -> tuple[float, float]:
+    """(onset, full) of the guard's ramp for the thresholds: ``logit(watch) − ONSET_GAP`` and ``logit(flag)``."""
+    return _logit(watch) - ONSET_GAP, _logit(flag)
 
 
 def discussion_penalty(decision: np.ndarray, tau: float, weight: float) -> np.ndarray:
-    """float64[N] ≥ 0, ``weight · max(0, d − tau)``: what comes off each post's calibrated MLM logit. The one
-    formula of the penalty: serving (``DiscussionGuard``) and training (out-of-fold scores, held-out styles, the
-    final model's report) all call it."""
+    """float64[N] ≥ 0, ``weight · max(0, d − tau)``: the whole penalty, before the ramp."""
     return weight * np.maximum(0.0, np.asarray(decision, dtype=np.float64) - tau)
+
+
+def guarded_logit(logit: np.ndarray, decision: np.ndarray, tau: float, weight: float, onset: float,
+                  full: float) -> np.ndarray:
+    """float64[N]: ``z − ramp(z) · penalty``, the one formula of the guard's effect: serving
+    (``Scorer.score_full``) and training (out-of-fold scores, held-out styles, the final model's report) call it.
+    Never raises a score; leaves every post with ``z ≤ onset`` as it was."""
+    z = np.asarray(logit, dtype=np.float64)
+    share = np.clip((z - onset) / max(full - onset, 1e-9), 0.0, 1.0)
+    return z - share * discussion_penalty(decision, tau, weight)
 
 
 @dataclass(frozen=True)
 class DiscussionGuard:
-    """The scalars of the guard (its per-bucket weights live in the hot-path table's third column)."""
+    """The scalars of the guard (its per-bucket weights live in the full-path graph, which outputs ``d``)."""
 
     intercept: float = 0.0
     tau: float = 0.0
-    weight: float = 0.0  # 0: no guard (models exported before it)
+    weight: float = 0.0  # 0: no guard (models exported without it)
+    onset: float = np.inf  # no post at or below it is touched; inf: none is
+    full: float = np.inf  # the whole penalty from here up
+    quotes: bool = False  # the full graph has the quoted channel (its third input, ``QUOTE_INPUT``)
 
     @property
     def active(self) -> bool:
-        return self.weight > 0.0
+        return bool(self.weight > 0.0 and np.isfinite(self.onset) and np.isfinite(self.full))
 
-    def decision(self, raw: np.ndarray) -> np.ndarray:
-        """The discussion head's decision value ``d`` from the kernel's raw whole-post value."""
-        return np.asarray(raw, dtype=np.float64) + self.intercept
+    @property
+    def onset_probability(self) -> float:
+        """The onset as a probability (1.0 for an inactive guard: nothing is ever lowered)."""
+        return float(1.0 / (1.0 + np.exp(-self.onset))) if self.active else 1.0
 
-    def penalty(self, raw: np.ndarray) -> np.ndarray:
-        """float64[N] ≥ 0: what comes off each post's calibrated MLM logit."""
+    def penalty(self, decision: np.ndarray) -> np.ndarray:
+        """float64[N] ≥ 0: the whole penalty, before the ramp, from decision values ``d``."""
         if not self.active:
-            return np.zeros(np.shape(raw))
-        return discussion_penalty(self.decision(raw), self.tau, self.weight)
+            return np.zeros(np.shape(decision))
+        return discussion_penalty(decision, self.tau, self.weight)
 
-
-def whole_post_raw(gram_bucket: np.ndarray, gram_doc: np.ndarray, n_docs: int, table: np.ndarray,
-                   min_norm: float) -> np.ndarray:
-    """The kernel's raw whole-post value from gram arrays (``features.hash_grams``: every gram once), for the
-    full path, which has the grams but not the kernel's sums. ``table`` is the hot-path table (column 1 idf²,
-    column 2 idf·γ)."""
-    rows = table[gram_bucket]
-    sum_v = np.bincount(gram_doc, weights=rows[:, 2].astype(np.float64), minlength=n_docs)
-    sum_q = np.bincount(gram_doc, weights=rows[:, 1].astype(np.float64), minlength=n_docs)
-    return sum_v / np.maximum(min_norm, np.sqrt(sum_q))
+    def apply(self, logit: np.ndarray, decision: np.ndarray) -> np.ndarray:
+        """Each post's MLM logit after the guard (``guarded_logit``)."""
+        if not self.active:
+            return np.asarray(logit, dtype=np.float64)
+        return guarded_logit(logit, decision, self.tau, self.weight, self.onset, self.full)

@@ -203,23 +203,22 @@ def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.nda
 
 
 def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.ndarray, min_norm: float, slope: float,
-                        offset: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(float64[N], int64[N], float64[N], float64[N], int64[N]): each post's best-passage logit of one head, fused
-    (hash, look up, sum, max; no gram arrays), the index of that passage among the post's passages as ``passages``
-    numbers them (the first of equals), its lead over the post's runner-up passage (inf for a post of one
-    passage), the discussion head's raw whole-post value (``classifier.discussion``), and the post's content
-    characters (``NormalizedBatch.content_chars``, counted on the way).
+                        offset: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(float64[N], int64[N], float64[N], int64[N]): each post's best-passage logit of one head, fused (hash, look
+    up, sum, max; no gram arrays), the index of that passage among the post's passages as ``passages`` numbers
+    them (the first of equals), its lead over the post's runner-up passage (inf for a post of one passage), and
+    the post's content characters (``NormalizedBatch.content_chars``, counted on the way).
 
-    ``table[b] = (idf_b · β_b, idf_b², idf_b · γ_b, 0)`` (float32[B+1, 4]); the logit of a passage is
+    ``table[b] = (idf_b · β_b, idf_b²)`` (float32[B+1, 2], C order); the logit of a passage is
     ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` — the hot-path graph's formula (``training/export.py``),
-    which a parity test holds this equal to; the raw discussion value is ``Σ idf·γ / max(min_norm, √Σ idf²)`` over
-    the whole post.
+    which a parity test holds this equal to.
     """
     kernels = compiled.feature_kernels()
     if batch.n_docs == 0:
-        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
-    if table.ndim != 2 or table.shape[1] < 3:
-        raise ValueError(f"hot-path table of shape {table.shape}: expected [B+1, 4] (idf·β, idf², idf·γ, 0)")
+        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+    if table.ndim != 2 or table.shape[1] != 2 or table.dtype != np.float32 or not table.flags.c_contiguous:
+        raise ValueError(f"hot-path table of shape {table.shape} ({table.dtype}): expected a C-ordered float32 "
+                         "[B+1, 2] (idf·β, idf²)")
     codes, _doc, *rest = _batch_args(batch, spec)
     return kernels.best_passage_logits(codes, batch.starts, *rest, spec.window, table, float(min_norm), float(slope),
                                        float(offset))

@@ -344,14 +344,13 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     The same grams and passage membership as ``feeds`` (the formulas of ``features``' docstring), but every
     gram is hashed and added to its passages' sums as it is found, so the cost is the hashing plus one table
     read per gram: no int64 arrays of grams, entries or passages are ever built (on short posts those arrays
-    cost more in allocation and page faults than the arithmetic). ``table[bucket] = (idf·β, idf², idf·γ, 0)`` as
-    float32 rows of 16 bytes (one cache line per gram); sums are float64. The passage logit is
-    ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` and the post's logit is the largest of its passages'.
+    cost more in allocation and page faults than the arithmetic). ``table[bucket] = (idf·β, idf²)`` as
+    float32 rows of 8 bytes (one cache line per gram; the table's size is what the reads wait for, so the
+    discussion guard's weights, which need only suspicious posts, live in the full path); sums are float64. The
+    passage logit is ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` and the post's logit is the largest of
+    its passages'.
 
-    A fourth output, float64[N], is the discussion head's raw value over the WHOLE post (each gram once, not per
-    passage): ``Σ idf·γ / max(min_norm, √Σ idf²)`` (``classifier.discussion``: the penalty that keeps warnings
-    and reports quoting a pitch from being flagged needs the text around the pitch, which passages cut away).
-    A fifth, int64[N], counts each post's content characters (not separators, spaces or newlines): the
+    A fourth output, int64[N], counts each post's content characters (not separators, spaces or newlines): the
     minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as the kernel reads every
     code of the post anyway.
     """
@@ -359,7 +358,6 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     out = np.empty(n, dtype=np.float64)
     out_passage = np.zeros(n, dtype=np.int64)
     out_lead = np.empty(n, dtype=np.float64)
-    out_about = np.empty(n, dtype=np.float64)
     out_content = np.empty(n, dtype=np.int64)
     shift = np.uint64(64 - bits)
     max_c = char_orders.size - 1
@@ -460,24 +458,17 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
         if not long_post:
             sw = 0.0
             sq = 0.0
-            sv = 0.0
             for g in range(n_g):
                 b = g_bucket[g]
                 sw += np.float64(table[b, 0])
                 sq += np.float64(table[b, 1])
-                sv += np.float64(table[b, 2])
             sum_w[0] = sw
             sum_q[0] = sq
-            post_q = sq
         else:
-            sv = 0.0
-            post_q = 0.0
             for g in range(n_g):
                 b = g_bucket[g]
                 wv = np.float64(table[b, 0])
                 qv = np.float64(table[b, 1])
-                sv += np.float64(table[b, 2])
-                post_q += qv
                 m = g_pass[g]
                 pa = m & 0xFFFFFFFF
                 pb = m >> 32
@@ -501,8 +492,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
         out[d] = best
         out_passage[d] = best_q
         out_lead[d] = best - second if n_q > 1 else np.inf
-        out_about[d] = sv / max(min_norm, np.sqrt(post_q))
-    return out, out_passage, out_lead, out_about, out_content
+    return out, out_passage, out_lead, out_content
 
 
 @_jit

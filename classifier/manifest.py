@@ -25,8 +25,11 @@ MANIFEST_FORMAT = "mlmrisk-model"
 #: 3: the hot-path graph may carry the discussion guard (``classifier.discussion``), which a reader of version 2
 #: would silently skip (scoring warnings as the model never meant), and the model id covers both graphs
 #: (``model_id_covers``). Versions 1 and 2 still load.
-MANIFEST_FORMAT_VERSION = 3
-SUPPORTED_FORMAT_VERSIONS = (1, 2, 3)
+#: 4: the guard moved to the full-path graph (two or three more inputs, one more output, a ramp), which a reader of version
+#: 3 would only find out about on the first suspicious post. Version 3 models load when their hot-path graph has
+#: no guard (2.1–2.2 models with one are refused with a message: ``serving.hot_path``).
+MANIFEST_FORMAT_VERSION = 4
+SUPPORTED_FORMAT_VERSIONS = (1, 2, 3, 4)
 MANIFEST_NAME = "manifest.json"
 
 

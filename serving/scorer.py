@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from mlmrisk.classifier.discussion import whole_post_raw
+from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_SCALARS, QUOTE_INPUT, QUOTE_TABLE,
+                                          DiscussionGuard)
+from mlmrisk.classifier.quotes import quote_index
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
 from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, best_passage_rows
@@ -35,6 +37,7 @@ from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
 from mlmrisk.serving.hot_path import HotPath
+from mlmrisk.serving.onnx_weights import read_initializers
 
 if TYPE_CHECKING:  # imported where a session is opened: a job of ordinary posts never needs onnxruntime
     import onnxruntime as ort
@@ -241,10 +244,28 @@ class FullScores:
     gram_rows: np.ndarray  # float32[K, 6]
     passage_norms: np.ndarray  # float32[Q]
     n_passages: np.ndarray  # int64[n]
+    discussion: np.ndarray  # float64[n] the discussion head's decision value d (NaN: the model has no guard)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def _read_guard(path: Path) -> DiscussionGuard:
+    """The discussion guard's scalars from the full-path graph (``classifier.discussion``; none: no guard). Its
+    table stays in the graph, which onnxruntime runs."""
+    weights = read_initializers(path, GUARD_SCALARS + (QUOTE_TABLE,))  # not the 4 MB table: onnxruntime runs it
+    present = [name in weights for name in GUARD_SCALARS]
+    if not any(present):
+        return DiscussionGuard()
+    if not all(present) or any(weights[name].size != 1 for name in GUARD_SCALARS):
+        raise ModelLoadError(f"{path} holds only part of the discussion guard "
+                             f"({sorted(weights)}); rebuild the model with `mlmrisk train`")
+    intercept, tau, weight, onset, full = (float(weights[name].reshape(())) for name in GUARD_SCALARS)
+    if not (np.isfinite([intercept, tau, weight, onset, full]).all() and weight >= 0 and full > onset):
+        raise ModelLoadError(f"{path}: discussion guard scalars {intercept, tau, weight, onset, full} are not finite "
+                             "with a weight ≥ 0 and onset < full; rebuild the model with `mlmrisk train`")
+    return DiscussionGuard(intercept, tau, weight, onset, full, QUOTE_TABLE in weights)
 
 
 def _session(path: Path, extra_inputs: frozenset[str] = frozenset()) -> ort.InferenceSession:
@@ -287,10 +308,11 @@ class Scorer:
     def __init__(self, model_dir: Path, manifest: dict, hot: HotPath, graphs: dict[str, Path],
                  tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
                  allow: PhraseList | None = None, deny: PhraseList | None = None,
-                 lexicon: SnapLexicon | Sequence[str] | str | None = None):
+                 lexicon: SnapLexicon | Sequence[str] | str | None = None, guard: DiscussionGuard = DiscussionGuard()):
         self.model_dir = model_dir
         self.manifest = manifest
         self.hot = hot
+        self.guard = guard
         self.graphs = graphs
         self.tables = tables
         self.features = features
@@ -334,15 +356,24 @@ class Scorer:
 
     @property
     def full(self) -> ort.InferenceSession:
-        """The full-path graph (``model.onnx``): every head, per-gram rows for evidence."""
-        return self._once("full", lambda: _session(self.graphs["onnx"]))
+        """The full-path graph (``model.onnx``): every head, per-gram rows for evidence, and with the discussion
+        guard its decision value per post (fed every gram of each post too)."""
+        extra = frozenset(GUARD_INPUTS + ((QUOTE_INPUT,) if self.guard.quotes else ())) if self.guard.active \
+            else frozenset()
+        return self._once("full", lambda: _session(self.graphs["onnx"], extra))
 
     @property
     def fast(self) -> ort.InferenceSession:
         """The hot-path graph (``mlm.onnx``) run by onnxruntime: the reference the fused kernel (``hot``) is tested
         against; scoring itself uses ``hot``."""
-        # a model with the discussion guard feeds the hot-path graph every gram of each post too
-        return self._once("fast", lambda: _session(self.graphs["fast_onnx"], frozenset({"gram_bucket", "gram_doc"})))
+        return self._once("fast", lambda: _session(self.graphs["fast_onnx"]))
+
+    @property
+    def screen(self) -> float:
+        """Posts whose hot-path probability is at least this go on to the full path: the watch threshold, or the
+        discussion guard's onset where that is lower (``classifier.discussion``: every post above the onset may
+        be moved by the guard), less ``WATCH_MARGIN`` so that float32 rounding can never change a level."""
+        return min(self.thresholds.watch, self.guard.onset_probability) - WATCH_MARGIN
 
 
     # ------------------------------------------------------------------ loading
@@ -378,6 +409,7 @@ class Scorer:
         except (KeyError, ValueError) as exc:
             raise ModelLoadError(f"{manifest_path}: {exc}") from exc
         hot = HotPath.from_onnx(graphs["fast_onnx"], features)
+        guard = _read_guard(graphs["onnx"])
         thresholds = Thresholds(**manifest["thresholds"])
         allow_list = PhraseList.coerce(allow, tables, kind="allow")
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
@@ -386,7 +418,7 @@ class Scorer:
         if words:  # the list lives on in the scorer until its lexicon is built (``Scorer.lexicon``)
             manifest = {**manifest, "evidence": {**manifest["evidence"], "snap_words": snap_word_count(words)}}
         return cls(model_dir, manifest, hot, graphs, tables, features, thresholds, allow_list, deny_list,
-                   words or None)
+                   words or None, guard)
 
     # ------------------------------------------------------------------ scoring
     def score(self, texts: Sequence[object]) -> list[RiskResult]:
@@ -439,7 +471,7 @@ class Scorer:
         """MLM probability of every post of ``batch`` (the hot path)."""
         return self.hot.probability(batch)
 
-    def score_full(self, batch: NormalizedBatch, *, every_passage: bool = False,
+    def score_full(self, batch: NormalizedBatch, texts: Sequence[str], *, every_passage: bool = False,
                    passages: tuple[np.ndarray, np.ndarray] | None = None) -> FullScores:
         """Every head at each post's best passage (by MLM logit; the first of equals).
 
@@ -449,21 +481,30 @@ class Scorer:
         ``every_passage=True`` runs every passage through the graph (what ``novelty`` needs: every gram's row); the
         best passage is then chosen from the graph's own float32 logits. ``passages``: each post's best passage and
         lead as ``HotPath.best_passages`` gave them for this very batch (saves running the kernel again).
+        ``texts``: the batch's posts as given to ``normalize_batch`` (the discussion guard reads quotation marks
+        there, which normalisation drops: ``classifier.quotes``).
         """
         feeds, grams, membership = self._feeds(batch)
         n_passages = np.bincount(membership.passage_doc, minlength=batch.n_docs)
         if not every_passage:
             feeds, membership = self._best_passages_only(batch, feeds, membership, passages)
-        logits, norms, gram_rows = self.full.run(["passage_logits", "passage_norms", "gram_rows"], feeds)
+        outputs = ["passage_logits", "passage_norms", "gram_rows"]
+        if self.guard.active:  # the discussion guard reads every gram of each post once (classifier.discussion)
+            feeds = {**feeds, GUARD_INPUTS[0]: grams.bucket, GUARD_INPUTS[1]: grams.doc}
+            if self.guard.quotes:
+                feeds[QUOTE_INPUT] = quote_index(grams, batch, texts, self.features.n_buckets)
+            outputs.append(GUARD_OUTPUT)
+        logits, norms, gram_rows, *about = self.full.run(outputs, feeds)
         top = best_passage_rows(logits[:, 0].astype(np.float64), membership.passage_doc)
         best = np.zeros(batch.n_docs, dtype=np.int64)
         best[membership.passage_doc[top]] = top
         mlm_logit = logits[best, 0].astype(np.float64)
-        if self.hot.guard.active:  # the post-level discussion penalty (classifier.discussion), as the hot path
-            mlm_logit -= self.hot.guard.penalty(whole_post_raw(grams.bucket, grams.doc, batch.n_docs, self.hot.table,
-                                                               self.hot.min_norm))
+        discussion = np.full(batch.n_docs, np.nan)
+        if about:
+            discussion = about[0].astype(np.float64)
+            mlm_logit = self.guard.apply(mlm_logit, discussion)
         return FullScores(_sigmoid(mlm_logit), _sigmoid(logits[best, 1:]), grams, membership, best,
-                          gram_rows, norms, n_passages)
+                          gram_rows, norms, n_passages, discussion)
 
     def _best_passages_only(self, batch: NormalizedBatch, feeds: dict, membership: Passages,
                             passages: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, Passages]:
@@ -531,7 +572,7 @@ class Scorer:
                 logits, local, lead, content_chars = self.hot.best_passages(batch)
                 p = _sigmoid(logits)
                 passages = (local, lead)
-                suspicious = p >= self.thresholds.watch - WATCH_MARGIN
+                suspicious = p >= self.screen
                 if deny_hits:
                     suspicious[list(deny_hits)] = True
                 rows = np.flatnonzero(suspicious)
@@ -539,7 +580,8 @@ class Scorer:
             scores = None
             if rows.size:
                 sub = batch if rows.size == batch.n_docs else batch.select(rows)
-                scores = self.score_full(sub, passages=None if passages is None else
+                sub_texts = good_texts if rows.size == batch.n_docs else [good_texts[i] for i in rows]
+                scores = self.score_full(sub, sub_texts, passages=None if passages is None else
                                          (passages[0][rows], passages[1][rows]))
                 p = p.copy()
                 p[rows] = scores.probability
@@ -641,10 +683,11 @@ class Scorer:
         texts = [t if isinstance(t, str) else "" for t in _sequence_of_texts(texts, "novelty")]
         out = np.zeros(len(texts))
         for start in range(0, len(texts), batch_size):
-            batch = normalize_batch(texts[start : start + batch_size], self.tables)
+            part = texts[start : start + batch_size]
+            batch = normalize_batch(part, self.tables)
             if batch.n_docs == 0:
                 continue
-            scores = self.score_full(batch, every_passage=True)
+            scores = self.score_full(batch, part, every_passage=True)
             unseen = np.zeros(len(scores.grams), dtype=np.float64)
             unseen[scores.membership.gram] = scores.gram_rows[:, 0] == 0
             valid = (scores.grams.bucket < self.features.n_buckets).astype(np.float64)  # bucket B: no gram
@@ -661,21 +704,22 @@ class Scorer:
         batch = normalize_batch([text], self.tables)
         if self.allow is not None:
             batch, _ = self._allow(batch)
-        scores = self.score_full(batch)
+        scores = self.score_full(batch, [text])
         membership = scores.membership
         entries = np.flatnonzero(membership.passage == scores.best[0])
         gram = membership.gram[entries]
         weights = scores.gram_rows[entries, 1:] / scores.passage_norms[scores.best[0]]
         normalized = batch.text(0)
         q = int(scores.best[0])
-        guard = self.hot.guard
-        raw = whole_post_raw(scores.grams.bucket, scores.grams.doc, 1, self.hot.table, self.hot.min_norm)
+        guard = self.guard
+        decision = scores.discussion[:1] if guard.active else np.zeros(1)
         return {"result": result, "normalized": normalized,
                 "passage": {"start": int(membership.passage_start[q]), "end": int(membership.passage_end[q]),
                             "passages": int(scores.n_passages[0])},
                 # the discussion guard (classifier/discussion.py): does the post read as a warning or report?
-                "discussion": {"active": guard.active, "value": round(float(guard.decision(raw)[0]), 4),
-                               "starts_at": round(guard.tau, 4), "penalty": round(float(guard.penalty(raw)[0]), 4)},
+                "discussion": {"active": guard.active, "value": round(float(decision[0]), 4),
+                               "starts_at": round(guard.tau, 4), "penalty": round(float(guard.penalty(decision)[0]), 4),
+                               "onset": round(guard.onset_probability, 4)},
                 "features": top_features(normalized, scores.grams.start[gram], scores.grams.end[gram], weights,
                                          top=top)}
 

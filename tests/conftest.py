@@ -72,9 +72,12 @@ def tiny_model(tmp_path_factory, normalizer_spec):
     about = np.array([int(p.scheme == "anti_mlm") for p in posts])
     rows = np.arange(len(posts))
     coef, intercept = fit_discussion(counted, about, np.ones(len(posts)), rows, vectorizer.idf_, 4.0,
-                                     vectorizer.min_norm)
+                                     vectorizer.min_norm, quotes=True)  # with the quoted channel
     decision = whole_post_decision(counted, rows, vectorizer.idf_, vectorizer.min_norm, coef, intercept)
-    heads.discussion_ = DiscussionHead(coef, intercept, choose_tau(decision, Y[:, 0] == 1, 0.99), 2.0)
+    from mlmrisk.classifier.discussion import ramp_logits
+
+    heads.discussion_ = DiscussionHead(coef, intercept, choose_tau(decision, Y[:, 0] == 1, 0.99), 2.0,
+                                       *ramp_logits(0.25, 0.5))  # the manifest's thresholds below
     directory = tmp_path_factory.mktemp("tiny_model")
     export_model(directory, vectorizer=vectorizer, heads=heads,
                  manifest_fields={"model_version": "test", "thresholds": {"flag": 0.5, "watch": 0.25}})

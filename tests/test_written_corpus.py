@@ -97,8 +97,9 @@ def test_the_shipped_model_on_the_held_out_writers():
 def test_the_shipped_model_on_texts_that_quote_a_pitch():
     """w22–w23 (data/discussion_holdout/README.md), never trained on: texts about schemes that recite the pitch in
     detail, each paired with a pitch in the same register. Model 2.1.0 flagged 48 of the 120 texts (recall 0.933 on
-    the pitches); 2.2.0, whose guard trained on w18–w21, flagged 34 (recall 0.933). The bar keeps a margin for
-    retraining noise and fails a model that loses the gain or buys it with the pitches."""
+    the pitches); 2.2.0, whose guard trained on w18–w21, flagged 34 (recall 0.933); 2.3.0, whose guard also reads
+    quotation, flags 5 (recall 0.933). The bar is the issue's (≤ 5 %, i.e. 6 of 120) and fails a model that loses
+    the gain or buys it with the pitches."""
     import numpy as np
 
     from mlmrisk.serving import Scorer
@@ -108,7 +109,7 @@ def test_the_shipped_model_on_texts_that_quote_a_pitch():
     flagged = np.asarray(Scorer.load().score_batch([r["text"] for r in records]).flagged)
     label = np.array([r["label"] for r in records])
     assert len(records) == 240 and label.sum() == 120
-    assert flagged[label == 0].sum() <= 40 and flagged[label == 1].mean() >= 0.9
+    assert flagged[label == 0].sum() <= 6 and flagged[label == 1].mean() >= 0.9
 
 
 def test_every_record_has_the_fields_and_values_training_reads():

@@ -42,7 +42,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                  "negative_passages", "positive_passages"),
     "fit": ("C_grid", "element_C", "n_folds"),
     "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight", "discussion_data",
-                   "discussion_boilerplate"),
+                   "discussion_boilerplate", "discussion_quotes"),
     "thresholds": ("max_benign_fpr", "min_precision", "watch_ratio"),
     "evaluation": ("style_holdout",),
     "system": ("synthetic_seed", "evasion_seed", "n_jobs", "output"),
@@ -94,6 +94,8 @@ DOCS: dict[str, str] = {
                        '(data/written_discussion), a folder of *.jsonl, or "" for none',
     "discussion_boilerplate": "share of the training promotions (written and synthetic) that also train the guard, "
                               "as its negatives only, with a stock line attached (data/boilerplate/train.jsonl)",
+    "discussion_quotes": "the guard also reads which n-grams stand inside quotation marks (classifier/quotes.py): "
+                         "a warning quotes the pitch it warns against",
     "max_benign_fpr": "false-positive budget: the flag threshold keeps the benign corpora's FPR at or below this",
     "min_precision": "the flag threshold needs at least this precision on the labelled task (else best F1)",
     "watch_ratio": "watch threshold = flag threshold x this (posts above watch get evidence)",

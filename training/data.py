@@ -105,9 +105,16 @@ def _writer_files(role: str, root: Path | None, default: str) -> list[CorpusSpec
     from mlmrisk.resources import data_path
 
     folder = Path(root) if root is not None else data_path(default)
+    setting = "discussion_data" if role == GUARD_ONLY else "written_data"
+    if not folder.is_dir():  # a mistyped path must not quietly train a model without the data
+        raise DataNotFoundError(f"{setting}: {folder} is not a folder; give a folder of *.jsonl writer files, "
+                                f'or {setting} = "" for none')
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        raise DataNotFoundError(f'{setting}: {folder} holds no *.jsonl files; {setting} = "" trains without it')
     return [CorpusSpec(role, path, role, label_field="label", elements_field="elements", group_field="pair",
                        style_fields=STYLE_FIELDS)
-            for path in sorted(folder.glob("*.jsonl"))]
+            for path in files]
 
 
 def written_corpora(root: Path | None = None) -> list[CorpusSpec]:

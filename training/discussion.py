@@ -7,7 +7,8 @@ generator's warnings by default; everything else
 in training is a negative, promotions and ordinary text alike, so that ordinary text around an embedded pitch
 does not lower its score. ``tau`` is the ``discussion_quantile`` quantile of out-of-fold decision values over
 the training promotions (so that about 1 − quantile of them lose anything), ``weight`` the logit taken off per
-unit above it.
+unit above it, on the ramp from just under the watch threshold to the flag threshold
+(``classifier.discussion.ramp_logits``).
 """
 
 from __future__ import annotations
@@ -16,27 +17,51 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
-from mlmrisk.classifier.discussion import discussion_penalty
+from mlmrisk.classifier.discussion import guarded_logit
+from mlmrisk.classifier.quotes import QUOTE_BUCKETS, QUOTE_SCALE, QUOTE_SHARED
 from mlmrisk.training.heads import LinearHeads
 from mlmrisk.training.vectorizer import Counted, tfidf_weight
 
 
 @dataclass(frozen=True)
 class DiscussionHead:
-    """A fitted guard: ``coef`` over buckets (raw, before idf), ``intercept``, ``tau``, ``weight``."""
+    """A fitted guard: ``coef`` over buckets (raw, before idf) — followed, with the quoted channel, by one
+    coefficient per row of that channel and one shared by every quoted gram (``guard_matrix``) —, ``intercept``,
+    ``tau``, ``weight`` and the ramp's ``onset`` and ``full`` (logits, ``classifier.discussion.ramp_logits``)."""
 
     coef: np.ndarray
     intercept: float
     tau: float
     weight: float
+    onset: float
+    full: float
 
-    def decision(self, doc_weights) -> np.ndarray:
-        """Decision values of whole posts from their TF-IDF rows (``tfidf_weight`` of per-post counts)."""
-        return np.asarray(doc_weights @ self.coef).ravel() + self.intercept
+    def has_quotes(self, n_buckets: int) -> bool:
+        return self.coef.size == n_buckets + QUOTE_BUCKETS + 1
 
-    def penalty(self, decision: np.ndarray) -> np.ndarray:
-        return discussion_penalty(decision, self.tau, self.weight)
+    def bucket_coef(self, n_buckets: int) -> np.ndarray:
+        return self.coef[:n_buckets]
+
+    def quote_table(self, n_buckets: int) -> np.ndarray:
+        """float64[QUOTE_BUCKETS + 1]: what each quoted gram adds to the guard's sum, by its row of the quoted
+        channel (``QUOTE_SCALE`` · its coefficient + ``QUOTE_SHARED`` · the shared one; the last row, for grams
+        that are not quoted, 0) — the full graph's ``discussion_q``."""
+        table = np.zeros(QUOTE_BUCKETS + 1)
+        if self.has_quotes(n_buckets):
+            extra = self.coef[n_buckets:]
+            table[:QUOTE_BUCKETS] = QUOTE_SCALE * extra[:QUOTE_BUCKETS] + QUOTE_SHARED * extra[QUOTE_BUCKETS]
+        return table
+
+    def decision(self, counted: Counted, idf: np.ndarray, min_norm: float) -> np.ndarray:
+        """Decision values of every post of ``counted`` (whole posts)."""
+        return whole_post_decision(counted, np.arange(counted.docs.shape[0]), idf, min_norm, self.coef,
+                                   self.intercept)
+
+    def apply(self, logit: np.ndarray, decision: np.ndarray) -> np.ndarray:
+        """Calibrated MLM logits after the guard, as serving computes them (``classifier.discussion``)."""
+        return guarded_logit(logit, decision, self.tau, self.weight, self.onset, self.full)
 
 
 def discussion_labels(styles: Sequence[dict], categories: Sequence[str], kinds: Sequence[str]) -> np.ndarray:
@@ -48,18 +73,39 @@ def discussion_labels(styles: Sequence[dict], categories: Sequence[str], kinds: 
                         for style, category in zip(styles, categories)), dtype=np.int64, count=len(styles))
 
 
-def fit_discussion(counted: Counted, labels: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
-                   C: float, min_norm: float) -> tuple[np.ndarray, float]:
-    """(coef float64[B], intercept) of the discussion head fitted on the whole posts ``rows``."""
+def guard_matrix(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: float, quotes: bool) -> sp.csr_matrix:
+    """The guard's features of the whole posts ``rows``: their TF-IDF rows (every gram once), and with ``quotes``
+    the quoted channel (``classifier.quotes``): each quoted gram once more, in its row of the channel, weighing
+    ``QUOTE_SCALE`` (not idf), and a column shared by every quoted gram weighing ``QUOTE_SHARED``; all under the
+    post's own norm, so that the full graph adds ``discussion_q[row]`` per quoted gram to the same sum."""
     X = tfidf_weight(counted.docs[rows], idf, min_norm)
+    if not quotes:
+        return X
+    if counted.quoted is None:
+        raise ValueError("the quoted channel needs counts made from the texts (HashedNgramVectorizer.count)")
+    f = np.asarray(idf, dtype=np.float32).astype(np.float64)
+    docs = counted.docs[rows]
+    norm = np.maximum(np.sqrt(np.asarray((docs @ sp.diags(f * f)).sum(axis=1)).ravel()), min_norm)
+    quoted = counted.quoted[rows]
+    shared = np.asarray(quoted.sum(axis=1)).ravel() * QUOTE_SHARED / norm
+    return sp.hstack([X, sp.diags(QUOTE_SCALE / norm) @ quoted, sp.csr_matrix(shared[:, None])], format="csr")
+
+
+def fit_discussion(counted: Counted, labels: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
+                   C: float, min_norm: float, quotes: bool = False) -> tuple[np.ndarray, float]:
+    """(coef, intercept) of the discussion head fitted on the whole posts ``rows`` (``coef``: float64[B], or
+    [B + QUOTE_BUCKETS + 1] with the quoted channel)."""
+    X = guard_matrix(counted, rows, idf, min_norm, quotes)
     head = LinearHeads(C=C).fit(X, labels[rows][:, None], sample_weight=weights[rows])
     return head.coef_[0], float(head.intercept_[0])
 
 
 def whole_post_decision(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: float, coef: np.ndarray,
                         intercept: float) -> np.ndarray:
-    """Decision values of the whole posts ``rows`` (the serving kernel's ``raw + intercept``)."""
-    return np.asarray(tfidf_weight(counted.docs[rows], idf, min_norm) @ coef).ravel() + intercept
+    """Decision values of the whole posts ``rows`` (the full graph's ``discussion`` output); the quoted channel
+    is used when ``coef`` has it."""
+    quotes = coef.size == idf.size + QUOTE_BUCKETS + 1
+    return np.asarray(guard_matrix(counted, rows, idf, min_norm, quotes) @ coef).ravel() + intercept
 
 
 def choose_tau(decision: np.ndarray, positive: np.ndarray, quantile: float) -> float:

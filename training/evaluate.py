@@ -347,8 +347,11 @@ def render_model_card(manifest: dict, report: dict) -> str:
         f"occurrence norm and a length prior (min_norm {manifest['features']['min_norm']}), scored per passage of "
         f"{manifest['features']['window']} characters (best passage), "
         f"five L2 logistic-regression heads (MLM + {', '.join(ELEMENTS)}), sigmoid-calibrated on out-of-fold scores"
-        + ("; a sixth head over the whole post (the discussion guard) lowers the MLM score of posts that read as a "
-           "warning or report about a scheme. " if (manifest.get("hyperparameters") or {}).get("discussion")
+        + ("; a sixth head over the whole post (the discussion guard"
+           + (", which also reads which n-grams stand inside quotation marks"
+              if ((manifest.get("hyperparameters") or {}).get("discussion") or {}).get("quotes") else "")
+           + ") lowers the MLM score of suspicious posts that read as a warning or report about a scheme, down to "
+           "just under the watch threshold. " if (manifest.get("hyperparameters") or {}).get("discussion")
            else ". ") +
         f"Hyper-parameters: `{json.dumps(manifest.get('hyperparameters'), ensure_ascii=False)}`. "
         f"Thresholds: `{json.dumps(manifest.get('thresholds'))}`. ONNX SHA-256 `{manifest['onnx']['sha256']}`.", "",

@@ -18,12 +18,15 @@ a cheap output of a graph with an expensive branch took as long as the expensive
 
 - ``mlm.onnx`` (the hot path, every post): two 1-D float32 tables [B+1] (idf·β of the MLM head; idf²), two
   Gathers and two ScatterElements-adds per passage, the length prior, calibration, a ScatterElements-max over
-  passages and a sigmoid. Output ``probability`` float64[N]. With the discussion guard (``classifier.discussion``),
-  one more table (idf·γ), three scalars and two more inputs, every gram of each post once (``gram_bucket``,
-  ``gram_doc`` int64[G]): the post's penalty comes off its best logit before the sigmoid.
-- ``model.onnx`` (the full path, only posts at or above the watch threshold): one [B+1, 6] table (idf², then idf·β
-  of the five heads). Outputs ``passage_logits`` float32[Q, 5] (calibrated logits of every head per passage),
-  ``passage_norms`` float32[Q] and ``gram_rows`` float32[K, 6] (the gathered rows, for evidence).
+  passages and a sigmoid. Output ``probability`` float64[N] (before the discussion guard: final for every post
+  under the guard's onset).
+- ``model.onnx`` (the full path, only posts at or above the watch threshold or the guard's onset): one [B+1, 6]
+  table (idf², then idf·β of the five heads). Outputs ``passage_logits`` float32[Q, 5] (calibrated logits of
+  every head per passage), ``passage_norms`` float32[Q] and ``gram_rows`` float32[K, 6] (the gathered rows, for
+  evidence). With the discussion guard (``classifier.discussion``): one more table (idf·γ, [B+1]), four scalars,
+  two more inputs, every gram of each post once (``gram_bucket``, ``gram_doc`` int64[G]), and one more output,
+  ``discussion`` float64[N] (summed in float64); with its quoted channel (``classifier.quotes``) a third input, ``gram_quote``
+  int64[G] (each gram's row of the channel), and its table ``discussion_q`` [2^16 + 1].
 
 The MLM column of both tables holds the same float32 numbers and both sum in the same order, so the two graphs
 give the same MLM logits (a test holds them equal); the last row of every table (bucket B) is zeros.
@@ -39,7 +42,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from mlmrisk.classifier.discussion import GUARD_TABLE
+from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_TABLE, QUOTE_INPUT, QUOTE_TABLE,
+                                          ramp_logits)
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.manifest import (ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, join_snap_words,
                                          sha256_file)
@@ -49,8 +53,6 @@ OPSET = 18
 FAST_FILE = "mlm.onnx"
 FULL_FILE = "model.onnx"
 GRAPH_INPUTS = {"bucket": "int64[K]", "passage": "int64[K]", "passage_doc": "int64[Q]", "n_docs": "int64[1]"}
-#: the hot-path graph's inputs for the discussion guard (every gram of each post once)
-GUARD_INPUTS = {"gram_bucket": "int64[G]", "gram_doc": "int64[G]"}
 
 
 def _inputs() -> list:
@@ -86,9 +88,9 @@ def _const(name: str, value) -> onnx.TensorProto:
 
 
 def _normed_sum(table: str, bucket: str, group: str, zeros: str, names: tuple[str, ...]) -> list:
-    """Nodes of ``Σ table[bucket] / max(min_norm, √Σ idf2[bucket])`` per ``group`` (a passage, or a whole post):
-    the TF-IDF normalisation both the MLM head and the discussion guard use. ``names``: the seven outputs, in
-    order (gathered values, gathered idf², the two sums, root, norm, result)."""
+    """Nodes of ``Σ table[bucket] / max(min_norm, √Σ idf2[bucket])`` per ``group`` (a passage): the TF-IDF
+    normalisation. ``names``: the seven outputs, in order (gathered values, gathered idf², the two sums, root,
+    norm, result)."""
     value, q, sum_v, sum_q, root, norm, out = names
     N = helper.make_node
     return [
@@ -103,11 +105,8 @@ def _normed_sum(table: str, bucket: str, group: str, zeros: str, names: tuple[st
 
 
 def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
-                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None,
-                     discussion=None) -> onnx.ModelProto:
-    """The MLM-only graph of the hot path (see the module docstring); with ``discussion`` (a
-    ``training.discussion.DiscussionHead``), the guard's penalty too, from two more inputs: every gram of each
-    post once (``gram_bucket``, ``gram_doc``, as ``features.hash_grams`` gives them)."""
+                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
+    """The MLM-only graph of the hot path (see the module docstring)."""
     table = _tables(idf, coef[:1])
     inits = [
         numpy_helper.from_array(np.ascontiguousarray(table[:, 1]), "w"),
@@ -125,43 +124,47 @@ def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
         N("Add", ["z_scaled", "offset"], ["passage_logit"]),
         N("ConstantOfShape", ["n_docs"], ["lowest"], value=numpy_helper.from_array(np.array([-np.inf], dtype=np.float32))),
         N("ScatterElements", ["lowest", "passage_doc", "passage_logit"], ["doc_logit"], axis=0, reduction="max"),
-        N("Cast", ["doc_logit"], ["best_logit64"], to=TensorProto.DOUBLE),
+        N("Cast", ["doc_logit"], ["doc_logit64"], to=TensorProto.DOUBLE),
+        N("Sigmoid", ["doc_logit64"], ["probability"]),
     ]
-    extra_inputs: tuple = ()
-    if discussion is None:
-        nodes.append(N("Identity", ["best_logit64"], ["doc_logit64"]))
-    else:
-        # classifier/discussion.py: penalty = weight · max(0, Σ idf·γ / max(min_norm, √Σ idf²) + intercept − tau)
-        # over every gram of the post once
-        gamma = np.zeros(idf.size + 1, dtype=np.float32)
-        gamma[: idf.size] = (discussion.coef * idf.astype(np.float64)).astype(np.float32)
-        inits += [
-            numpy_helper.from_array(gamma, GUARD_TABLE),
-            _const("discussion_intercept", np.array(discussion.intercept, dtype=np.float32)),
-            _const("discussion_tau", np.array(discussion.tau, dtype=np.float32)),
-            _const("discussion_weight", np.array(discussion.weight, dtype=np.float32)),
-        ]
-        nodes += [
-            N("ConstantOfShape", ["n_docs"], ["zeros_n"], value=numpy_helper.from_array(np.array([0.0], dtype=np.float32))),
-            *_normed_sum(GUARD_TABLE, "gram_bucket", "gram_doc", "zeros_n",
-                         ("v_g", "q_g", "sum_v", "sum_qd", "root_d", "norm_d", "raw_d")),
-            N("Add", ["raw_d", "discussion_intercept"], ["discussion"]),
-            N("Sub", ["discussion", "discussion_tau"], ["above"]),
-            N("Relu", ["above"], ["excess"]),
-            N("Mul", ["excess", "discussion_weight"], ["penalty"]),
-            N("Cast", ["penalty"], ["penalty64"], to=TensorProto.DOUBLE),
-            N("Sub", ["best_logit64", "penalty64"], ["doc_logit64"]),
-        ]
-        extra_inputs = (helper.make_tensor_value_info("gram_bucket", TensorProto.INT64, ["G"]),
-                        helper.make_tensor_value_info("gram_doc", TensorProto.INT64, ["G"]))
-    nodes.append(N("Sigmoid", ["doc_logit64"], ["probability"]))
     outputs = [helper.make_tensor_value_info("probability", TensorProto.DOUBLE, ["N"])]
-    return _finish(nodes, inits, outputs, "mlmrisk-mlm", metadata, extra_inputs)
+    return _finish(nodes, inits, outputs, "mlmrisk-mlm", metadata)
+
+
+def guard_nodes(quotes: bool) -> list:
+    """The full graph's nodes of the discussion guard (``classifier.discussion``): ``d`` per post from every gram
+    once (``gram_bucket``, ``gram_doc``) and, with ``quotes``, the quoted channel's rows (``gram_quote``)."""
+    N = helper.make_node
+    return [
+        N("Gather", ["table", "gram_bucket"], ["g_rows"], axis=0),
+        N("Slice", ["g_rows", "s0", "s1", "axes1"], ["q_g_col"]),
+        N("Squeeze", ["q_g_col", "axes1"], ["q_g32"]),
+        N("Cast", ["q_g32"], ["q_g"], to=TensorProto.DOUBLE),
+        N("Gather", [GUARD_TABLE, "gram_bucket"], ["v_gram32"], axis=0),
+        N("Cast", ["v_gram32"], ["v_gram" if quotes else "v_g"], to=TensorProto.DOUBLE),
+        *([N("Gather", [QUOTE_TABLE, QUOTE_INPUT], ["v_quote32"], axis=0),
+           N("Cast", ["v_quote32"], ["v_quote"], to=TensorProto.DOUBLE),
+           N("Add", ["v_gram", "v_quote"], ["v_g"])] if quotes else []),
+        # sums in float64: the quoted channel's weights are large, and a whole long post has thousands of grams
+        N("ConstantOfShape", ["n_docs"], ["zeros_n"], value=numpy_helper.from_array(np.array([0.0], dtype=np.float64))),
+        N("ScatterElements", ["zeros_n", "gram_doc", "v_g"], ["sum_v_d"], axis=0, reduction="add"),
+        N("ScatterElements", ["zeros_n", "gram_doc", "q_g"], ["sum_q_d"], axis=0, reduction="add"),
+        N("Sqrt", ["sum_q_d"], ["root_d"]),
+        N("Cast", ["min_norm"], ["min_norm64"], to=TensorProto.DOUBLE),
+        N("Max", ["root_d", "min_norm64"], ["norm_d"]),
+        N("Div", ["sum_v_d", "norm_d"], ["raw_d"]),
+        N("Cast", ["discussion_intercept"], ["intercept64"], to=TensorProto.DOUBLE),
+        N("Add", ["raw_d", "intercept64"], [GUARD_OUTPUT]),
+    ]
 
 
 def build_full_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
-                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
-    """Every head, per passage, with the gathered rows evidence needs (see the module docstring)."""
+                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None,
+                     discussion=None, ramp: tuple[float, float] | None = None) -> onnx.ModelProto:
+    """Every head, per passage, with the gathered rows evidence needs (see the module docstring); with
+    ``discussion`` (a ``training.discussion.DiscussionHead``) and its ``ramp`` (onset, full logits), the guard too: two more
+    inputs, every gram of each post once (``gram_bucket``, ``gram_doc``, as ``features.hash_grams`` gives them),
+    and one more output, ``discussion`` float64[N], each post's decision value ``d`` (summed in float64)."""
     n_heads = coef.shape[0]
     table = _tables(idf, coef)
     inits = [
@@ -198,7 +201,30 @@ def build_full_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
     outputs = [helper.make_tensor_value_info("passage_logits", TensorProto.FLOAT, ["Q", n_heads]),
                helper.make_tensor_value_info("passage_norms", TensorProto.FLOAT, ["Q"]),
                helper.make_tensor_value_info("gram_rows", TensorProto.FLOAT, ["K", n_heads + 1])]
-    return _finish(nodes, inits, outputs, "mlmrisk-full", metadata)
+    extra_inputs: tuple = ()
+    if discussion is not None:
+        if ramp is None or not np.isfinite(ramp).all() or ramp[1] <= ramp[0]:
+            raise ValueError(f"the discussion guard needs a finite ramp onset < full (classifier.discussion."
+                             f"ramp_logits), got {ramp}")
+        # classifier/discussion.py: d = Σ idf·γ / max(min_norm, √Σ idf²) + intercept over every gram of the post once
+        gamma = np.zeros(idf.size + 1, dtype=np.float32)
+        gamma[: idf.size] = (discussion.bucket_coef(idf.size) * idf.astype(np.float64)).astype(np.float32)
+        quotes = discussion.has_quotes(idf.size)
+        inits += [
+            numpy_helper.from_array(gamma, GUARD_TABLE),
+            _const("discussion_intercept", np.array(discussion.intercept, dtype=np.float32)),
+            _const("discussion_tau", np.array(discussion.tau, dtype=np.float32)),
+            _const("discussion_weight", np.array(discussion.weight, dtype=np.float32)),
+            _const("discussion_onset", np.array(ramp[0], dtype=np.float32)),
+            _const("discussion_full", np.array(ramp[1], dtype=np.float32)),
+        ]
+        if quotes:  # classifier/quotes.py: each quoted gram adds its row of the quoted channel
+            inits.append(numpy_helper.from_array(discussion.quote_table(idf.size).astype(np.float32), QUOTE_TABLE))
+        nodes += guard_nodes(quotes)
+        outputs.append(helper.make_tensor_value_info(GUARD_OUTPUT, TensorProto.DOUBLE, ["N"]))
+        extra_inputs = tuple(helper.make_tensor_value_info(name, TensorProto.INT64, ["G"])
+                             for name in GUARD_INPUTS + ((QUOTE_INPUT,) if quotes else ()))
+    return _finish(nodes, inits, outputs, "mlmrisk-full", metadata, extra_inputs)
 
 
 def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping, model_card: str | None = None) -> dict:
@@ -212,8 +238,14 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
             spec.min_norm)
     files = {}
     discussion = getattr(heads, "discussion_", None)
-    for name, graph in ((FAST_FILE, build_fast_graph(*args, metadata=metadata, discussion=discussion)),
-                        (FULL_FILE, build_full_graph(*args, metadata=metadata))):
+    ramp = None
+    guard_inputs = {}
+    if discussion is not None:  # the guard's ramp follows the thresholds (classifier.discussion)
+        ramp = ramp_logits(manifest_fields["thresholds"]["watch"], manifest_fields["thresholds"]["flag"])
+        names = GUARD_INPUTS + ((QUOTE_INPUT,) if discussion.has_quotes(vectorizer.idf_.size) else ())
+        guard_inputs = {name: "int64[G]" for name in names}
+    for name, graph in ((FAST_FILE, build_fast_graph(*args, metadata=metadata)),
+                        (FULL_FILE, build_full_graph(*args, metadata=metadata, discussion=discussion, ramp=ramp))):
         path = directory / name
         onnx.save(graph, path)
         files[name] = sha256_file(path)
@@ -224,9 +256,9 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
         "heads": list(HEADS[: heads.n_heads_]),
         ID_COVERS: ["onnx", "fast_onnx"],  # both graphs hold numbers that change scores (classifier.manifest)
         # ``onnx`` is the full graph, ``fast_onnx`` the MLM-only hot path; the model id covers both.
-        "onnx": {"file": FULL_FILE, "sha256": files[FULL_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
-        "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET,
-                      "inputs": GRAPH_INPUTS if discussion is None else {**GRAPH_INPUTS, **GUARD_INPUTS}},
+        "onnx": {"file": FULL_FILE, "sha256": files[FULL_FILE], "opset": OPSET,
+                 "inputs": {**GRAPH_INPUTS, **guard_inputs}},
+        "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
         "features": spec.to_dict(vectorizer.pinyin_spec_),
         "normalizer": vectorizer.normalizer_spec_,
         "evidence": {"snap_words": join_snap_words(build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :],

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
-from mlmrisk.classifier.discussion import discussion_penalty
+from mlmrisk.classifier.discussion import discussion_penalty, guarded_logit, ramp_logits
 from mlmrisk.classifier.features import best_passage_rows
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.normalize import NormalizerTables
@@ -46,8 +46,9 @@ from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normali
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
-# 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes
-MODEL_VERSION = "2.2.0"
+# 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes; 2.3: the guard
+# in the full-path graph, on a ramp from just under the watch threshold, reading quotation (hot-path rows of 8 bytes)
+MODEL_VERSION = "2.3.0"
 
 
 @dataclass
@@ -78,6 +79,8 @@ class TrainConfig:
     discussion_data: str | None = "default"
     # share of the training promotions copied, with a stock line attached, as the guard's negatives only
     discussion_boilerplate: float = 0.15
+    # the guard also reads which n-grams stand inside quotation marks (classifier/quotes.py)
+    discussion_quotes: bool = True
     labelled_weight: float = 10.0
     max_benign_fpr: float = 0.002
     min_precision: float = 0.70
@@ -220,7 +223,8 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
 def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
               predict_rows: np.ndarray, n_heads: int, C: float, element_C: float, min_norm: float,
               negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
-              discussion_C: float = 4.0, guard_only: np.ndarray | None = None) -> np.ndarray:
+              discussion_C: float = 4.0, guard_only: np.ndarray | None = None,
+              discussion_quotes: bool = False) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
     ``discussion`` labels, one more column: the discussion head's whole-post decision value
     (``training/discussion.py``), fitted on the same rows. Rows marked ``guard_only`` (``discussion_data``)
@@ -235,7 +239,8 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
                                range(n_heads))
     if discussion is None:
         return values
-    coef, intercept = fit_discussion(counted, discussion, weights, train_rows, idf, discussion_C, min_norm)
+    coef, intercept = fit_discussion(counted, discussion, weights, train_rows, idf, discussion_C, min_norm,
+                                     discussion_quotes)
     about = whole_post_decision(counted, predict_rows, idf, min_norm, coef, intercept)
     return np.column_stack([values, about])
 
@@ -243,13 +248,16 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
 @dataclass(frozen=True)
 class GuardPlan:
     """What held-out-style refits need of the discussion guard: labels, the main run's out-of-fold values and
-    promotion rows (to set each refit's ``tau`` without the held-out style), the quantile and the weight."""
+    promotion rows (to set each refit's ``tau`` without the held-out style), the quantile, the weight and the
+    ramp (onset, full)."""
 
     labels: np.ndarray
     oof: np.ndarray
     promotions: np.ndarray
     quantile: float
     weight: float
+    onset: float
+    full: float
 
 
 def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
@@ -280,7 +288,8 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
     results = Parallel(n_jobs=config.n_jobs)(
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
                            config.negative_passages, config.positive_passages,
-                           None if discussion is None else discussion.labels, config.discussion_C, guard_only)
+                           None if discussion is None else discussion.labels, config.discussion_C, guard_only,
+                           config.discussion_quotes)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
@@ -288,7 +297,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
         if discussion is not None:
             tau = choose_tau(discussion.oof[: held.size], discussion.promotions[: held.size] & ~held,
                              discussion.quantile)
-            logit = logit - discussion_penalty(z[:, 1], tau, discussion.weight)
+            logit = guarded_logit(logit, z[:, 1], tau, discussion.weight, discussion.onset, discussion.full)
         p = 1.0 / (1.0 + np.exp(-logit))
         out.setdefault(axis, {})[value] = (rows, p)
     return out
@@ -400,7 +409,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
             delayed(_fit_fold)(all_counted, Y_all, weights_all, fit_rows, predict_rows, n_heads, C,
                                config.element_C, config.min_norm, config.negative_passages,
                                config.positive_passages, about_all if with_discussion else None,
-                               config.discussion_C, guard_only_all)
+                               config.discussion_C, guard_only_all, config.discussion_quotes)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -440,7 +449,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     element_slopes, element_offsets = fit_sigmoid_calibration(oof[positive_train, 1:], Y[positive_train, 1:])
     slopes[1:], offsets[1:] = element_slopes, element_offsets
     oof_logit = oof * slopes + offsets
-    if guard is not None:  # as serving: the penalty comes off the calibrated MLM logit
+    unguarded_mlm = oof_logit[:, 0].copy()
+    if guard is not None:  # the whole penalty comes off the calibrated MLM logit (the ramp follows the thresholds)
         oof_logit[:, 0] -= discussion_penalty(oof_about, *guard)
     oof_p = 1.0 / (1.0 + np.exp(-oof_logit))
 
@@ -461,6 +471,14 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         nested_threshold[in_train & (fold == k)] = t_k
     thresholds = Thresholds(flag=flag, watch=round(flag * config.watch_ratio, 4))
     log(f"flag threshold {flag} (nested per fold: {sorted(set(np.round(nested_threshold[in_train], 2)))})")
+    if guard is not None:
+        # The guard's ramp: no post under ``onset`` (just under the watch threshold) is touched, the whole penalty
+        # comes off from the flag threshold up (classifier/discussion.py). The thresholds were chosen with the
+        # whole penalty everywhere: the ramp flags exactly the same posts (whole at and above the flag threshold,
+        # and nothing below it can be flagged).
+        guard = (*guard, *ramp_logits(thresholds.watch, thresholds.flag))
+        oof_p[:, 0] = 1.0 / (1.0 + np.exp(-guarded_logit(unguarded_mlm, oof_about, *guard)))
+        log(f"discussion guard ramp: logit {guard[2]:.3f} to {guard[3]:.3f}")
 
     # Final model on every training row.
     vectorizer.fit_counts(counted.docs[train_rows])
@@ -470,7 +488,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     heads.discussion_ = None
     if guard is not None:
         coef, intercept = fit_discussion(counted, about, weights, guard_train_rows, vectorizer.idf_,
-                                         config.discussion_C, config.min_norm)
+                                         config.discussion_C, config.min_norm, config.discussion_quotes)
         heads.discussion_ = DiscussionHead(coef, intercept, *guard)
     log(f"final model fitted ({time.time() - started:.0f}s)")
 
@@ -488,7 +506,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         predict=lambda texts: predict_texts(heads, vectorizer, texts),
         loso=leave_one_style_out(counted, Y, weights, guard_train_rows, corpus, config, best_C, slopes[0], offsets[0],
                                  None if guard is None else GuardPlan(about, oof_about, promotions,
-                                                                      config.discussion_quantile, guard[1]),
+                                                                      config.discussion_quantile, guard[1], guard[2], guard[3]),
                                  guard_only)
         if config.style_holdout else {},
     ))
@@ -515,7 +533,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                             "discussion": None if guard is None else {
                                 "kinds": config.discussion_kinds, "C": config.discussion_C,
                                 "quantile": config.discussion_quantile, "tau": round(guard[0], 6),
-                                "weight": guard[1]},
+                                "weight": guard[1], "onset": round(guard[2], 6), "full": round(guard[3], 6),
+                                "quotes": config.discussion_quotes},
                             "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
                             "pinyin_fold": config.pinyin_fold,
                             "solver": "lbfgs", "penalty": "l2", "min_df": 3, "calibration": "sigmoid (out-of-fold)"},
@@ -699,8 +718,8 @@ def predict_posts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, counted
                           range(heads.n_heads_))
     logit = z * heads.calibration_slope_ + heads.calibration_offset_
     guard = getattr(heads, "discussion_", None)
-    if guard is not None:  # the post-level discussion penalty on the MLM head (classifier/discussion.py)
-        logit[:, 0] -= guard.penalty(guard.decision(vectorizer.weight(counted.docs)))
+    if guard is not None:  # the post-level discussion guard on the MLM head (classifier/discussion.py)
+        logit[:, 0] = guard.apply(logit[:, 0], guard.decision(counted, vectorizer.idf_, vectorizer.spec_.min_norm))
     return 1.0 / (1.0 + np.exp(-logit))
 
 

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlmrisk.classifier.features import FeatureSpec, hash_grams, passages, smoothed_idf
 from mlmrisk.classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch
 from mlmrisk.classifier.pinyin import PinyinTables
+from mlmrisk.classifier.quotes import NOT_QUOTED, QUOTE_BUCKETS, quote_index
 
 
 def idf_from_counts(counts: sp.csr_matrix) -> np.ndarray:
@@ -56,11 +57,14 @@ def best_passage(values: np.ndarray, passage_doc: np.ndarray, n_docs: int) -> np
 
 @dataclass(frozen=True)
 class Counted:
-    """Bucket counts of a list of texts: per post, and per passage with the post of each passage."""
+    """Bucket counts of a list of texts: per post, and per passage with the post of each passage; ``quoted``, per
+    post, counts the grams inside quotation marks by their row of the quoted channel (``classifier.quotes``:
+    the discussion guard's; None where the texts were not at hand)."""
 
     docs: sp.csr_matrix
     passages: sp.csr_matrix
     passage_doc: np.ndarray
+    quoted: sp.csr_matrix | None = None
 
     def select(self, rows: np.ndarray) -> "Counted":
         """The counts of the given posts (in order), passages included."""
@@ -69,14 +73,18 @@ class Counted:
         new_index[rows] = np.arange(rows.size)
         keep = np.flatnonzero(new_index[self.passage_doc] >= 0)
         keep = keep[np.argsort(new_index[self.passage_doc[keep]], kind="stable")]
-        return Counted(self.docs[rows], self.passages[keep], new_index[self.passage_doc[keep]])
+        return Counted(self.docs[rows], self.passages[keep], new_index[self.passage_doc[keep]],
+                       None if self.quoted is None else self.quoted[rows])
 
     @staticmethod
     def stack(parts: Sequence["Counted"]) -> "Counted":
         offsets = np.cumsum([0] + [p.docs.shape[0] for p in parts[:-1]])
+        quoted = None
+        if parts and all(p.quoted is not None for p in parts):
+            quoted = sp.vstack([p.quoted for p in parts], format="csr")
         return Counted(sp.vstack([p.docs for p in parts], format="csr"),
                        sp.vstack([p.passages for p in parts], format="csr"),
-                       np.concatenate([p.passage_doc + o for p, o in zip(parts, offsets)]))
+                       np.concatenate([p.passage_doc + o for p, o in zip(parts, offsets)]), quoted)
 
 
 class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
@@ -165,17 +173,26 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         texts = list(texts)
         parts = []
         for start in range(0, len(texts), self.batch_size):
-            batch = normalize_batch(texts[start : start + self.batch_size], self.tables_)
-            parts.append(count_batch(batch, self.spec_))
+            part = texts[start : start + self.batch_size]
+            parts.append(count_batch(normalize_batch(part, self.tables_), self.spec_, part))
         if not parts:
             empty = sp.csr_matrix((0, self.spec_.n_buckets), dtype=np.float64)
-            return Counted(empty, empty, np.zeros(0, dtype=np.int64))
+            return Counted(empty, empty, np.zeros(0, dtype=np.int64),
+                           sp.csr_matrix((0, QUOTE_BUCKETS), dtype=np.float64))
         return Counted.stack(parts)
 
 
-def count_batch(batch: NormalizedBatch, spec: FeatureSpec) -> Counted:
-    """Counts of one normalised batch (see :class:`Counted`)."""
+def count_batch(batch: NormalizedBatch, spec: FeatureSpec, texts: Sequence[str] | None = None) -> Counted:
+    """Counts of one normalised batch (see :class:`Counted`); ``texts``, the batch's original texts, give the
+    quoted grams' counts."""
     grams = hash_grams(batch, spec)
+    quoted = None
+    if texts is not None:
+        index = quote_index(grams, batch, texts, spec.n_buckets)
+        inside = index != NOT_QUOTED
+        quoted = sp.csr_matrix((np.ones(int(inside.sum())), (grams.doc[inside], index[inside])),
+                               shape=(batch.n_docs, QUOTE_BUCKETS))
+        quoted.sum_duplicates()
     membership = passages(grams, batch, spec.window)
     ones = np.ones(len(grams), dtype=np.float64)
     docs = sp.csr_matrix((ones, (grams.doc, grams.bucket)), shape=(batch.n_docs, spec.n_buckets))
@@ -185,7 +202,7 @@ def count_batch(batch: NormalizedBatch, spec: FeatureSpec) -> Counted:
                                 shape=(q, spec.n_buckets))
     docs.sum_duplicates()
     per_passage.sum_duplicates()
-    return Counted(docs, per_passage, membership.passage_doc)
+    return Counted(docs, per_passage, membership.passage_doc, quoted)
 
 
 def default_pinyin_spec(fold: tuple[str, ...] = ()) -> dict:

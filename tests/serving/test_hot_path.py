@@ -13,7 +13,6 @@ import shutil
 import numpy as np
 import pytest
 
-from mlmrisk.classifier.discussion import whole_post_raw
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.normalize import normalize_batch
@@ -29,9 +28,7 @@ ODD = ["", " ", "\u200b", "a", "传", "。。。。", "🔥" * 50, "ａｂｃ１
 
 
 def _graph(scorer: Scorer, texts: list[str]) -> np.ndarray:
-    feeds, grams, _ = scorer._feeds(normalize_batch(texts, scorer.tables))
-    if "gram_bucket" in {i.name for i in scorer.fast.get_inputs()}:  # the discussion guard's inputs
-        feeds = {**feeds, "gram_bucket": grams.bucket, "gram_doc": grams.doc}
+    feeds, _, _ = scorer._feeds(normalize_batch(texts, scorer.tables))
     return scorer.fast.run(["probability"], feeds)[0]
 
 
@@ -183,18 +180,14 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
         if length > 3:
             codes[batch.starts[d] + 1 : batch.starts[d] + 3] = SEPARATOR
     blanked = NormalizedBatch(codes, batch.origin, batch.doc, batch.starts, batch.rules)
-    table = np.random.default_rng(bits).normal(size=(spec.n_buckets + 1, 4)).astype(np.float32)
+    table = np.random.default_rng(bits).normal(size=(spec.n_buckets + 1, 2)).astype(np.float32)
     table[:, 1] = np.abs(table[:, 1]) * 3
     for b in (batch, blanked):
-        kernel, local, lead, raw, content = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
+        kernel, local, lead, content = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
         assert content.dtype == np.int64 and np.array_equal(content, b.content_chars())
         reference, passage_logits, passage_doc = _reference_logits(b, spec, table, np.float32(2.5), 1.3, -0.7)
         assert np.abs(kernel - reference).max() < 1e-9
         _check_best_passage(kernel, local, lead, passage_logits, passage_doc)
-        # the discussion head's whole-post value: every gram of the post once (classifier.discussion)
-        _, _, _, grams, _ = feature_feeds(b, spec)
-        expected = whole_post_raw(grams.bucket, grams.doc, b.n_docs, table, np.float32(2.5))
-        assert np.abs(raw - expected).max() < 1e-9
 
 
 def test_full_path_on_the_best_passage_only_equals_every_passage(default_model, monkeypatch):

@@ -221,16 +221,16 @@ def test_format_1_manifests_still_load_and_score_the_same(tiny_model, tmp_path):
     target = tmp_path / "v1_model"
     shutil.copytree(tiny_model[0], target)
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     manifest["format_version"] = 1
     manifest["evidence"]["snap_words"] = manifest["evidence"]["snap_words"].split("\n")
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     old, new = Scorer.load(target), Scorer.load(tiny_model[0])
     assert old.manifest["evidence"]["snap_words"] == new.manifest["evidence"]["snap_words"] == len(new.lexicon)
     assert [r.to_dict() for r in old.score(EVASIVE)] == [r.to_dict() for r in new.score(EVASIVE)]
-    manifest["format_version"] = 4
+    manifest["format_version"] = 5
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(ModelLoadError, match=r"versions \(1, 2, 3\)"):
+    with pytest.raises(ModelLoadError, match=r"versions \(1, 2, 3, 4\)"):
         Scorer.load(target)
 
 

@@ -123,3 +123,17 @@ def test_the_heads_train_on_the_training_split_without_guard_only_posts():
     split = np.array(["train", "train", "heldout", "train", "eval"])
     role = np.array(["written", GUARD_ONLY, "benign", "synthetic", "eval"])
     assert head_training_rows(split, role).tolist() == [0, 3]
+
+
+def test_a_missing_or_empty_data_folder_is_an_error(tmp_path):
+    """A mistyped ``written_data`` / ``discussion_data`` used to train a model without the data, silently."""
+    from mlmrisk.classifier.errors import DataNotFoundError
+    from mlmrisk.training.data import discussion_corpora, written_corpora
+
+    with pytest.raises(DataNotFoundError, match="discussion_data: .*nowhere is not a folder"):
+        discussion_corpora(tmp_path / "nowhere")
+    with pytest.raises(DataNotFoundError, match='written_data: .*holds no \\*.jsonl files; written_data = ""'):
+        written_corpora(tmp_path)
+    (tmp_path / "w1.jsonl").write_text("", encoding="utf-8")
+    assert [spec.path.name for spec in written_corpora(tmp_path)] == ["w1.jsonl"]
+    assert len(discussion_corpora()) == 4 and len(written_corpora()) >= 10  # the shipped folders
