@@ -55,8 +55,13 @@ def render_explanation(text: str, explanation: dict, color: bool) -> str:
         lines.append(f"lists applied: {', '.join(result.lists)}")
     discussion = explanation.get("discussion") or {}
     if discussion.get("active"):
-        verdict = (f"reads as a warning or report: logit lowered by {discussion['penalty']:.2f}"
-                   if discussion["penalty"] > 0 else "does not read as a warning or report")
+        if discussion["penalty"] > 0:
+            verdict = f"reads as a warning or report: logit lowered by {discussion['penalty']:.2f}"
+        elif discussion.get("whole_penalty", 0) > 0:
+            verdict = (f"reads as a warning or report, but scores under the guard's onset (p {discussion['onset']:.2f}): "
+                       "nothing taken off")
+        else:
+            verdict = "does not read as a warning or report"
         lines.append(f"discussion guard: {discussion['value']:+.2f} (starts at {discussion['starts_at']:+.2f}); "
                      f"{verdict}")
     lines.append("")

@@ -2,7 +2,7 @@
 
 No scikit-learn, no pickle: the manifest carries the normaliser tables, the feature spec and the thresholds; the
 graphs carry everything learned (``mlm.onnx`` the hot path for every post, ``model.onnx`` the full path for posts
-at or above the watch threshold; docs/architecture.md). Each onnxruntime session runs one thread per process
+at or above the screen: the watch threshold, or the discussion guard's onset just under it; docs/architecture.md). Each onnxruntime session runs one thread per process
 (docs/design_facts.md §2: more intra-op threads are slower on these small ops; scale with processes instead).
 """
 
@@ -245,6 +245,7 @@ class FullScores:
     passage_norms: np.ndarray  # float32[Q]
     n_passages: np.ndarray  # int64[n]
     discussion: np.ndarray  # float64[n] the discussion head's decision value d (NaN: the model has no guard)
+    lowered: np.ndarray  # float64[n] what the guard took off the MLM logit (its ramp's share of the penalty)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -297,8 +298,9 @@ class Scorer:
     >>> scorer.score(["静态收益加动态收益，直推十人拿见点奖"])[0].level   # doctest: +SKIP
 
     Two graphs from one model (``training/export.py``): every post goes through the MLM-only hot path; posts at
-    or above the watch threshold (and deny-list hits) go on to the full path, which scores every head at the
-    post's best passage and builds the evidence. ``score_batch(texts, full=True)`` sends every post through the
+    or above the screen (``Scorer.screen``: the watch threshold, or the discussion guard's onset just under it)
+    and deny-list hits go on to the full path, which scores every head at the post's best passage, applies the
+    discussion guard and builds the evidence. ``score_batch(texts, full=True)`` sends every post through the
     full path (what the hot path is tested against).
 
     ``manifest`` is the model's manifest as loaded, except that ``evidence.snap_words`` holds the number of words
@@ -504,7 +506,7 @@ class Scorer:
             discussion = about[0].astype(np.float64)
             mlm_logit = self.guard.apply(mlm_logit, discussion)
         return FullScores(_sigmoid(mlm_logit), _sigmoid(logits[best, 1:]), grams, membership, best,
-                          gram_rows, norms, n_passages, discussion)
+                          gram_rows, norms, n_passages, discussion, logits[best, 0].astype(np.float64) - mlm_logit)
 
     def _best_passages_only(self, batch: NormalizedBatch, feeds: dict, membership: Passages,
                             passages: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, Passages]:
@@ -561,7 +563,7 @@ class Scorer:
             batch = normalize_batch(good_texts, self.tables)
             allowed: dict[int, list[str]] = {}
             if self.allow is not None:
-                batch, allowed = self._allow(batch)
+                batch, allowed = self._allow(batch, good_texts)
             deny_hits = find_deny_hits(batch, self.deny) if self.deny is not None else {}
             passages = None  # the hot path's best passage and lead per post, handed to the full path
             if full:
@@ -613,19 +615,30 @@ class Scorer:
                            risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds,
                            self.model_id)
 
-    def _allow(self, batch: NormalizedBatch) -> tuple[NormalizedBatch, dict[int, list[str]]]:
+    def _final_probability(self, batch: NormalizedBatch, texts: Sequence[str]) -> np.ndarray:
+        """float64[N]: each post's MLM probability as its record gives it (the hot path, and the full path with
+        the discussion guard for posts at or above the screen)."""
+        p = self._fast(batch)
+        rows = np.flatnonzero(p >= self.screen)
+        if rows.size:
+            p[rows] = self.score_full(batch.select(rows), [texts[i] for i in rows]).probability
+        return p
+
+    def _allow(self, batch: NormalizedBatch, texts: Sequence[str]) -> tuple[NormalizedBatch, dict[int, list[str]]]:
         """Apply the allow list: blank allowed spans, but never let that RAISE a post's score.
 
         Blanking removes an allowed phrase's n-grams whatever their sign; where the phrase carried negative
-        weight (招商银行 reads as bank SMS to the model) blanking it would push the post up. Such posts keep their
-        original codes, and the entry is not reported as applied.
+        weight (招商银行 reads as bank SMS to the model) blanking it would push the post up, and where it read as
+        a warning to the discussion guard, blanking it would shrink the guard's penalty. Such posts keep their
+        original codes, and the entry is not reported as applied. ``texts``: the batch's posts as given.
         """
         blanked, allowed = apply_allow_list(batch, self.allow)
         if not allowed:
             return blanked, allowed
         rows = np.asarray(sorted(allowed))
-        before = self._fast(batch.select(rows))
-        after = self._fast(blanked.select(rows))
+        row_texts = [texts[i] for i in rows]
+        before = self._final_probability(batch.select(rows), row_texts)
+        after = self._final_probability(blanked.select(rows), row_texts)
         restore = rows[before < after]
         if restore.size:
             keep_original = np.isin(batch.doc, restore)
@@ -703,7 +716,7 @@ class Scorer:
         result = self.score([text])[0]
         batch = normalize_batch([text], self.tables)
         if self.allow is not None:
-            batch, _ = self._allow(batch)
+            batch, _ = self._allow(batch, [text])
         scores = self.score_full(batch, [text])
         membership = scores.membership
         entries = np.flatnonzero(membership.passage == scores.best[0])
@@ -718,7 +731,8 @@ class Scorer:
                             "passages": int(scores.n_passages[0])},
                 # the discussion guard (classifier/discussion.py): does the post read as a warning or report?
                 "discussion": {"active": guard.active, "value": round(float(decision[0]), 4),
-                               "starts_at": round(guard.tau, 4), "penalty": round(float(guard.penalty(decision)[0]), 4),
+                               "starts_at": round(guard.tau, 4), "penalty": round(float(scores.lowered[0]), 4),
+                               "whole_penalty": round(float(guard.penalty(decision)[0]), 4),
                                "onset": round(guard.onset_probability, 4)},
                 "features": top_features(normalized, scores.grams.start[gram], scores.grams.end[gram], weights,
                                          top=top)}

@@ -463,22 +463,25 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     p_main = oof_p[: len(corpus), 0]
     flag = choose_threshold(p_main[in_train], task_y[in_train], benign[in_train], config.max_benign_fpr,
                             config.min_precision)
+    thresholds = Thresholds(flag=flag, watch=round(flag * config.watch_ratio, 4))
+    if guard is not None:
+        # The guard's ramp: no post under ``onset`` (just under the watch threshold) is touched, the whole penalty
+        # comes off from the flag threshold up (classifier/discussion.py). The flag threshold was chosen with the
+        # whole penalty everywhere: the ramp flags exactly the same posts (whole at and above the flag threshold,
+        # and nothing below it can be flagged).
+        guard = (*guard, *ramp_logits(thresholds.watch, thresholds.flag))
+        oof_p[:, 0] = 1.0 / (1.0 + np.exp(-guarded_logit(unguarded_mlm, oof_about, *guard)))
+        p_main = oof_p[: len(corpus), 0]
+        log(f"discussion guard ramp: logit {guard[2]:.3f} to {guard[3]:.3f}")
+    # Each fold's own threshold, chosen on the other folds' scores as served (after the ramp), is what the report's
+    # nested figures evaluate those scores at.
     nested_threshold = np.full(len(corpus), np.nan)
     for k in range(config.n_folds):
         others = in_train & (fold != k)
         t_k = choose_threshold(p_main[others], task_y[others], benign[others], config.max_benign_fpr,
                                config.min_precision)
         nested_threshold[in_train & (fold == k)] = t_k
-    thresholds = Thresholds(flag=flag, watch=round(flag * config.watch_ratio, 4))
     log(f"flag threshold {flag} (nested per fold: {sorted(set(np.round(nested_threshold[in_train], 2)))})")
-    if guard is not None:
-        # The guard's ramp: no post under ``onset`` (just under the watch threshold) is touched, the whole penalty
-        # comes off from the flag threshold up (classifier/discussion.py). The thresholds were chosen with the
-        # whole penalty everywhere: the ramp flags exactly the same posts (whole at and above the flag threshold,
-        # and nothing below it can be flagged).
-        guard = (*guard, *ramp_logits(thresholds.watch, thresholds.flag))
-        oof_p[:, 0] = 1.0 / (1.0 + np.exp(-guarded_logit(unguarded_mlm, oof_about, *guard)))
-        log(f"discussion guard ramp: logit {guard[2]:.3f} to {guard[3]:.3f}")
 
     # Final model on every training row.
     vectorizer.fit_counts(counted.docs[train_rows])

@@ -125,11 +125,18 @@ def test_explain_reports_the_guard(tiny_model):
     values = scorer.score_full(normalize_batch(warnings, scorer.tables), warnings).discussion
     warning = warnings[int(np.argmax(values))]  # the one that reads most as a warning
     discussion = scorer.explain(warning)["discussion"]
+    assert set(discussion) == {"active", "value", "starts_at", "penalty", "whole_penalty", "onset"}
     guard = scorer.guard
     assert discussion["active"] is True and discussion["starts_at"] == round(guard.tau, 4)
     assert discussion["value"] == pytest.approx(float(values.max()), abs=1e-4)
-    assert discussion["penalty"] == pytest.approx(guard.weight * max(0.0, float(values.max()) - guard.tau), abs=1e-4)
-    assert discussion["penalty"] > 0  # the generator's warnings read as warnings to the tiny model
+    whole = guard.weight * max(0.0, float(values.max()) - guard.tau)
+    assert discussion["whole_penalty"] == pytest.approx(whole, abs=1e-4)
+    assert discussion["whole_penalty"] > 0  # the generator's warnings read as warnings to the tiny model
+    # "penalty" is what the ramp actually took off: the unguarded logit less the served one
+    z = float(scorer.hot.logits(normalize_batch([warning], scorer.tables))[0])
+    served = float(np.log(explanation_p := scorer.score([warning])[0].probability) - np.log1p(-explanation_p))
+    assert discussion["penalty"] == pytest.approx(z - served, abs=1e-3)
+    assert 0 <= discussion["penalty"] <= discussion["whole_penalty"] + 1e-9
     assert discussion["onset"] == round(guard.onset_probability, 4)
 
 
@@ -180,6 +187,19 @@ def test_part_of_a_guard_is_a_load_error(tiny_model, tmp_path):
     (target / "model.onnx").write_bytes(model.SerializeToString())
     with pytest.raises(ModelLoadError, match="part of the discussion guard"):
         Scorer.load(target, verify=False)
+
+
+def test_an_allow_list_never_raises_a_score_through_the_guard(tiny_model):
+    """Blanking an allowed phrase that reads as a warning would shrink the guard's penalty and RAISE the post's
+    score; such a post keeps its text (and the entry is not reported as applied)."""
+    source, _, _ = tiny_model
+    scorer = Scorer.load(source)
+    warnings = [p.text for p in _posts(seed=15, n=800) if p.scheme == "anti_mlm"]
+    texts = [w + "。" + PITCH for w in warnings[:40]]
+    plain = scorer.score_batch(texts)
+    for phrase in ("传销", "警惕", "举报", "骗局", "提醒"):
+        allowed = Scorer.load(source, allow=[phrase]).score_batch(texts)
+        assert (allowed.probability <= plain.probability + 1e-9).all(), phrase
 
 
 def test_a_guard_without_the_quoted_channel(tiny_model, tmp_path):
