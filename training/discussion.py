@@ -22,7 +22,12 @@ import scipy.sparse as sp
 from mlmrisk.classifier.discussion import guarded_logit
 from mlmrisk.classifier.quotes import QUOTE_BUCKETS, QUOTE_SCALE, QUOTE_SHARED
 from mlmrisk.training.heads import LinearHeads
-from mlmrisk.training.vectorizer import Counted, tfidf_weight
+from mlmrisk.training.vectorizer import Counted, occurrence_norms, tfidf_weight
+
+
+def has_quoted_channel(coef: np.ndarray, n_buckets: int) -> bool:
+    """Whether the guard's coefficients carry the quoted channel (``guard_matrix`` with ``quotes``)."""
+    return coef.size == n_buckets + QUOTE_BUCKETS + 1
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class DiscussionHead:
     full: float
 
     def has_quotes(self, n_buckets: int) -> bool:
-        return self.coef.size == n_buckets + QUOTE_BUCKETS + 1
+        return has_quoted_channel(self.coef, n_buckets)
 
     def bucket_coef(self, n_buckets: int) -> np.ndarray:
         return self.coef[:n_buckets]
@@ -83,9 +88,7 @@ def guard_matrix(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: 
         return X
     if counted.quoted is None:
         raise ValueError("the quoted channel needs counts made from the texts (HashedNgramVectorizer.count)")
-    f = np.asarray(idf, dtype=np.float32).astype(np.float64)
-    docs = counted.docs[rows]
-    norm = np.maximum(np.sqrt(np.asarray((docs @ sp.diags(f * f)).sum(axis=1)).ravel()), min_norm)
+    norm = occurrence_norms(counted.docs[rows], idf, min_norm)
     quoted = counted.quoted[rows]
     shared = np.asarray(quoted.sum(axis=1)).ravel() * QUOTE_SHARED / norm
     return sp.hstack([X, sp.diags(QUOTE_SCALE / norm) @ quoted, sp.csr_matrix(shared[:, None])], format="csr")
@@ -104,7 +107,7 @@ def whole_post_decision(counted: Counted, rows: np.ndarray, idf: np.ndarray, min
                         intercept: float) -> np.ndarray:
     """Decision values of the whole posts ``rows`` (the full graph's ``discussion`` output); the quoted channel
     is used when ``coef`` has it."""
-    quotes = coef.size == idf.size + QUOTE_BUCKETS + 1
+    quotes = has_quoted_channel(coef, idf.size)
     return np.asarray(guard_matrix(counted, rows, idf, min_norm, quotes) @ coef).ravel() + intercept
 
 

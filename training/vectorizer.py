@@ -35,16 +35,18 @@ def idf_from_counts(counts: sp.csr_matrix) -> np.ndarray:
     return idf
 
 
-def tfidf_weight(counts: sp.csr_matrix, idf: np.ndarray, min_norm: float) -> sp.csr_matrix:
-    """x = tf · idf / max(min_norm, sqrt(Σ tf · idf²)) — the formula of ``classifier.features``.
-
-    idf is taken as float32 (what the graphs store) so training and serving weigh with the same numbers.
-    """
+def occurrence_norms(counts: sp.csr_matrix, idf: np.ndarray, min_norm: float) -> np.ndarray:
+    """float64[rows]: max(min_norm, sqrt(Σ tf · idf²)) per row, idf taken as float32 (what the graphs store) so
+    training and serving weigh with the same numbers."""
     idf = np.asarray(idf, dtype=np.float32).astype(np.float64)
-    weighted = counts @ sp.diags(idf)
     squared = np.asarray((counts @ sp.diags(idf * idf)).sum(axis=1)).ravel()
-    norm = np.maximum(np.sqrt(squared), min_norm)
-    return (sp.diags(1.0 / norm) @ weighted).tocsr()
+    return np.maximum(np.sqrt(squared), min_norm)
+
+
+def tfidf_weight(counts: sp.csr_matrix, idf: np.ndarray, min_norm: float) -> sp.csr_matrix:
+    """x = tf · idf / max(min_norm, sqrt(Σ tf · idf²)) — the formula of ``classifier.features``."""
+    weighted = counts @ sp.diags(np.asarray(idf, dtype=np.float32).astype(np.float64))
+    return (sp.diags(1.0 / occurrence_norms(counts, idf, min_norm)) @ weighted).tocsr()
 
 
 def best_passage(values: np.ndarray, passage_doc: np.ndarray, n_docs: int) -> np.ndarray:
