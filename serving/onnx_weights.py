@@ -13,6 +13,7 @@ files are refused with ``ModelLoadError``, never a crash or a wrong array.
 from __future__ import annotations
 
 import math
+import mmap
 from collections.abc import Collection
 from pathlib import Path
 
@@ -170,10 +171,19 @@ def read_initializers(path: str | Path, names: Collection[str]) -> dict[str, np.
     Raises ``ModelLoadError`` for a file that cannot be read or is not a well-formed ModelProto on the path walked.
     """
     try:
-        data = memoryview(Path(path).read_bytes())
+        with open(path, "rb") as f:
+            try:  # mapped: only the pages on the path walked and of the wanted tensors are read (the full graph
+                # is ~30 MB, of which the discussion guard needs five scalars)
+                data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+            except ValueError:  # an empty file cannot be mapped
+                data = memoryview(f.read())
     except OSError as exc:
         raise ModelLoadError(f"{path} cannot be read ({exc.strerror or exc})") from None
-    wanted = set(names)
+    # copies, so no array keeps the mapping alive (it is unmapped once the views are gone) or changes with the file
+    return {name: np.array(array, copy=True) for name, array in _read_initializers(data, path, set(names)).items()}
+
+
+def _read_initializers(data: memoryview, path: str | Path, wanted: set[str]) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     try:
         graphs = [value for number, wire, value in _fields(data) if number == _MODEL_GRAPH and wire == 2]

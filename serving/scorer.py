@@ -269,6 +269,33 @@ def _read_guard(path: Path) -> DiscussionGuard:
     return DiscussionGuard(intercept, tau, weight, onset, full, QUOTE_TABLE in weights)
 
 
+class _Digests:
+    """The ONNX files' SHA-256, computed on a thread, checked against the manifest by ``check``."""
+
+    def __init__(self, graphs: dict[str, Path], manifest: dict) -> None:
+        self._graphs, self._manifest = graphs, manifest
+        self._digests: dict[str, str] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mlmrisk-verify", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for key, path in self._graphs.items():
+                self._digests[key] = sha256_file(path)
+        except BaseException as exc:  # noqa: BLE001 - raised by check(), in the loading thread
+            self._error = exc
+
+    def check(self) -> None:
+        self._thread.join()
+        if isinstance(self._error, OSError):
+            raise ModelLoadError(f"a model file cannot be read ({self._error})") from self._error
+        if self._error is not None:
+            raise self._error
+        for key, path in self._graphs.items():
+            check_digest(self._digests[key], {"onnx": self._manifest[key]}, str(path))
+
+
 def _session(path: Path, extra_inputs: frozenset[str] = frozenset()) -> ort.InferenceSession:
     """An onnxruntime session on one thread. onnxruntime is imported here, on the first session (~0.04 s): the
     parent of forked bulk workers never opens one, so it no longer pays for the import before forking."""
@@ -402,16 +429,26 @@ class Scorer:
             onnx_path = model_dir / entry["file"]
             if not onnx_path.is_file():
                 raise ModelLoadError(f"{onnx_path} is missing; the model directory is incomplete")
-            if verify:
-                check_digest(sha256_file(onnx_path), {"onnx": entry}, str(onnx_path))
             graphs[key] = onnx_path
+        # The ~38 MB of ONNX files are hashed on a thread (hashlib and file reads release the GIL) while the tables
+        # are built: the two took ~20 + ~30 ms one after the other, a quarter of a scoring process's start-up. The
+        # digests are checked before the scorer is returned, and a digest mismatch is reported before any error
+        # met reading the same damaged file.
+        hashing = _Digests(graphs, manifest) if verify else None
         try:
-            tables = NormalizerTables.from_spec(manifest["normalizer"])
-            features = FeatureSpec.from_dict(manifest["features"])
-        except (KeyError, ValueError) as exc:
-            raise ModelLoadError(f"{manifest_path}: {exc}") from exc
-        hot = HotPath.from_onnx(graphs["fast_onnx"], features)
-        guard = _read_guard(graphs["onnx"])
+            try:
+                tables = NormalizerTables.from_spec(manifest["normalizer"])
+                features = FeatureSpec.from_dict(manifest["features"])
+            except (KeyError, ValueError) as exc:
+                raise ModelLoadError(f"{manifest_path}: {exc}") from exc
+            hot = HotPath.from_onnx(graphs["fast_onnx"], features)
+            guard = _read_guard(graphs["onnx"])
+        except BaseException:
+            if hashing is not None:
+                hashing.check()
+            raise
+        if hashing is not None:
+            hashing.check()
         thresholds = Thresholds(**manifest["thresholds"])
         allow_list = PhraseList.coerce(allow, tables, kind="allow")
         deny_list = PhraseList.coerce(deny, tables, kind="deny")

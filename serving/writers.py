@@ -1,7 +1,8 @@
 """Output side of bulk scoring: where to write (safely), JSON encoding, atomic part files.
 
-Parts and assembly. Each worker turns one finished chunk into one *part file*, written atomically (tmp, fsync,
-rename), so a completed part is a checkpoint that survives ``kill -9``. At the end the parent appends the parts, in
+Parts and assembly. Each worker turns one finished chunk into one *part file*, written atomically (tmp, rename;
+its marker records its size and CRC-32, checked when a run resumes: ``serving/bulk.py``), so a completed part is a
+checkpoint that survives ``kill -9`` and, once verified, a power loss. At the end the parent appends the parts, in
 chunk order, to the final output. How a format encodes a part and assembles parts is the format's business
 (``serving/formats.py``: one object per format behind one registry); what the rows hold is the result schema
 (``classifier/schema.py``, turned into Arrow/CSV by ``serving/tabular.py``).

@@ -389,6 +389,41 @@ def test_interrupted_run_refuses_restart_and_mismatched_resume(tmp_path: Path, m
     assert out.read_bytes() == clean.read_bytes()
 
 
+def test_resume_redoes_chunks_whose_parts_a_power_loss_damaged(tmp_path: Path, model_dir: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts and markers are not fsynced one by one, so after a power loss a marker may survive while its part
+    did not reach the disk (missing, cut short, zero-filled) or the marker itself is garbage: resuming must redo
+    exactly those chunks and still give the output of an uninterrupted run."""
+    src = tmp_path / "posts.jsonl"
+    src.write_bytes(jsonl_posts(120, bad_every=7))
+    out = tmp_path / "scored.jsonl"
+    rejects = tmp_path / "rejects.jsonl"
+    with monkeypatch.context() as m:
+        _interrupt_after(m, 6)
+        with pytest.raises(KeyboardInterrupt):
+            score_file(src, out, model_dir=model_dir, chunk_size=10, rejects_path=rejects, progress=False)
+    parts = tmp_path / "scored.jsonl.partial" / "parts"
+    assert len(list(parts.glob("*.done.json"))) == 6
+    markers = {k: json.loads((parts / f"{k:08d}.done.json").read_text()) for k in range(6)}
+    assert all(m["part_check"][0] == (parts / f"{k:08d}.jsonl").stat().st_size for k, m in markers.items())
+    assert markers[0]["rejects_check"] is not None  # bad_every=7: the first chunk has a rejected line
+    (parts / "00000000.rejects.jsonl").write_bytes(b"")  # rejects cut short
+    (parts / "00000001.jsonl").unlink()  # part lost
+    part = parts / "00000002.jsonl"
+    part.write_bytes(b"\0" * part.stat().st_size)  # same size, zeros
+    part = parts / "00000003.jsonl"
+    part.write_bytes(part.read_bytes()[:-10])  # cut short
+    (parts / "00000004.done.json").write_bytes(b"\0" * 40)  # the marker itself is garbage
+    summary = score_file(src, out, model_dir=model_dir, chunk_size=10, rejects_path=rejects, resume=True,
+                         progress=False)
+    assert summary.resumed_chunks == 1 and summary.records == 120  # only chunk 5 survived intact
+    clean = tmp_path / "clean.jsonl"
+    score_file(src, clean, model_dir=model_dir, chunk_size=10, rejects_path=tmp_path / "clean_rejects.jsonl",
+               progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+    assert rejects.read_bytes() == (tmp_path / "clean_rejects.jsonl").read_bytes()
+
+
 # ---------------------------------------------------------------------------------------------- stdin, stdout, usage
 
 

@@ -126,6 +126,15 @@ def test_tampered_or_missing_model_is_refused(tiny_model, tmp_path):
         handle.write(b"\0")
     with pytest.raises(ModelLoadError, match="SHA-256"):
         Scorer.load(copy)
+    # a hot-path graph cut in half cannot be parsed either; the digest check (run beside the parsing) is what is
+    # reported, since it names the cause
+    shutil.copy(tiny_model[0] / "model.onnx", copy / "model.onnx")
+    hot = (copy / "mlm.onnx").read_bytes()
+    (copy / "mlm.onnx").write_bytes(hot[: len(hot) // 2])
+    with pytest.raises(ModelLoadError, match="SHA-256"):
+        Scorer.load(copy)
+    with pytest.raises(ModelLoadError, match="not a readable ONNX file"):  # unverified: what the parser meets
+        Scorer.load(copy, verify=False)
     with pytest.raises(ModelLoadError, match="manifest"):
         Scorer.load(tmp_path / "nowhere")
 
