@@ -97,12 +97,18 @@ def _load_texts(path: str, limit: int) -> list[str]:
         return [json.loads(line)["text"] for _, line in zip(range(limit), handle)]
 
 
+#: a promotion scored in the warm-up of the in-process measurements: the scorer opens its full path (onnxruntime
+#: session, evidence lexicon: ~50 ms together) on the first suspicious post, once per process, as a service would
+#: before its first request; the scikit-learn pipeline is likewise fitted and run once before it is timed
+WARMUP_PITCH = "静态收益加动态收益，直推十人拿见点奖，拉人头入会费3980，三代分红"
+
+
 def child_scorer(path: str, limit: int, model: str, batch: int) -> dict:
     from mlmrisk import Scorer
 
     texts = _load_texts(path, limit)
     scorer = Scorer.load(model)
-    scorer.score_batch(texts[:batch])
+    scorer.score_batch(texts[:batch] + [WARMUP_PITCH])
     start = time.perf_counter()
     flagged = 0
     for i in range(0, len(texts), batch):
@@ -140,7 +146,7 @@ def child_latency(path: str, limit: int, model: str, batch: int) -> dict:
 
     texts = _load_texts(path, 2000)
     scorer = Scorer.load(model)
-    scorer.score(texts[:10])
+    scorer.score(texts[:10] + [WARMUP_PITCH])
     times = []
     for text in texts:
         start = time.perf_counter()

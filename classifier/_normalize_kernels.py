@@ -337,36 +337,42 @@ def clean(codes, origin, doc, char_class, char_flags, rules):
             any_noisy = True
     if not any_noisy:
         return codes, origin, doc
-    out_codes = np.empty(size, dtype=np.int64)
-    out_origin = np.empty(size, dtype=np.int64)
-    out_doc = np.empty(size, dtype=np.int64)
+    # Only the noisy posts are cleaned further; the batch is compacted in place behind them (``kept`` never passes
+    # ``start``), so posts before the first one that shrinks are not even copied.
     kept = 0
-    changed = False
     start = 0
     while start < size:
         end = start + 1
         while end < size and doc[end] == doc[start]:
             end += 1
-        post_codes, post_origin, post_doc = codes[start:end], origin[start:end], doc[start:end]
-        for _ in range(3 if noisy[doc[start]] else 0):
-            post_codes, post_origin, post_doc, dropped = drop_noise(post_codes, post_origin, post_doc, char_class,
-                                                                    char_flags, rules)
-            if not dropped:
-                break
-            changed = True
-            # dropping noise can put a numeral next to its measure word (百A元 → 百元): fold it as 百元 is
-            fold_numerals(post_codes, post_doc, char_flags, rules)
-            post_codes, post_origin, post_doc = collapse_repeats(post_codes, post_origin, post_doc, char_class,
-                                                                 char_flags, rules)
-        length = post_codes.size
-        out_codes[kept : kept + length] = post_codes
-        out_origin[kept : kept + length] = post_origin
-        out_doc[kept : kept + length] = post_doc
+        length = end - start
+        if noisy[doc[start]]:
+            post_codes, post_origin, post_doc = codes[start:end], origin[start:end], doc[start:end]
+            for _ in range(3):
+                post_codes, post_origin, post_doc, dropped = drop_noise(post_codes, post_origin, post_doc,
+                                                                        char_class, char_flags, rules)
+                if not dropped:
+                    break
+                # dropping noise can put a numeral next to its measure word (百A元 → 百元): fold it as 百元 is
+                fold_numerals(post_codes, post_doc, char_flags, rules)
+                post_codes, post_origin, post_doc = collapse_repeats(post_codes, post_origin, post_doc, char_class,
+                                                                     char_flags, rules)
+            length = post_codes.size
+            if post_codes.size != end - start or kept != start:  # a dropped post is a fresh array: no overlap
+                for t in range(length):
+                    codes[kept + t] = post_codes[t]
+                    origin[kept + t] = post_origin[t]
+                    doc[kept + t] = post_doc[t]
+        elif kept != start:
+            for t in range(length):  # forward: kept < start, so nothing is read after it is overwritten
+                codes[kept + t] = codes[start + t]
+                origin[kept + t] = origin[start + t]
+                doc[kept + t] = doc[start + t]
         kept += length
         start = end
-    if not changed:
+    if kept == size:
         return codes, origin, doc
-    return out_codes[:kept], out_origin[:kept], out_doc[:kept]
+    return codes[:kept], origin[:kept], doc[:kept]
 
 
 @_jit
