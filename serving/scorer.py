@@ -27,7 +27,7 @@ from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, best_passa
 from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import (MANIFEST_NAME, check_digest, check_manifest, model_id, sha256_file,
-                                         snap_word_count, snap_words)
+                                         snap_word_count, snap_words_text)
 from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
 from mlmrisk.classifier.normalize import (REPORTED_RULE_MASK, NormalizedBatch, NormalizerTables, normalize_batch,
                                           rule_names)
@@ -368,7 +368,7 @@ class Scorer:
 
     def _build_lexicon(self) -> SnapLexicon:
         source = self._lexicon_source
-        lexicon = SnapLexicon.from_words(source if isinstance(source, str) else snap_words(source))
+        lexicon = SnapLexicon.from_words(snap_words_text(source))  # any manifest form, as one joined string
         self._lexicon_source = lexicon  # the ~200k str objects (~15 MB) go; the lexicon keeps them as arrays
         return lexicon
 

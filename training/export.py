@@ -45,7 +45,7 @@ from onnx import TensorProto, helper, numpy_helper
 from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_TABLE, QUOTE_INPUT, QUOTE_TABLE,
                                           ramp_logits)
 from mlmrisk.classifier.labels import HEADS
-from mlmrisk.classifier.manifest import (ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, join_snap_words,
+from mlmrisk.classifier.manifest import (ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, pack_snap_words,
                                          sha256_file)
 from mlmrisk.training.snap_lexicon import build_snap_lexicon
 
@@ -261,7 +261,7 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
         "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
         "features": spec.to_dict(vectorizer.pinyin_spec_),
         "normalizer": vectorizer.normalizer_spec_,
-        "evidence": {"snap_words": join_snap_words(build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :],
+        "evidence": {"snap_words": pack_snap_words(build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :],
                                                                       vectorizer.tables_, spec))},
     }
     with open(directory / "manifest.json", "w", encoding="utf-8") as handle:

@@ -224,23 +224,47 @@ def test_model_without_snap_words_still_scores_with_unwidened_evidence(tiny_mode
             assert text[e.start : e.end] == e.text
 
 
-def test_format_1_manifests_still_load_and_score_the_same(tiny_model, tmp_path):
-    """Version 1 kept the evidence words as a JSON list; a model written then scores and snaps exactly as its
-    version 2 form. A version this mlmrisk does not know is refused, saying which versions it reads."""
-    target = tmp_path / "v1_model"
-    shutil.copytree(tiny_model[0], target)
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 4
-    manifest["format_version"] = 1
-    manifest["evidence"]["snap_words"] = manifest["evidence"]["snap_words"].split("\n")
-    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    old, new = Scorer.load(target), Scorer.load(tiny_model[0])
-    assert old.manifest["evidence"]["snap_words"] == new.manifest["evidence"]["snap_words"] == len(new.lexicon)
-    assert [r.to_dict() for r in old.score(EVASIVE)] == [r.to_dict() for r in new.score(EVASIVE)]
-    manifest["format_version"] = 5
-    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(ModelLoadError, match=r"versions \(1, 2, 3, 4\)"):
+def test_older_manifest_forms_still_load_and_score_the_same(tiny_model, tmp_path):
+    """Version 1 kept the evidence words as a JSON list, versions 2–4 as one newline-joined string; a model written
+    then scores and snaps exactly as its version 5 form (the packed list). A version this mlmrisk does not know is
+    refused, saying which versions it reads."""
+    from mlmrisk.classifier.manifest import snap_words
+
+    manifest = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == 5 and set(manifest["evidence"]["snap_words"]) == {"count", "zlib_base64"}
+    words = snap_words(manifest["evidence"]["snap_words"])
+    assert len(words) == manifest["evidence"]["snap_words"]["count"] > 0
+    new = Scorer.load(tiny_model[0])
+    expected = [r.to_dict() for r in new.score(EVASIVE)]
+    for version, stored in ((1, words), (4, "\n".join(words))):
+        target = tmp_path / f"v{version}_model"
+        shutil.copytree(tiny_model[0], target)
+        old_form = {**manifest, "format_version": version, "evidence": {"snap_words": stored}}
+        (target / "manifest.json").write_text(json.dumps(old_form, ensure_ascii=False), encoding="utf-8")
+        old = Scorer.load(target)
+        assert old.manifest["evidence"]["snap_words"] == new.manifest["evidence"]["snap_words"] == len(new.lexicon)
+        assert [r.to_dict() for r in old.score(EVASIVE)] == expected
+    future = {**manifest, "format_version": 6}
+    (target / "manifest.json").write_text(json.dumps(future, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match=r"versions \(1, 2, 3, 4, 5\)"):
         Scorer.load(target)
+
+
+def test_a_damaged_packed_word_list_is_refused_when_evidence_needs_it(tiny_model, tmp_path):
+    """The packed list is inflated where the lexicon is built; data that does not inflate, or inflates to another
+    number of words than declared, is a ModelLoadError naming the way out, not a crash or silently wrong spans."""
+    manifest = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))
+    packed = manifest["evidence"]["snap_words"]
+    for damaged in ({**packed, "zlib_base64": packed["zlib_base64"][:-40]}, {**packed, "count": packed["count"] + 1},
+                    {"count": 3}):
+        target = tmp_path / "damaged"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(tiny_model[0], target)
+        (target / "manifest.json").write_text(
+            json.dumps({**manifest, "evidence": {"snap_words": damaged}}, ensure_ascii=False), encoding="utf-8")
+        scorer = Scorer.load(target)
+        with pytest.raises(ModelLoadError, match="evidence word list"):
+            scorer.lexicon  # noqa: B018
 
 
 def test_the_evidence_word_list_is_built_on_first_use(tiny_model):
@@ -253,12 +277,14 @@ def test_the_evidence_word_list_is_built_on_first_use(tiny_model):
     lazy.score(["今天天气很好", "普通帖子"])
     assert "lexicon" not in lazy._lazy
     eager = Scorer.load(tiny_model[0])
-    stored = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))["evidence"]["snap_words"]
-    assert isinstance(stored, str) and "\n" in stored, "format 2: one newline-joined string"
-    eager._lexicon_source = SnapLexicon.from_words(stored.split("\n"))
+    from mlmrisk.classifier.manifest import snap_words
+
+    manifest = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))
+    stored = snap_words(manifest["evidence"]["snap_words"])
+    eager._lexicon_source = SnapLexicon.from_words(stored)
     results = lazy.score(EVASIVE)
     assert any(r.evidence for r in results) and "lexicon" in lazy._lazy  # evidence built it
     assert [r.to_dict() for r in results] == [r.to_dict() for r in eager.score(EVASIVE)]
     built = lazy.lexicon
     assert isinstance(built, SnapLexicon) and len(built) > 0 and lazy.lexicon is built
-    assert lazy.manifest["evidence"]["snap_words"] == len(stored.split("\n")) == len(built)
+    assert lazy.manifest["evidence"]["snap_words"] == len(stored) == len(built)
