@@ -772,6 +772,51 @@ class _Progress:
             self._bar = None
 
 
+class _OutputSync:
+    """Flushes the assembled output to disk on a thread while the job runs, so that the fsync that makes it durable
+    before its rename (``_run_assembling``) finds little left to write.
+
+    That final fsync had waited ~0.03 s for 58 MB of output at the end of a 300k-post job — 2–3 % of its run time,
+    serial, after every worker had finished — and grows with the output (seconds for gigabytes). Every
+    ``SYNC_EVERY`` bytes appended, the buffered writer is flushed (here, in the assembling thread) and
+    ``os.fdatasync`` runs on a thread of its own: it waits on the disk without the GIL, and writes that go on
+    meanwhile are simply synced by the next round or by the final fsync. One round at a time; an error on the
+    thread is kept and raised by ``wait`` (the final fsync would meet it too).
+    """
+
+    SYNC_EVERY = 8 << 20
+
+    def __init__(self, sink: BinaryIO) -> None:
+        self._sink = sink
+        self._synced_at = 0
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def after_append(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        position = self._sink.tell()
+        if position - self._synced_at < self.SYNC_EVERY:
+            return
+        self._sink.flush()
+        self._synced_at = position
+        self._thread = threading.Thread(target=self._sync, args=(self._sink.fileno(),), name="mlmrisk-output-sync",
+                                        daemon=True)
+        self._thread.start()
+
+    def _sync(self, fd: int) -> None:
+        try:
+            os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+        except BaseException as exc:  # noqa: BLE001 - raised by wait(), in the assembling thread
+            self._error = exc
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 class _InOrderAssembler:
     """Appends finished parts to the output in chunk order, each as soon as every earlier chunk is in.
 
@@ -781,7 +826,8 @@ class _InOrderAssembler:
     workers run, in the otherwise idle parent, takes the copy off the end of the job: assembling 300k scored
     posts after the last chunk was ~0.045 s of a ~1.8 s two-worker run, and grows with the archive (gigabytes
     of output were copied after the last chunk). A resumed pool appends the earlier run's parts once its workers
-    have started (``_run_pool``'s ``started``), so they do not wait for that copy either.
+    have started (``_run_pool``'s ``started``), so they do not wait for that copy either. A file destination is
+    also synced to disk as it grows (``_OutputSync``).
     """
 
     def __init__(self, job: ScoreJob, parts_dir: Path, dest: BinaryIO, consume: bool) -> None:
@@ -790,22 +836,29 @@ class _InOrderAssembler:
         self._parts_dir = parts_dir
         self._suffix = fmt.part_suffix
         self._consume = consume
+        self._sync = None if consume else _OutputSync(dest)
         self._ready: dict[int, int] = {}
         self.next = 0
 
     def chunk_done(self, marker: dict[str, Any]) -> None:
         self._ready[marker["chunk"]] = marker["written"]
+        appended = False
         while self.next in self._ready:
             written = self._ready.pop(self.next)
             if written:
                 part = self._parts_dir / (_part_name(self.next) + self._suffix)
                 self._asm.add_part(part)
+                appended = True
                 if self._consume:
                     part.unlink()
             self.next += 1
+        if appended and self._sync is not None:
+            self._sync.after_append()
 
     def close(self) -> None:
         self._asm.close()
+        if self._sync is not None:
+            self._sync.wait()
 
 
 def _read_marker(parts_dir: Path, k: int) -> dict[str, Any]:

@@ -389,6 +389,30 @@ def test_interrupted_run_refuses_restart_and_mismatched_resume(tmp_path: Path, m
     assert out.read_bytes() == clean.read_bytes()
 
 
+def test_output_synced_while_it_grows_is_the_same_output(tmp_path: Path, model_dir: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The assembled output is fdatasynced on a thread as it grows (bulk._OutputSync): with a sync after every
+    appended part, one and two workers still write exactly the bytes of a run without it, and the syncs ran."""
+    src = tmp_path / "posts.jsonl"
+    src.write_bytes(jsonl_posts(300, bad_every=11))
+    plain = tmp_path / "plain.jsonl"
+    score_file(src, plain, model_dir=model_dir, chunk_size=16, progress=False)
+    syncs = []
+    real = bulk._OutputSync._sync
+
+    def counted(self, fd):
+        syncs.append(fd)
+        real(self, fd)
+
+    monkeypatch.setattr(bulk._OutputSync, "SYNC_EVERY", 1)
+    monkeypatch.setattr(bulk._OutputSync, "_sync", counted)
+    for workers in (1, 2):
+        out = tmp_path / f"synced_{workers}.jsonl"
+        score_file(src, out, model_dir=model_dir, chunk_size=16, workers=workers, progress=False)
+        assert out.read_bytes() == plain.read_bytes()
+    assert len(syncs) >= 2
+
+
 def test_resume_redoes_chunks_whose_parts_a_power_loss_damaged(tmp_path: Path, model_dir: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Parts and markers are not fsynced one by one, so after a power loss a marker may survive while its part
