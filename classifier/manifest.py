@@ -92,6 +92,11 @@ def join_snap_words(words: list[str]) -> str:
     return "\n".join(words)
 
 
+#: bytes a packed word may take when inflated: the longest evidence word (``word_snap.MAX_WORD`` characters) of
+#: 4-byte UTF-8 characters and its newline, with room to spare
+MAX_PACKED_WORD_BYTES = 64
+
+
 def pack_snap_words(words: list[str]) -> dict[str, object]:
     """The manifest form of the evidence word list since version 5: the joined words, zlib-compressed, base64."""
     packed = base64.b64encode(zlib.compress(join_snap_words(words).encode("utf-8"), 9)).decode("ascii")
@@ -107,12 +112,19 @@ def snap_words_text(stored: object) -> str:
     if isinstance(stored, list):
         return "\n".join(w for w in stored if isinstance(w, str) and "\n" not in w)
     if isinstance(stored, Mapping):
+        count = snap_word_count(stored)
         try:
-            text = zlib.decompress(base64.b64decode(stored["zlib_base64"], validate=True)).decode("utf-8")
+            inflate = zlib.decompressobj()
+            # never more than the declared words can take (a damaged or hostile manifest must not inflate to GBs)
+            text = inflate.decompress(base64.b64decode(stored["zlib_base64"], validate=True),
+                                      count * MAX_PACKED_WORD_BYTES + 1)
+            if inflate.unconsumed_tail or not inflate.eof:
+                raise ValueError("the data inflate to more than its declared words can hold, or are cut short")
+            text = text.decode("utf-8")
         except (KeyError, TypeError, ValueError, zlib.error, binascii.Error) as exc:
             raise ModelLoadError(f"the manifest's evidence word list cannot be read ({exc}); rebuild the model "
                                  "with `mlmrisk train`") from None
-        if snap_word_count(text) != stored.get("count"):
+        if snap_word_count(text) != count or type(stored.get("count")) is not int:
             raise ModelLoadError(f"the manifest's evidence word list holds {snap_word_count(text)} words, not the "
                                  f"{stored.get('count')!r} it declares; rebuild the model with `mlmrisk train`")
         return text
@@ -129,7 +141,7 @@ def snap_word_count(stored: object) -> int:
     """How many evidence words a manifest form holds, without inflating the packed form."""
     if isinstance(stored, Mapping):
         count = stored.get("count")
-        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0
+        return count if type(count) is int and count >= 0 else 0
     if isinstance(stored, str):
         return stored.count("\n") + 1 if stored else 0
     return len(stored) if isinstance(stored, list) else 0

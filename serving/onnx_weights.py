@@ -13,7 +13,6 @@ files are refused with ``ModelLoadError``, never a crash or a wrong array.
 from __future__ import annotations
 
 import math
-import mmap
 from collections.abc import Collection
 from pathlib import Path
 
@@ -169,18 +168,20 @@ def read_initializers(path: str | Path, names: Collection[str]) -> dict[str, np.
     """The initializers called ``names`` (those present) of the ONNX file at ``path``, as numpy arrays.
 
     Raises ``ModelLoadError`` for a file that cannot be read or is not a well-formed ModelProto on the path walked.
+    The file is read, not memory-mapped: a mapped file cut short by a writer while it is parsed kills the process
+    (SIGBUS), where a read one is at worst a damaged file, reported as such.
     """
     try:
-        with open(path, "rb") as f:
-            try:  # mapped: only the pages on the path walked and of the wanted tensors are read (the full graph
-                # is ~30 MB, of which the discussion guard needs five scalars)
-                data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
-            except ValueError:  # an empty file cannot be mapped
-                data = memoryview(f.read())
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ModelLoadError(f"{path} cannot be read ({exc.strerror or exc})") from None
-    # copies, so no array keeps the mapping alive (it is unmapped once the views are gone) or changes with the file
-    return {name: np.array(array, copy=True) for name, array in _read_initializers(data, path, set(names)).items()}
+    return initializers_in(data, names, path)
+
+
+def initializers_in(data: bytes, names: Collection[str], path: str | Path) -> dict[str, np.ndarray]:
+    """``read_initializers`` on the bytes of an ONNX file already read (``path`` names it in errors); the arrays are
+    copies, never views of ``data``."""
+    return _read_initializers(memoryview(data), path, set(names))
 
 
 def _read_initializers(data: memoryview, path: str | Path, wanted: set[str]) -> dict[str, np.ndarray]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 import sys
 import textwrap
+import zlib
 
 import pytest
 
@@ -251,12 +253,14 @@ def test_older_manifest_forms_still_load_and_score_the_same(tiny_model, tmp_path
 
 
 def test_a_damaged_packed_word_list_is_refused_when_evidence_needs_it(tiny_model, tmp_path):
-    """The packed list is inflated where the lexicon is built; data that does not inflate, or inflates to another
-    number of words than declared, is a ModelLoadError naming the way out, not a crash or silently wrong spans."""
+    """The packed list is inflated where the lexicon is built; data that does not inflate, inflates to another
+    number of words than declared, or would inflate far beyond what its words can take (a zip bomb: never
+    inflated past that) is a ModelLoadError naming the way out, not a crash or silently wrong spans."""
     manifest = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))
     packed = manifest["evidence"]["snap_words"]
+    bomb = base64.b64encode(zlib.compress(b"\n".join([b"x" * 4] * 3) + b"y" * 10_000_000)).decode("ascii")
     for damaged in ({**packed, "zlib_base64": packed["zlib_base64"][:-40]}, {**packed, "count": packed["count"] + 1},
-                    {"count": 3}):
+                    {"count": 3}, {"count": 3, "zlib_base64": bomb}, {**packed, "count": True}):
         target = tmp_path / "damaged"
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(tiny_model[0], target)
