@@ -44,6 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlmrisk.classifier import risk
+
 #: initializer names of the guard in ``model.onnx``: a float32[B+1] table and four scalars
 GUARD_TABLE = "discussion_w"
 GUARD_SCALARS = ("discussion_intercept", "discussion_tau", "discussion_weight", "discussion_onset",
@@ -58,14 +60,14 @@ QUOTE_TABLE = "discussion_q"
 ONSET_GAP = 0.1
 
 
-def _logit(p: float) -> float:
-    p = min(max(float(p), 1e-6), 1.0 - 1e-6)
-    return float(np.log(p / (1.0 - p)))
+def guard_input_names(quotes: bool) -> tuple[str, ...]:
+    """The full-path graph's inputs that the guard adds: every gram once, and with the quoted channel its rows."""
+    return GUARD_INPUTS + ((QUOTE_INPUT,) if quotes else ())
 
 
 def ramp_logits(watch: float, flag: float) -> tuple[float, float]:
     """(onset, full) of the guard's ramp for the thresholds: ``logit(watch) − ONSET_GAP`` and ``logit(flag)``."""
-    return _logit(watch) - ONSET_GAP, _logit(flag)
+    return float(risk.logit(watch)) - ONSET_GAP, float(risk.logit(flag))
 
 
 def discussion_penalty(decision: np.ndarray, tau: float, weight: float) -> np.ndarray:

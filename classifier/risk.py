@@ -78,6 +78,13 @@ def flagged_mask(probability: np.ndarray, thresholds: Thresholds, content_chars:
     return flagged
 
 
+def logit(probability: np.ndarray | float) -> np.ndarray:
+    """float64: the log-odds of probabilities, clipped to [1e-6, 1 − 1e-6] first (0 and 1 have none). Used where
+    a threshold or a score is compared on the logit scale (the discussion guard's ramp, the review queue's spread)."""
+    p = np.clip(np.asarray(probability, dtype=np.float64), 1e-6, 1.0 - 1e-6)
+    return np.log(p / (1.0 - p))
+
+
 def risk_index(probability: np.ndarray) -> np.ndarray:
     """The 0–100 index of calibrated probabilities."""
     return np.rint(np.asarray(probability, dtype=np.float64) * 100.0).astype(np.int64)

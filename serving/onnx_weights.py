@@ -181,13 +181,10 @@ def read_initializers(path: str | Path, names: Collection[str]) -> dict[str, np.
 def initializers_in(data: bytes, names: Collection[str], path: str | Path) -> dict[str, np.ndarray]:
     """``read_initializers`` on the bytes of an ONNX file already read (``path`` names it in errors); the arrays are
     copies, never views of ``data``."""
-    return _read_initializers(memoryview(data), path, set(names))
-
-
-def _read_initializers(data: memoryview, path: str | Path, wanted: set[str]) -> dict[str, np.ndarray]:
+    wanted = set(names)
     found: dict[str, np.ndarray] = {}
     try:
-        graphs = [value for number, wire, value in _fields(data) if number == _MODEL_GRAPH and wire == 2]
+        graphs = [value for number, wire, value in _fields(memoryview(data)) if number == _MODEL_GRAPH and wire == 2]
         if not graphs:
             raise _Damaged("no graph")
         for graph in graphs:

@@ -41,6 +41,7 @@ import orjson
 from mlmrisk.classifier.errors import InputFormatError
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.normalize import normalize_batch
+from mlmrisk.classifier.risk import logit
 from mlmrisk.resources import data_path
 
 STRATEGY_SHARES = {"uncertain": 0.4, "disagreement": 0.35, "novel": 0.25}
@@ -162,11 +163,6 @@ def join_texts(records: Sequence[dict], texts_path: Path | None, text_field: str
 
 
 # ---------------------------------------------------------------------------------------------------- selection
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 class _Shingles:
     """Near-duplicate check against the posts picked so far (character 3-shingles, inverted index)."""
 
@@ -235,7 +231,7 @@ def select(records: Sequence[dict], texts: Sequence[str | None], scorer, budget:
         novelty[pool] = scorer.novelty([ctext[j] for j in pool])
 
     centre = scorer.thresholds.flag if uncertain_at is None else uncertain_at
-    distance = np.abs(_logit(p) - _logit(np.asarray(centre)))
+    distance = np.abs(logit(p) - logit(np.asarray(centre)))
     model_only = flagged & ~has_broad
     keyword_only = has_strict & ~flagged
     reasons_of = [[] for _ in range(n)]

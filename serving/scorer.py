@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 
 from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_SCALARS, QUOTE_INPUT, QUOTE_TABLE,
-                                          DiscussionGuard)
+                                          DiscussionGuard, guard_input_names)
 from mlmrisk.classifier.quotes import quote_index
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
@@ -413,8 +413,7 @@ class Scorer:
     def full(self) -> ort.InferenceSession:
         """The full-path graph (``model.onnx``): every head, per-gram rows for evidence, and with the discussion
         guard its decision value per post (fed every gram of each post too)."""
-        extra = frozenset(GUARD_INPUTS + ((QUOTE_INPUT,) if self.guard.quotes else ())) if self.guard.active \
-            else frozenset()
+        extra = frozenset(guard_input_names(self.guard.quotes)) if self.guard.active else frozenset()
         return self._once("full", lambda: _session(self.graphs["onnx"], extra))
 
     @property

@@ -43,7 +43,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_TABLE, QUOTE_INPUT, QUOTE_TABLE,
-                                          ramp_logits)
+                                          guard_input_names, ramp_logits)
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.manifest import (ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, pack_snap_words,
                                          sha256_file)
@@ -135,20 +135,21 @@ def guard_nodes(quotes: bool) -> list:
     """The full graph's nodes of the discussion guard (``classifier.discussion``): ``d`` per post from every gram
     once (``gram_bucket``, ``gram_doc``) and, with ``quotes``, the quoted channel's rows (``gram_quote``)."""
     N = helper.make_node
+    gram_bucket, gram_doc = GUARD_INPUTS
     return [
-        N("Gather", ["table", "gram_bucket"], ["g_rows"], axis=0),
+        N("Gather", ["table", gram_bucket], ["g_rows"], axis=0),
         N("Slice", ["g_rows", "s0", "s1", "axes1"], ["q_g_col"]),
         N("Squeeze", ["q_g_col", "axes1"], ["q_g32"]),
         N("Cast", ["q_g32"], ["q_g"], to=TensorProto.DOUBLE),
-        N("Gather", [GUARD_TABLE, "gram_bucket"], ["v_gram32"], axis=0),
+        N("Gather", [GUARD_TABLE, gram_bucket], ["v_gram32"], axis=0),
         N("Cast", ["v_gram32"], ["v_gram" if quotes else "v_g"], to=TensorProto.DOUBLE),
         *([N("Gather", [QUOTE_TABLE, QUOTE_INPUT], ["v_quote32"], axis=0),
            N("Cast", ["v_quote32"], ["v_quote"], to=TensorProto.DOUBLE),
            N("Add", ["v_gram", "v_quote"], ["v_g"])] if quotes else []),
         # sums in float64: the quoted channel's weights are large, and a whole long post has thousands of grams
         N("ConstantOfShape", ["n_docs"], ["zeros_n"], value=numpy_helper.from_array(np.array([0.0], dtype=np.float64))),
-        N("ScatterElements", ["zeros_n", "gram_doc", "v_g"], ["sum_v_d"], axis=0, reduction="add"),
-        N("ScatterElements", ["zeros_n", "gram_doc", "q_g"], ["sum_q_d"], axis=0, reduction="add"),
+        N("ScatterElements", ["zeros_n", gram_doc, "v_g"], ["sum_v_d"], axis=0, reduction="add"),
+        N("ScatterElements", ["zeros_n", gram_doc, "q_g"], ["sum_q_d"], axis=0, reduction="add"),
         N("Sqrt", ["sum_q_d"], ["root_d"]),
         N("Cast", ["min_norm"], ["min_norm64"], to=TensorProto.DOUBLE),
         N("Max", ["root_d", "min_norm64"], ["norm_d"]),
@@ -223,7 +224,7 @@ def build_full_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
         nodes += guard_nodes(quotes)
         outputs.append(helper.make_tensor_value_info(GUARD_OUTPUT, TensorProto.DOUBLE, ["N"]))
         extra_inputs = tuple(helper.make_tensor_value_info(name, TensorProto.INT64, ["G"])
-                             for name in GUARD_INPUTS + ((QUOTE_INPUT,) if quotes else ()))
+                             for name in guard_input_names(quotes))
     return _finish(nodes, inits, outputs, "mlmrisk-full", metadata, extra_inputs)
 
 
@@ -242,8 +243,7 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
     guard_inputs = {}
     if discussion is not None:  # the guard's ramp follows the thresholds (classifier.discussion)
         ramp = ramp_logits(manifest_fields["thresholds"]["watch"], manifest_fields["thresholds"]["flag"])
-        names = GUARD_INPUTS + ((QUOTE_INPUT,) if discussion.has_quotes(vectorizer.idf_.size) else ())
-        guard_inputs = {name: "int64[G]" for name in names}
+        guard_inputs = {name: "int64[G]" for name in guard_input_names(discussion.has_quotes(vectorizer.idf_.size))}
     for name, graph in ((FAST_FILE, build_fast_graph(*args, metadata=metadata)),
                         (FULL_FILE, build_full_graph(*args, metadata=metadata, discussion=discussion, ramp=ramp))):
         path = directory / name
