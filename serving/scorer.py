@@ -44,11 +44,16 @@ if TYPE_CHECKING:  # imported where a session is opened: a job of ordinary posts
     import onnxruntime as ort
 
 DEFAULT_BATCH_SIZE = 1024
-#: Characters per graph run. The graph holds a few float64 rows per n-gram, so memory grows with the characters
-#: of a batch, not its post count: 8,192 long articles in one run took 3 GB. At 2^16 characters a run's
-#: intermediates stay near 25 MB (a bulk worker peaked at ~300 MB in all, against ~400 MB at 2^18) and
-#: throughput is the same or better (smaller runs stay in cache).
+#: Characters per full-path run. The full graph holds a few float64 rows per n-gram, so memory grows with the
+#: characters of a batch, not its post count: 8,192 long articles in one run took 3 GB. At 2^16 characters a
+#: run's intermediates stay near 25 MB (a bulk worker peaked at ~300 MB in all, against ~400 MB at 2^18).
 MAX_RUN_CHARS = 1 << 16
+#: Characters per hot-path run (normalising and the hot-path kernel, which build no n-gram arrays). Against runs
+#: of 2^16, measured on 150k real posts, interleaved: ~15 % less time per short post and per long post in
+#: ``score_batch``, for ~20 MB more peak RSS in a bulk worker; most of the gain is the kernel's (its 8 MB
+#: weight table stays in cache through one long call instead of being partly evicted by the normaliser's arrays
+#: between many short ones). 2^20 was no better.
+HOT_RUN_CHARS = 1 << 19
 #: A post whose best passage leads the runner-up by less than this (in MLM logit) sends all its passages through the
 #: full graph, whose float32 logits may order near-equal passages differently (see ``Scorer._best_passages_only``).
 NEAR_TIE = 1e-3
@@ -213,6 +218,21 @@ def run_cuts(sizes: np.ndarray, budget: int) -> list[int]:
         end = int(np.searchsorted(total, base + budget, side="right"))
         cuts.append(max(end, start + 1))
     return cuts if n else [0, 0]
+
+
+def _replace_rows(batch: ScoredBatch, rows: np.ndarray, sub: ScoredBatch) -> None:
+    """Put ``sub`` (the scores of ``batch``'s posts ``rows``, in that order) in place of those rows, in place.
+
+    Used for the posts whose full path was deferred (``Scorer.score_batch``): their texts and errors are already
+    those of ``batch``; every score, and their evidence and list entries, come from ``sub``."""
+    for name in ("probability", "element_probability", "risk", "level", "flagged", "rules"):
+        getattr(batch, name)[rows] = getattr(sub, name)
+    for name in ("evidence", "element_evidence", "lists"):
+        target, source = getattr(batch, name), getattr(sub, name)
+        for k, i in enumerate(rows.tolist()):
+            target.pop(i, None)
+            if k in source:
+                target[i] = source[k]
 
 
 def _join(parts: list[ScoredBatch], cuts: list[int]) -> ScoredBatch:
@@ -515,11 +535,29 @@ class Scorer:
         else:
             lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64,
                                   count=len(texts))
-        cuts = run_cuts(np.minimum(lengths, self.tables.max_chars) + 1, MAX_RUN_CHARS)
+        sizes = np.minimum(lengths, self.tables.max_chars) + 1
+        cuts = run_cuts(sizes, MAX_RUN_CHARS)
         if len(cuts) == 2:
             return self._score_run(texts, full, all_strings)
-        parts = [self._score_run(texts[a:b], full, all_strings) for a, b in zip(cuts, cuts[1:])]
-        return _join(parts, cuts[:-1])
+        if full:
+            return _join([self._score_run(texts[a:b], True, all_strings) for a, b in zip(cuts, cuts[1:])], cuts[:-1])
+        # The hot path in runs of HOT_RUN_CHARS; the posts it sends on (at or above the screen, or on the deny list)
+        # are gathered over the whole batch and scored by the full path together, in runs of MAX_RUN_CHARS (its
+        # n-gram arrays are what needs bounding).
+        cuts = run_cuts(sizes, HOT_RUN_CHARS)
+        parts, deferred = [], []
+        for a, b in zip(cuts, cuts[1:]):
+            part, later = self._score_run(texts[a:b], False, all_strings, defer_full=True)
+            parts.append(part)
+            deferred.extend((a + later).tolist())
+        joined = _join(parts, cuts[:-1])
+        if deferred:
+            sub_cuts = run_cuts(sizes[deferred], MAX_RUN_CHARS)
+            later = [texts[i] for i in deferred]
+            sub = _join([self._score_run(later[a:b], False, all_strings) for a, b in zip(sub_cuts, sub_cuts[1:])],
+                        sub_cuts[:-1])
+            _replace_rows(joined, np.asarray(deferred, dtype=np.int64), sub)
+        return joined
 
     def _feeds(self, batch: NormalizedBatch) -> tuple[dict, Grams, Passages]:
         bucket, passage, passage_doc, grams, membership = feature_feeds(batch, self.features)
@@ -596,7 +634,13 @@ class Scorer:
         return kept_feeds, Passages(membership.gram[keep], new_passage, passage_doc[kept],
                                     membership.passage_start[kept], membership.passage_end[kept])
 
-    def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False) -> ScoredBatch:
+    def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False,
+                   defer_full: bool = False) -> "ScoredBatch | tuple[ScoredBatch, np.ndarray]":
+        """Score one run (at most ``MAX_RUN_CHARS`` characters, or one post); a ScoredBatch.
+
+        ``defer_full=True`` returns ``(ScoredBatch, rows)`` instead: the rows (indices into ``texts``) that the
+        full path must score are left with their hot-path values, for ``score_batch`` to score them together
+        with those of the other runs and put them in place (``_replace_rows``); every other row is final."""
         n = len(texts)
         if all_strings:
             coerced: list = list(texts)
@@ -638,6 +682,9 @@ class Scorer:
                 rows = np.flatnonzero(suspicious)
             sub_elements = np.full((batch.n_docs, len(ELEMENTS)), np.nan)
             scores = None
+            if defer_full:
+                deferred = np.asarray(good, dtype=np.int64)[rows]
+                rows = rows[:0]
             if rows.size:
                 sub = batch if rows.size == batch.n_docs else batch.select(rows)
                 sub_texts = good_texts if rows.size == batch.n_docs else [good_texts[i] for i in rows]
@@ -668,10 +715,13 @@ class Scorer:
                 if shown.any():
                     self._explain_rows(batch, good_texts, rows, shown, scores, sub_elements, deny_hits, good,
                                        evidence, element_evidence)
-        return ScoredBatch(coerced if all_strings else [c if isinstance(c, str) else None for c in coerced], errors,
-                           probability, elements,
-                           risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds,
-                           self.model_id)
+        scored = ScoredBatch(coerced if all_strings else [c if isinstance(c, str) else None for c in coerced], errors,
+                             probability, elements,
+                             risk, level, flagged, rules, evidence, element_evidence, lists, self.thresholds,
+                             self.model_id)
+        if defer_full:
+            return scored, deferred if good_texts else np.zeros(0, dtype=np.int64)
+        return scored
 
     def _final_probability(self, batch: NormalizedBatch, texts: Sequence[str]) -> np.ndarray:
         """float64[N]: each post's MLM probability as its record gives it (the hot path, and the full path with

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import zlib
 
+import numpy as np
 import pytest
 
 from mlmrisk.classifier.errors import ListFormatError, ModelLoadError
@@ -199,6 +200,26 @@ def test_large_batches_are_split_without_changing_results(tiny_model, monkeypatc
     monkeypatch.setattr(module, "MAX_RUN_CHARS", 64)
     split = scorer.score_batch(texts)
     assert split.records(list(range(len(texts)))) == whole
+
+
+@pytest.mark.parametrize("hot_run", [1, 64, 200, 1 << 19])
+def test_full_path_deferred_over_hot_runs_gives_the_records_of_one_run(tiny_model, monkeypatch, hot_run):
+    """score_batch scores the hot path in runs of HOT_RUN_CHARS and the posts it sends on together, afterwards
+    (``_replace_rows``): the records — scores, evidence, elements, allow and deny entries, errors — must be those
+    of scoring every post in one run, whatever the runs are and wherever the suspicious posts fall."""
+    import mlmrisk.serving.scorer as module
+
+    scorer = Scorer.load(tiny_model[0], deny=["拉人头"], allow=["招商银行"])
+    texts = (["普通帖子", None, "今天聊聊拉人头"] + EVASIVE + ["招商银行提醒您", "", "长" * 300, 7]) * 3
+    ids = list(range(len(texts)))
+    monkeypatch.setattr(module, "MAX_RUN_CHARS", 1 << 30)
+    whole = scorer.score_batch(texts)
+    assert any(whole.flagged) and whole.evidence and whole.lists and any(e is not None for e in whole.errors)
+    monkeypatch.setattr(module, "MAX_RUN_CHARS", 40)
+    monkeypatch.setattr(module, "HOT_RUN_CHARS", hot_run)
+    deferred = scorer.score_batch(texts)
+    assert deferred.records(ids) == whole.records(ids)
+    assert np.array_equal(deferred.rules, whole.rules) and np.array_equal(deferred.level, whole.level)
 
 
 def test_one_text_alone_equals_the_same_text_in_a_batch(tiny_model):
