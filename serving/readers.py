@@ -50,6 +50,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -134,16 +135,27 @@ class Chunk:
     skipped: int = 0
 
 
-class Parsed(NamedTuple):
+class Parsed:
     """A parsed chunk: its records, the ``--keep-fields`` values of each (None when none are kept) and the count
-    of skipped blank lines (so ``lines read = records + skipped``)."""
+    of skipped blank lines (so ``lines read = records + skipped``).
 
-    records: list[Record]
-    kept: list[dict[str, Any]] | None
-    skipped: int
-    #: (line numbers, ids, texts) when every record of the chunk is a scorable string and no field is kept: the
-    #: columns bulk jobs score directly (``records`` holds the same values as tuples)
-    columns: tuple[Sequence[int], list[Any], list[str]] | None = None
+    ``columns``: (line numbers, ids, texts) when every record of the chunk is a scorable string and no field is
+    kept — the columns bulk jobs score directly. ``records`` then holds the same values as tuples, built only
+    when asked for (a clean chunk scored in bulk never needs them: ~0.1 µs per post)."""
+
+    __slots__ = ("_records", "kept", "skipped", "columns")
+
+    def __init__(self, records: list[Record] | None, kept: list[dict[str, Any]] | None, skipped: int,
+                 columns: tuple[Sequence[int], list[Any], list[str]] | None = None) -> None:
+        if records is None and columns is None:
+            raise ValueError("a parsed chunk needs its records or its columns")
+        self._records, self.kept, self.skipped, self.columns = records, kept, skipped, columns
+
+    @property
+    def records(self) -> list[Record]:
+        if self._records is None:
+            self._records = list(zip(*self.columns))  # type: ignore[misc]
+        return self._records
 
 
 # --------------------------------------------------------------------------------------------------------- detection
@@ -704,18 +716,27 @@ def _clean_columns(objs: list[Any], first_line: int, text_field: str, id_field: 
     """The chunk's records and columns when every decoded line is an object with a string text (and its id, when
     ``id_field`` is given): nearly every chunk of a real archive, checked with C-level maps instead of the
     per-line loop. None when any line needs the loop's care (a non-object, a missing or non-string text)."""
-    if objs and set(map(type, objs)) != {dict}:
+    if not objs:
+        return Parsed([], None, 0, (range(first_line, first_line), [], []))
+    if set(map(type, objs)) != {dict}:
         return None
-    texts = [obj.get(text_field) for obj in objs]
-    if texts and set(map(type, texts)) != {str}:
+    try:  # C-level lookups; a missing text (KeyError) sends the chunk to the loop, which reports it
+        texts = list(map(itemgetter(text_field), objs))
+    except KeyError:
+        return None
+    if set(map(type, texts)) != {str}:
         return None
     numbers = range(first_line, first_line + len(objs))
-    ids = [obj.get(id_field if id_field is not None else "id") for obj in objs]
+    id_key = id_field if id_field is not None else "id"
+    try:
+        ids = list(map(itemgetter(id_key), objs))
+    except KeyError:
+        ids = [obj.get(id_key) for obj in objs]
     if None in ids:
         if id_field is not None:
             return None
         ids = [number if rid is None else rid for number, rid in zip(numbers, ids)]
-    return Parsed(list(zip(numbers, ids, texts)), None, 0, (numbers, ids, texts))
+    return Parsed(None, None, 0, (numbers, ids, texts))
 
 
 def jsonl_fields_seen(lines: Sequence[bytes | _TooLong], limit: int = 100) -> tuple[int, dict[str, int]]:
