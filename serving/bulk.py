@@ -379,28 +379,46 @@ def _process_clean_chunk(job: ScoreJob, scorer: Any, fmt: Any, chunk: Chunk,
     scored = scorer.score_batch(texts)
     if scored.errors.count(None) != n:  # coerce_text never refuses a str; counts below rely on it
         raise AssertionError("a string text was reported as an input error")
-    plain = scored.plain_rows() if fmt.takes_encoded_lines else np.zeros(n, dtype=bool)
-    take = np.flatnonzero(plain)
-    every = take.size == n
-    encoded = _template_lines(scored, take, ids if every else [ids[k] for k in take.tolist()],
-                              list(numbers) if every else [numbers[k] for k in take.tolist()])
-    if encoded is None:  # an id orjson refuses (e.g. nested ~254 deep): every row goes the dict way
-        plain[:], take, encoded = False, take[:0], []
-    out: list[dict | bytes]
-    if take.size == n:
-        out = encoded  # type: ignore[assignment]
-    else:
-        others = np.flatnonzero(~plain).tolist()
-        out = [b""] * n
-        for k, line in zip(take.tolist(), encoded):  # type: ignore[arg-type]
-            out[k] = line
-        for k, record in zip(others, scored.records(ids, rows=others)):
-            record["line"] = numbers[k]
-            out[k] = record
-    payload = fmt.encode_part(out, job.keep_fields) if n else None
+    payload = _clean_payload(fmt, job.keep_fields, scored, numbers, ids) if n else None
     return _finish_chunk(job, fmt, chunk, payload, [], {
         "records": n, "scored": n, "bad": 0, "flagged": int(scored.flagged.sum()), "written": n, "rejected": 0,
         "skipped": 0, "bad_codes": {}})
+
+
+def _clean_payload(fmt: Any, keep_fields: Sequence[str], scored: Any, numbers: Sequence[int],
+                   ids: list[Any]) -> bytes:
+    """The part of a clean chunk: plain rows' JSONL lines from the byte template, the other rows' records as
+    dicts, in input order.
+
+    When every row is plain (most chunks of an archive with nothing suspicious), the part is the template's one
+    joined encoding (``PlainJsonlLines.encode_joined``); otherwise the plain lines and the encoded dict rows are
+    put in place through an object array, so no step runs per row in Python."""
+    n = len(ids)
+    if fmt.takes_encoded_lines:
+        plain = scored.plain_rows()
+        take = np.flatnonzero(plain)
+        if take.size == n:
+            joined = _template_lines(scored, take, ids, list(numbers), joined=True)
+            if joined is not None:
+                return joined  # type: ignore[return-value]
+        elif take.size:
+            keep = take.tolist()
+            lines = _template_lines(scored, take, list(map(ids.__getitem__, keep)),
+                                    list(map(numbers.__getitem__, keep)))
+            if lines is not None:
+                others = np.flatnonzero(~plain).tolist()
+                records = scored.records(ids, rows=others)
+                for k, record in zip(others, records):
+                    record["line"] = numbers[k]
+                rows = np.empty(n, dtype=object)
+                rows[take] = lines
+                rows[others] = [fmt.encode_part([record], keep_fields) for record in records]
+                return b"".join(rows.tolist())
+    # dict rows only: a format that takes no encoded lines, or an id orjson refuses (e.g. nested ~254 deep)
+    records = scored.records(ids)
+    for k, record in enumerate(records):
+        record["line"] = numbers[k]
+    return fmt.encode_part(records, keep_fields)
 
 
 def _finish_chunk(job: ScoreJob, fmt: Any, chunk: Chunk, payload: bytes | None, rejects: list[dict],
@@ -475,14 +493,17 @@ def _plain_lines(fmt: Any, scored: Any, rows: list[tuple[int, int, dict | None]]
     return dict(zip(ks, encoded)) if encoded is not None else None
 
 
-def _template_lines(scored: Any, take: np.ndarray, ids: list[Any], lines: list[int]) -> list[bytes] | None:
-    """JSONL lines of the plain scored rows ``take`` (with their ids and input lines) from the byte template;
-    None when orjson refuses an id."""
+def _template_lines(scored: Any, take: np.ndarray, ids: list[Any], lines: list[int],
+                    joined: bool = False) -> list[bytes] | bytes | None:
+    """JSONL lines of the plain scored rows ``take`` (with their ids and input lines) from the byte template, or
+    with ``joined`` those lines as one bytes; None when orjson refuses an id."""
     if not take.size:
-        return []
+        return b"" if joined else []
     names = [level.value for level in LEVELS]
-    return _plain_encoder(scored.model).encode(ids, scored.probability[take], scored.risk[take].tolist(),
-                                               [names[v] for v in scored.level[take].tolist()], lines)
+    encoder = _plain_encoder(scored.model)
+    encode = encoder.encode_joined if joined else encoder.encode
+    return encode(ids, scored.probability[take], scored.risk[take].tolist(),
+                  [names[v] for v in scored.level[take].tolist()], lines)
 
 
 @functools.lru_cache(maxsize=4)

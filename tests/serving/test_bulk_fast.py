@@ -153,6 +153,22 @@ def test_plain_lines_equal_encoded_records(scorer: Scorer) -> None:
     assert lines is not None
     assert b"".join(lines) == encode_jsonl(records)
     assert encode_jsonl(lines) == encode_jsonl(records)  # pre-encoded lines pass through unchanged
+    assert len(lines) == len(rows) and all(line.count(b"\n") == 1 and line.endswith(b"\n") for line in lines)
+
+
+@pytest.mark.parametrize("model", ["m%b", "m%%b%s", "模型\n1\r", "\"%b\""])
+def test_joined_plain_lines_equal_encoded_records_for_any_model_id(scorer: Scorer, model: str) -> None:
+    """``encode_joined`` interleaves the record's fixed segments with the rows' values; a model id holding
+    ``%b``, quotes or line breaks must not shift a segment, and a line must still end at its only newline."""
+    posts = ["今天天气不错", "这家店的服务很好", "明天见"]
+    scored = scorer.score_batch(posts)
+    ids = ["a", 2, "第三"]
+    records = [{**record, "model": model, "line": k + 1} for k, record in enumerate(scored.records(ids))]
+    encoder = PlainJsonlLines(model)
+    args = (ids, scored.probability, scored.risk.tolist(), [r["level"] for r in records], [1, 2, 3])
+    assert encoder.encode_joined(*args) == encode_jsonl(records)
+    assert encoder.encode(*args) == [encode_jsonl([r]) for r in records]
+    assert encoder.encode_joined([], scored.probability[:0], [], [], []) == b""
 
 
 @pytest.mark.parametrize("ids", [[0, 7, -3, 2**53, 2**63 - 1, -(2**63)], [2**64, 1], [True, 1], [1, "1"]])
