@@ -390,34 +390,25 @@ def _clean_payload(fmt: Any, keep_fields: Sequence[str], scored: Any, numbers: S
     """The part of a clean chunk: plain rows' JSONL lines from the byte template, the other rows' records as
     dicts, in input order.
 
-    When every row is plain (most chunks of an archive with nothing suspicious), the part is the template's one
-    joined encoding (``PlainJsonlLines.encode_joined``); otherwise the plain lines and the encoded dict rows are
-    put in place through an object array, so no step runs per row in Python."""
+    For JSONL the part is the template's one joined encoding of every row (``PlainJsonlLines.encode_joined``),
+    with the lines of the few rows that are not plain (flagged, with evidence, a list entry or a reported rule)
+    encoded from their dicts and put in their place: no step runs per plain row in Python."""
     n = len(ids)
-    if fmt.takes_encoded_lines:
-        plain = scored.plain_rows()
-        take = np.flatnonzero(plain)
-        if take.size == n:
-            joined = _template_lines(scored, take, ids, list(numbers), joined=True)
-            if joined is not None:
-                return joined  # type: ignore[return-value]
-        elif take.size:
-            keep = take.tolist()
-            lines = _template_lines(scored, take, list(map(ids.__getitem__, keep)),
-                                    list(map(numbers.__getitem__, keep)))
-            if lines is not None:
-                others = np.flatnonzero(~plain).tolist()
-                records = scored.records(ids, rows=others)
-                for k, record in zip(others, records):
-                    record["line"] = numbers[k]
-                rows = np.empty(n, dtype=object)
-                rows[take] = lines
-                rows[others] = [fmt.encode_part([record], keep_fields) for record in records]
-                return b"".join(rows.tolist())
-    # dict rows only: a format that takes no encoded lines, or an id orjson refuses (e.g. nested ~254 deep)
-    records = scored.records(ids)
-    for k, record in enumerate(records):
+    others = np.flatnonzero(~scored.plain_rows()).tolist() if fmt.takes_encoded_lines else list(range(n))
+    records = scored.records(ids, rows=others)
+    for k, record in zip(others, records):
         record["line"] = numbers[k]
+    if fmt.takes_encoded_lines and (scored.level >= 0).all():
+        encoded = {k: fmt.encode_part([record], keep_fields) for k, record in zip(others, records)}
+        names = [level.value for level in LEVELS]
+        joined = _plain_encoder(scored.model).encode_joined(
+            ids, scored.probability, scored.risk.tolist(), [names[v] for v in scored.level.tolist()], list(numbers),
+            replace=encoded)
+        if joined is not None:
+            return joined
+        records = scored.records(ids)  # an id orjson refuses (e.g. nested ~254 deep): every row the dict way
+        for k, record in enumerate(records):
+            record["line"] = numbers[k]
     return fmt.encode_part(records, keep_fields)
 
 

@@ -80,16 +80,25 @@ def test_fast_path_output_is_byte_identical_to_the_general_path(tmp_path: Path, 
     posts = _mixed_posts()
     src = tmp_path / "in.jsonl"
     _write(src, posts, IDS)
+    joined_calls: list[tuple[int, int]] = []  # (rows, rows given as dict lines) of each joined encoding
+    original_joined = PlainJsonlLines.encode_joined
+
+    def joined_spy(self, ids, *args, replace=None):
+        joined_calls.append((len(ids), len(replace or {})))
+        return original_joined(self, ids, *args, replace=replace)
+
     with monkeypatch.context() as patch:
         clean_chunks = _spy(patch, bulk, "_process_clean_chunk")
-        encoded = _spy(patch, PlainJsonlLines, "encode")
+        patch.setattr(PlainJsonlLines, "encode_joined", joined_spy)
         fast = _run(src, tmp_path / "fast.jsonl")
     rows = [json.loads(line) for line in fast.splitlines()]
     assert len(rows) == len(posts)
     plain = sum(not r["flagged"] and not r["evidence"] and not r["normalization"] and not r["lists"] for r in rows)
     assert 0 < plain < len(posts)  # both kinds of rows are in the file
     assert len(clean_chunks) == math.ceil(len(posts) / 64)  # every chunk took the fast path …
-    assert sum(len(lines) for lines in encoded if lines) == plain  # … and every plain row the template
+    assert len(joined_calls) == len(clean_chunks)  # … was encoded by the template in one go …
+    assert sum(n for n, _ in joined_calls) == len(posts)
+    assert sum(n - given for n, given in joined_calls) == plain  # … and every plain row came from the template
 
     # the same file without any shortcut: line-by-line parsing, per-record rows, every record a dict
     with monkeypatch.context() as patch:
