@@ -20,7 +20,8 @@ Archives are REAL posts from ``../shared/data``: short posts (Weibo, SMS, news t
 most 140 characters) and long posts (case facts and long reviews, 300–1,000 characters, ~600 on average), cycled
 to the requested count. Ratios are what matter: the machine is shared, so compare figures of one run only. Each
 file → file measurement is repeated ``--repeat`` times (default 3), interleaved (filter, 1 worker, 2 workers, then
-again), and the median run is reported with every run's seconds beside it.
+again), and the median run is reported with every run's seconds beside it; so are the in-process measurements
+(``Scorer.score_batch``, then the scikit-learn pipeline, then again).
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ def main() -> None:
     parser.add_argument("--in-memory", type=int, default=100_000, help="posts for the in-process measurements")
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3,
-                        help="file → file runs of each kind, interleaved; the median run is reported")
+                        help="runs of each kind (file → file and in-process), interleaved; the median run is reported")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
     parser.add_argument("--reuse-archives", action="store_true", help="keep archives an earlier run built in --out")
     parser.add_argument("--big-gb", type=float, default=0.0, help="also score a file of this many GB (memory check)")
@@ -286,12 +287,13 @@ def main() -> None:
                 run = run_cli(path, args.out, 1, model, kernels="numba")  # the same job without the compiled kernels
                 Path(run.pop("output")).unlink()
                 repeats.setdefault("mlmrisk_score_1w_numba", []).append(run)
+            limit = min(args.in_memory, files[name]["posts"])
+            for _ in range(args.repeat):  # in-process too: each side repeated, interleaved, median reported
+                repeats.setdefault("scorer_in_memory", []).append(run_child("scorer", path, limit, model, args.batch))
+                repeats.setdefault("sklearn_pipeline", []).append(run_child("sklearn", path, limit, model, args.batch))
             for key, runs in repeats.items():
                 runs.sort(key=lambda r: r["seconds"])
                 section[key] = {**runs[len(runs) // 2], "seconds_all": [round(r["seconds"], 3) for r in runs]}
-            limit = min(args.in_memory, files[name]["posts"])
-            section["scorer_in_memory"] = run_child("scorer", path, limit, model, args.batch)
-            section["sklearn_pipeline"] = run_child("sklearn", path, limit, model, args.batch)
             for value in section.values():
                 value["posts_per_second"] = value["posts"] / value["seconds"]
             base = section["keyword_filter"]["posts_per_second"]

@@ -253,14 +253,17 @@ class NormalizedBatch:
         return lows, highs
 
 
-def normalize_batch(texts: Sequence[str], tables: NormalizerTables) -> NormalizedBatch:
-    """Normalise a batch of strings (callers turn non-strings into errors before calling)."""
+def normalize_batch(texts: Sequence[str], tables: NormalizerTables,
+                    lengths: np.ndarray | None = None) -> NormalizedBatch:
+    """Normalise a batch of strings (callers turn non-strings into errors before calling). ``lengths``: int64
+    ``len`` of each text, when the caller has them (the scorer measures every batch to cut it into runs)."""
     n = len(texts)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return NormalizedBatch(empty, empty, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint16))
     kernels = compiled.normalize_kernels()  # compiled ahead of time, or numba's on first use
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    if lengths is None or lengths.size != n:
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     rules = np.zeros(n, dtype=np.uint16)
     if lengths.max() > tables.max_chars:
         long = lengths > tables.max_chars

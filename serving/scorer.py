@@ -538,7 +538,7 @@ class Scorer:
         sizes = np.minimum(lengths, self.tables.max_chars) + 1
         cuts = run_cuts(sizes, MAX_RUN_CHARS)
         if len(cuts) == 2:
-            return self._score_run(texts, full, all_strings)
+            return self._score_run(texts, full, all_strings, lengths=lengths if all_strings else None)
         if full:
             return _join([self._score_run(texts[a:b], True, all_strings) for a, b in zip(cuts, cuts[1:])], cuts[:-1])
         # The hot path in runs of HOT_RUN_CHARS; the posts it sends on (at or above the screen, or on the deny list)
@@ -547,7 +547,8 @@ class Scorer:
         cuts = run_cuts(sizes, HOT_RUN_CHARS)
         parts, deferred = [], []
         for a, b in zip(cuts, cuts[1:]):
-            part, later = self._score_run(texts[a:b], False, all_strings, defer_full=True)
+            part, later = self._score_run(texts[a:b], False, all_strings, defer_full=True,
+                                          lengths=lengths[a:b] if all_strings else None)
             parts.append(part)
             deferred.extend((a + later).tolist())
         joined = _join(parts, cuts[:-1])
@@ -635,12 +636,13 @@ class Scorer:
                                     membership.passage_start[kept], membership.passage_end[kept])
 
     def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False,
-                   defer_full: bool = False) -> "ScoredBatch | tuple[ScoredBatch, np.ndarray]":
+                   defer_full: bool = False, lengths: np.ndarray | None = None) -> "ScoredBatch | tuple[ScoredBatch, np.ndarray]":
         """Score one run (at most ``MAX_RUN_CHARS`` characters, or one post); a ScoredBatch.
 
         ``defer_full=True`` returns ``(ScoredBatch, rows)`` instead: the rows (indices into ``texts``) that the
         full path must score are left with their hot-path values, for ``score_batch`` to score them together
-        with those of the other runs and put them in place (``_replace_rows``); every other row is final."""
+        with those of the other runs and put them in place (``_replace_rows``); every other row is final.
+        ``lengths``: ``len`` of every text, when all are strings (``score_batch`` has them already)."""
         n = len(texts)
         if all_strings:
             coerced: list = list(texts)
@@ -662,7 +664,7 @@ class Scorer:
         element_evidence: dict[int, dict[str, tuple[Evidence, ...]]] = {}
         lists: dict[int, tuple[str, ...]] = {}
         if good_texts:
-            batch = normalize_batch(good_texts, self.tables)
+            batch = normalize_batch(good_texts, self.tables, lengths=lengths)
             allowed: dict[int, list[str]] = {}
             if self.allow is not None:
                 batch, allowed = self._allow(batch, good_texts)
