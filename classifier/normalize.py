@@ -262,8 +262,10 @@ def normalize_batch(texts: Sequence[str], tables: NormalizerTables,
         empty = np.zeros(0, dtype=np.int64)
         return NormalizedBatch(empty, empty, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint16))
     kernels = compiled.normalize_kernels()  # compiled ahead of time, or numba's on first use
-    if lengths is None or lengths.size != n:
+    if lengths is None:
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    elif lengths.shape != (n,):
+        raise ValueError(f"lengths holds {lengths.shape} values for {n} texts")
     rules = np.zeros(n, dtype=np.uint16)
     if lengths.max() > tables.max_chars:
         long = lengths > tables.max_chars

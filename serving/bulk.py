@@ -393,12 +393,11 @@ def _clean_payload(fmt: Any, keep_fields: Sequence[str], scored: Any, numbers: S
     For JSONL the part is the template's one joined encoding of every row (``PlainJsonlLines.encode_joined``),
     with the lines of the few rows that are not plain (flagged, with evidence, a list entry or a reported rule)
     encoded from their dicts and put in their place: no step runs per plain row in Python."""
-    n = len(ids)
-    others = np.flatnonzero(~scored.plain_rows()).tolist() if fmt.takes_encoded_lines else list(range(n))
-    records = scored.records(ids, rows=others)
-    for k, record in zip(others, records):
-        record["line"] = numbers[k]
-    if fmt.takes_encoded_lines and (scored.level >= 0).all():
+    if fmt.takes_encoded_lines and (scored.level >= 0).all():  # every row scored (a clean chunk's are)
+        others = np.flatnonzero(~scored.plain_rows()).tolist()
+        records = scored.records(ids, rows=others)
+        for k, record in zip(others, records):
+            record["line"] = numbers[k]
         encoded = {k: fmt.encode_part([record], keep_fields) for k, record in zip(others, records)}
         names = [level.value for level in LEVELS]
         joined = _plain_encoder(scored.model).encode_joined(
@@ -406,9 +405,10 @@ def _clean_payload(fmt: Any, keep_fields: Sequence[str], scored: Any, numbers: S
             replace=encoded)
         if joined is not None:
             return joined
-        records = scored.records(ids)  # an id orjson refuses (e.g. nested ~254 deep): every row the dict way
-        for k, record in enumerate(records):
-            record["line"] = numbers[k]
+    # every row the dict way: a format that takes no encoded lines, or an id orjson refuses (nested ~254 deep)
+    records = scored.records(ids)
+    for k, record in enumerate(records):
+        record["line"] = numbers[k]
     return fmt.encode_part(records, keep_fields)
 
 
@@ -484,17 +484,14 @@ def _plain_lines(fmt: Any, scored: Any, rows: list[tuple[int, int, dict | None]]
     return dict(zip(ks, encoded)) if encoded is not None else None
 
 
-def _template_lines(scored: Any, take: np.ndarray, ids: list[Any], lines: list[int],
-                    joined: bool = False) -> list[bytes] | bytes | None:
-    """JSONL lines of the plain scored rows ``take`` (with their ids and input lines) from the byte template, or
-    with ``joined`` those lines as one bytes; None when orjson refuses an id."""
+def _template_lines(scored: Any, take: np.ndarray, ids: list[Any], lines: list[int]) -> list[bytes] | None:
+    """JSONL lines of the plain scored rows ``take`` (with their ids and input lines) from the byte template;
+    None when orjson refuses an id."""
     if not take.size:
-        return b"" if joined else []
+        return []
     names = [level.value for level in LEVELS]
-    encoder = _plain_encoder(scored.model)
-    encode = encoder.encode_joined if joined else encoder.encode
-    return encode(ids, scored.probability[take], scored.risk[take].tolist(),
-                  [names[v] for v in scored.level[take].tolist()], lines)
+    return _plain_encoder(scored.model).encode(ids, scored.probability[take], scored.risk[take].tolist(),
+                                               [names[v] for v in scored.level[take].tolist()], lines)
 
 
 @functools.lru_cache(maxsize=4)

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 from pathlib import Path
 
 import numpy as np
@@ -525,8 +525,10 @@ class Scorer:
     def score_batch(self, texts: Sequence[object], *, full: bool = False) -> ScoredBatch:
         """Score a batch into arrays; elements and evidence are computed only where they are shown.
 
-        Large batches are scored in runs of at most ``MAX_RUN_CHARS`` characters (bounded memory) and joined.
-        ``full=True`` sends every post through the full path (reference for tests; slower).
+        Large batches are scored in runs (bounded memory) and joined: the hot path in runs of at most
+        ``HOT_RUN_CHARS`` characters, the full path — the posts at or above the screen, gathered over the whole
+        batch — in runs of at most ``MAX_RUN_CHARS``. ``full=True`` sends every post through the full path in runs
+        of ``MAX_RUN_CHARS`` (reference for tests; slower).
         """
         texts = _sequence_of_texts(texts, "score_batch")
         all_strings = set(map(type, texts)) <= {str}  # nearly always: then no per-post checks are needed
@@ -635,9 +637,19 @@ class Scorer:
         return kept_feeds, Passages(membership.gram[keep], new_passage, passage_doc[kept],
                                     membership.passage_start[kept], membership.passage_end[kept])
 
-    def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False,
-                   defer_full: bool = False, lengths: np.ndarray | None = None) -> "ScoredBatch | tuple[ScoredBatch, np.ndarray]":
-        """Score one run (at most ``MAX_RUN_CHARS`` characters, or one post); a ScoredBatch.
+    @overload
+    def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = ..., *,
+                   defer_full: Literal[False] = ..., lengths: np.ndarray | None = ...) -> ScoredBatch: ...
+
+    @overload
+    def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = ..., *,
+                   defer_full: Literal[True], lengths: np.ndarray | None = ...) -> tuple[ScoredBatch, np.ndarray]: ...
+
+    def _score_run(self, texts: Sequence[object], full: bool, all_strings: bool = False, *,
+                   defer_full: bool = False,
+                   lengths: np.ndarray | None = None) -> ScoredBatch | tuple[ScoredBatch, np.ndarray]:
+        """Score one run (at most ``MAX_RUN_CHARS`` characters — ``HOT_RUN_CHARS`` with ``defer_full`` — or one
+        post); a ScoredBatch.
 
         ``defer_full=True`` returns ``(ScoredBatch, rows)`` instead: the rows (indices into ``texts``) that the
         full path must score are left with their hot-path values, for ``score_batch`` to score them together
@@ -730,8 +742,12 @@ class Scorer:
         the discussion guard for posts at or above the screen)."""
         p = self._fast(batch)
         rows = np.flatnonzero(p >= self.screen)
-        if rows.size:
-            p[rows] = self.score_full(batch.select(rows), [texts[i] for i in rows]).probability
+        if rows.size:  # in runs of MAX_RUN_CHARS: a hot-path run of allow-listed posts can be far longer
+            sizes = batch.starts[rows + 1] - batch.starts[rows]
+            cuts = run_cuts(sizes, MAX_RUN_CHARS)
+            for a, b in zip(cuts, cuts[1:]):
+                part = rows[a:b]
+                p[part] = self.score_full(batch.select(part), [texts[i] for i in part]).probability
         return p
 
     def _allow(self, batch: NormalizedBatch, texts: Sequence[str]) -> tuple[NormalizedBatch, dict[int, list[str]]]:

@@ -2,7 +2,7 @@
 
 Most chunks of a real archive hold only well-formed records with a string text, and most of their posts are plain
 (unflagged, no evidence, list entry or reported rule). Such chunks are parsed with C-level maps
-(``readers._parse_jsonl_clean``), scored without per-record bookkeeping (``bulk._process_clean_chunk``) and their
+(``readers._clean_columns``), scored without per-record bookkeeping (``bulk._process_clean_chunk``) and their
 plain rows encoded from a byte template (``writers.PlainJsonlLines``). Each shortcut is checked here against the
 path it replaces: byte-identical outputs, equal parsed records, equal roundings, equal runs.
 """
@@ -272,3 +272,18 @@ def test_score_batch_of_strings_equals_score_batch_with_bad_inputs(scorer: Score
     mixed = scorer.score_batch([None, *posts, 3]).records()  # type: ignore[list-item]
     assert mixed[1:-1] == clean
     assert mixed[0]["error"]["code"] == "missing_text" and mixed[-1]["error"]["code"] == "not_a_string"
+
+
+def test_clean_payload_writes_every_row_whatever_it_holds(scorer: Scorer) -> None:
+    """``bulk._clean_payload`` is only handed chunks whose every text scored, but a batch with an unscored row
+    (level -1) must still give one line per row, through the dict path, never a part without its plain rows."""
+    scored = scorer.score_batch(["普通帖子", None, "今天天气很好"])  # type: ignore[list-item]
+    payload = bulk._clean_payload(FORMATS["jsonl"], (), scored, range(1, 4), ["a", "b", "c"])
+    rows = [json.loads(line) for line in payload.splitlines()]
+    assert [(r["id"], r["line"]) for r in rows] == [("a", 1), ("b", 2), ("c", 3)]
+    assert rows[1]["error"] is not None and rows[0]["error"] is None
+    clean = scorer.score_batch(["普通帖子", "今天天气很好"])
+    records = clean.records(["a", "c"])
+    for k, record in enumerate(records):
+        record["line"] = k + 1
+    assert bulk._clean_payload(FORMATS["jsonl"], (), clean, range(1, 3), ["a", "c"]) == encode_jsonl(records)

@@ -222,6 +222,28 @@ def test_full_path_deferred_over_hot_runs_gives_the_records_of_one_run(tiny_mode
     assert np.array_equal(deferred.rules, whole.rules) and np.array_equal(deferred.level, whole.level)
 
 
+def test_full_path_runs_stay_bounded_with_an_allow_list(tiny_model, monkeypatch):
+    """The allow list compares each allowed post's final probability with and without its phrase; that full-path
+    call runs in runs of MAX_RUN_CHARS too, not over a whole hot-path run (HOT_RUN_CHARS, 8× longer by default)."""
+    import mlmrisk.serving.scorer as module
+
+    scorer = Scorer.load(tiny_model[0], allow=["招商银行"])
+    texts = ["招商银行提醒您：" + text for text in EVASIVE] * 6
+    whole = scorer.score_batch(texts).records(list(range(len(texts))))
+    monkeypatch.setattr(module, "MAX_RUN_CHARS", 64)
+    calls: list[tuple[int, int]] = []  # (posts, normalised characters) of every full-path call
+    original = Scorer.score_full
+
+    def spy(self, batch, batch_texts, **options):
+        calls.append((batch.n_docs, int(batch.starts[-1])))
+        return original(self, batch, batch_texts, **options)
+
+    monkeypatch.setattr(Scorer, "score_full", spy)
+    split = scorer.score_batch(texts).records(list(range(len(texts))))
+    assert len(calls) > 3 and all(posts == 1 or chars <= 64 for posts, chars in calls), calls
+    assert split == whole
+
+
 def test_one_text_alone_equals_the_same_text_in_a_batch(tiny_model):
     """Small batches take one graph run (evidence from the same run); results must not depend on that."""
     scorer = Scorer.load(tiny_model[0])
