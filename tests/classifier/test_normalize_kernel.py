@@ -416,6 +416,24 @@ def test_kernel_equals_oracle_examples(tables, texts):
     assert_same(texts, tables)
 
 
+@pytest.mark.parametrize("few", [0, 10**9])
+def test_both_rebuilds_of_folded_posts_equal_the_oracle(tables, fold_variants, monkeypatch, few):
+    """``_settle_folded`` puts the settled posts back with one slice per untouched stretch when few posts folded
+    and with masks over the batch when many did; each way alone must give the oracle's arrays."""
+    import mlmrisk.classifier.normalize as module
+
+    monkeypatch.setattr(module, "_FEW_FOLDED", few)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                      HealthCheck.data_too_large])
+    @given(texts=st.lists(_texts(fold_variants), min_size=1, max_size=10))
+    def check(texts):
+        assert_same(texts, tables)
+
+    check()
+    assert_same(["今天.天.气 不错", "c销 发.展", "微薇信", "好a钱銭a多", "", "c销c销下.线", "没有变化的帖子"], tables)
+
+
 def test_a_post_normalises_the_same_in_any_batch(tables, fold_variants):
     """A post's result must not depend on its neighbours (the fold/clean rounds run on the folded posts only)."""
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
