@@ -390,14 +390,19 @@ def _texts(variants: list[str]):
     return st.one_of(short, short, short, long)
 
 
-def test_kernel_equals_oracle(tables, fold_variants):
-    @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                       HealthCheck.data_too_large])
-    @given(texts=st.lists(_texts(fold_variants), min_size=1, max_size=8))
+def _check_against_oracle(tables, fold_variants, examples: int, max_size: int) -> None:
+    """Hypothesis batches of up to ``max_size`` posts, each normalised by the kernels and by the oracle."""
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                           HealthCheck.data_too_large])
+    @given(texts=st.lists(_texts(fold_variants), min_size=1, max_size=max_size))
     def check(texts):
         assert_same(texts, tables)
 
     check()
+
+
+def test_kernel_equals_oracle(tables, fold_variants):
+    _check_against_oracle(tables, fold_variants, 2000, 8)
 
 
 @pytest.mark.parametrize("texts", [
@@ -423,14 +428,7 @@ def test_both_rebuilds_of_folded_posts_equal_the_oracle(tables, fold_variants, m
     import mlmrisk.classifier.normalize as module
 
     monkeypatch.setattr(module, "_FEW_FOLDED", few)
-
-    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                      HealthCheck.data_too_large])
-    @given(texts=st.lists(_texts(fold_variants), min_size=1, max_size=10))
-    def check(texts):
-        assert_same(texts, tables)
-
-    check()
+    _check_against_oracle(tables, fold_variants, 300, 10)
     assert_same(["今天.天.气 不错", "c销 发.展", "微薇信", "好a钱銭a多", "", "c销c销下.线", "没有变化的帖子"], tables)
 
 
