@@ -17,7 +17,6 @@ shipped one. Only ratios from one run mean anything.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import emit  # noqa: E402  (benchmarks/report.py, beside this file)
 SHARED = Path(os.environ.get("MLMRISK_SHARED_DATA", REPO.parent / "shared" / "data"))
 SHORT = ("negatives/weibo2018.jsonl", "negatives/mudou_spam_sms.jsonl")
 
@@ -105,11 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"needs the real short posts of {SHARED} (set MLMRISK_SHARED_DATA)")
     if any(not 8 <= b <= 26 for b in args.bits):
         parser.error("--bits must lie in 8..26")
-    result = measure(args)
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    emit(measure(args), args.out)
 
 
 if __name__ == "__main__":

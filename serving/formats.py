@@ -145,7 +145,7 @@ class JsonlFormat:
     suffixes = (".jsonl", ".ndjson", ".json")
     part_suffix = ".jsonl"
     readable = writable = streamable = compressible = has_fields = True
-    takes_encoded_lines = True  # bulk jobs hand it plain records as template-built lines (writers.PlainJsonlLines)
+    takes_encoded_lines = True  # bulk jobs hand it template records as template-built lines (writers.PlainJsonlLines)
 
     def chunks(self, reader: ChunkReader, want: Callable[[int], bool], head: bytes) -> Iterator[Chunk]:
         return readers._iter_line_chunks(reader.stream, reader.chunk_size, want, head)

@@ -148,6 +148,18 @@ class ScoredBatch:
             mask[i] = False
         return mask
 
+    def template_rows(self) -> np.ndarray:
+        """bool[N]: rows that bulk JSONL writes from its byte template (``serving.writers.PlainJsonlLines``):
+        scored, not flagged, no evidence or list entry — the plain rows plus those whose only addition is the
+        normalisation rules they list (~4 % of ordinary posts: ``noise``, ``separators``, …), which the template
+        fills in as well."""
+        mask = (self.level >= 0) & ~self.flagged
+        for i in self.evidence:
+            mask[i] = False
+        for i in self.lists:
+            mask[i] = False
+        return mask
+
     def records(self, ids: Sequence[object] | None = None, rows: Sequence[int] | None = None) -> list[dict]:
         """One schema record per input (or per index in ``rows``), in order; ``id`` first when ids are given.
 

@@ -195,59 +195,60 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, fsync: bool = Tru
 
 
 class PlainJsonlLines:
-    """JSONL lines of plain records (unflagged, no evidence, list entry or reported rule: nearly every post of an
+    """JSONL lines of template records (scored, unflagged, no evidence or list entry: nearly every post of an
     archive) written from a byte template instead of a dict per post.
 
     Building the dict (``ScoredBatch.records``) and encoding it cost as much as scoring the post; the template
-    fills five holes — id, probability, risk, level, input line — with values orjson encodes a whole chunk at a
-    time. The template is derived from ``classifier.schema.plain_record`` through orjson itself, so its bytes are
-    exactly what ``encode_jsonl`` writes for the same record (``tests/serving/test_bulk_fast.py`` holds them
-    equal), and a new schema field needs no edit here.
+    fills six holes — id, probability, risk, level, the reported normalisation rules, input line — with values
+    orjson encodes a whole chunk at a time (the rules once per distinct set: a post of an archive lists at most a
+    few, and ~4 % of ordinary posts list one, such as ``noise`` or ``separators``). The template is derived from
+    ``classifier.schema.plain_record`` through orjson itself, so its bytes are exactly what ``encode_jsonl`` writes
+    for the same record (``tests/serving/test_bulk_fast.py`` holds them equal), and a new schema field needs no
+    edit here.
     """
 
-    _HOLES = ("id", "probability", "risk", "level", "line")
+    _HOLES = ("id", "probability", "risk", "level", "normalization", "line")
 
     def __init__(self, model: str):
         from mlmrisk.classifier.schema import plain_record
 
         marks = {name: f"\x01{name}\x01" for name in self._HOLES}
         record = {"id": marks["id"], **plain_record(model), "line": marks["line"]}
-        for name in ("probability", "risk", "level"):
+        for name in self._HOLES[1:-1]:
             record[name] = marks[name]
         encoded = orjson.dumps(record, option=_JSON_OPTIONS | orjson.OPT_APPEND_NEWLINE)
-        template = encoded.replace(b"%", b"%%")
         for name in self._HOLES:
-            quoted = orjson.dumps(marks[name])
-            if template.count(quoted) != 1:
+            if encoded.count(orjson.dumps(marks[name])) != 1:
                 raise ValueError(f"the plain record's template lost its {name} field")
-            template = template.replace(quoted, b"%b")
         order = sorted(self._HOLES, key=lambda name: encoded.index(orjson.dumps(marks[name])))
         if order != list(self._HOLES):  # the holes are filled positionally below
             raise ValueError(f"the plain record's fields are in an unexpected order: {order}")
-        self.template = template
         #: the record's fixed bytes around its holes: a row is segments[0] id segments[1] probability … line
-        #: segments[5] (what ``template % row`` gives; ``encode_joined`` interleaves them for a whole chunk)
+        #: segments[6]; ``encode_joined`` interleaves them with a whole chunk's values
         segments, rest = [], encoded
         for name in self._HOLES:
             before, _, rest = rest.partition(orjson.dumps(marks[name]))
             segments.append(before)
         self.segments = (*segments, rest)
+        self._rules: dict[int, bytes] = {}  # rule bits → the JSON of their reported names
 
-    def encode(self, ids: list[Any], probability: Any, risk: list[int], level: list[str],
+    def encode(self, ids: list[Any], probability: Any, risk: list[int], level: list[str], rules: Any,
                lines: list[int]) -> list[bytes] | None:
-        """One line per row (``probability`` a float64 array, rounded as ``schema.make_record`` rounds); None when
-        an id is something orjson refuses (the caller then encodes those rows as dicts, through ``dumps_line``'s
-        fallback)."""
-        joined = self.encode_joined(ids, probability, risk, level, lines)
+        """One line per row (``probability`` a float64 array, rounded as ``schema.make_record`` rounds; ``rules``
+        the rows' normalisation rule bits); None when an id is something orjson refuses (the caller then encodes
+        those rows as dicts, through ``dumps_line``'s fallback)."""
+        joined = self.encode_joined(ids, probability, risk, level, rules, lines)
         # a line ends at its only newline: orjson escapes every newline and carriage return inside strings
         return None if joined is None else joined.splitlines(keepends=True)
 
-    def encode_joined(self, ids: list[Any], probability: Any, risk: list[int], level: list[str],
+    def encode_joined(self, ids: list[Any], probability: Any, risk: list[int], level: list[str], rules: Any,
                       lines: list[int], replace: dict[int, bytes] | None = None) -> bytes | None:
         """The lines of ``encode``, joined: every row's bytes interleaved with the template's fixed segments by
         list-slice assignments and one ``bytes.join`` — no Python step per row (a ``%`` per row, and a loop
         over the lines to join them, had cost ~0.6 µs per post of a bulk run). ``replace``: rows whose line is
-        given instead (already encoded, with its newline: the records that are not plain), by row index."""
+        given instead (already encoded, with its newline: the records that are not template records), by row
+        index."""
+        from mlmrisk.classifier.normalize import rule_names
         from mlmrisk.classifier.schema import round_probabilities
 
         dumps = orjson.dumps
@@ -262,17 +263,26 @@ class PlainJsonlLines:
                 return None
         names = sorted(set(level))
         index = {name: k for k, name in enumerate(names)}
-        level_json = np.array([dumps(name) for name in names] + [b""], dtype=object)[
+        level_json = np.array([dumps(name) for name in names], dtype=object)[
             np.fromiter(map(index.__getitem__, level), dtype=np.int64, count=n)]
+        bits = np.asarray(rules, dtype=np.int64)  # rule bits: 16 of them, so a table indexed by the bits
+        known = self._rules
+        table = np.empty(int(bits.max()) + 1, dtype=object)
+        for b in np.flatnonzero(np.bincount(bits)).tolist():
+            if b not in known:
+                known[b] = dumps(rule_names(b))
+            table[b] = known[b]
+        rules_json = table[bits]
         segments = self.segments
         width = 2 * len(self._HOLES) + 1
         pieces = [segments[0], b"", segments[1], b"", segments[2], b"", segments[3], b"", segments[4], b"",
-                  segments[5]] * n
+                  segments[5], b"", segments[6]] * n
         pieces[1::width] = id_json
         pieces[3::width] = _split_json_list(dumps(round_probabilities(probability)))
         pieces[5::width] = _split_json_list(dumps(risk))
         pieces[7::width] = level_json.tolist()
-        pieces[9::width] = _split_json_list(dumps(lines))
+        pieces[9::width] = rules_json.tolist()
+        pieces[11::width] = _split_json_list(dumps(lines))
         for k, line in (replace or {}).items():
             pieces[k * width : (k + 1) * width] = (line,) + (b"",) * (width - 1)
         return b"".join(pieces)

@@ -93,12 +93,13 @@ def test_fast_path_output_is_byte_identical_to_the_general_path(tmp_path: Path, 
         fast = _run(src, tmp_path / "fast.jsonl")
     rows = [json.loads(line) for line in fast.splitlines()]
     assert len(rows) == len(posts)
-    plain = sum(not r["flagged"] and not r["evidence"] and not r["normalization"] and not r["lists"] for r in rows)
-    assert 0 < plain < len(posts)  # both kinds of rows are in the file
+    template = sum(not r["flagged"] and not r["evidence"] and not r["lists"] for r in rows)
+    assert 0 < template < len(posts)  # both kinds of rows are in the file …
+    assert any(r["normalization"] and not r["flagged"] and not r["evidence"] and not r["lists"] for r in rows)
     assert len(clean_chunks) == math.ceil(len(posts) / 64)  # every chunk took the fast path …
     assert len(joined_calls) == len(clean_chunks)  # … was encoded by the template in one go …
     assert sum(n for n, _ in joined_calls) == len(posts)
-    assert sum(n - given for n, given in joined_calls) == plain  # … and every plain row came from the template
+    assert sum(n - given for n, given in joined_calls) == template  # … and every template row came from it
 
     # the same file without any shortcut: line-by-line parsing, per-record rows, every record a dict
     with monkeypatch.context() as patch:
@@ -145,20 +146,23 @@ def test_clean_chunks_and_chunks_with_bad_records_agree(tmp_path: Path) -> None:
         assert row["level"] == result.level.value
 
 
-def test_plain_lines_equal_encoded_records(scorer: Scorer) -> None:
-    posts = _mixed_posts()
+def test_template_lines_equal_encoded_records(scorer: Scorer) -> None:
+    """Template rows — plain ones and those listing normalisation rules — encode to their records' lines."""
+    posts = _mixed_posts() + ["今天，，，天气不错", "ｆｕｌｌ ｗｉｄｔｈ 的帖子", "好好好好好好看", "這家店的服務很好"]
     scored = scorer.score_batch(posts)
-    plain = scored.plain_rows()
-    assert plain.sum() > 10 and (~plain).sum() > 10
-    rows = np.flatnonzero(plain).tolist()
+    template = scored.template_rows()
+    assert template.sum() > 10 and (~template).sum() > 10
+    rows = np.flatnonzero(template).tolist()
     ids = [IDS[k % len(IDS)] for k in range(len(posts))]
     records = scored.records(ids, rows=rows)
     for record, k in zip(records, rows):
         record["line"] = k + 1
-        assert record["flagged"] is False and not record["evidence"] and not record["normalization"]
-    lines = PlainJsonlLines(scored.model).encode([ids[k] for k in rows], scored.probability[plain],
-                                                 scored.risk[plain].tolist(),
-                                                 [r["level"] for r in records], [k + 1 for k in rows])
+        assert record["flagged"] is False and not record["evidence"] and not record["lists"]
+    assert sum(bool(r["normalization"]) for r in records) >= 3  # rows listing rules are template rows too
+    lines = PlainJsonlLines(scored.model).encode([ids[k] for k in rows], scored.probability[template],
+                                                 scored.risk[template].tolist(),
+                                                 [r["level"] for r in records], scored.rules[template],
+                                                 [k + 1 for k in rows])
     assert lines is not None
     assert b"".join(lines) == encode_jsonl(records)
     assert encode_jsonl(lines) == encode_jsonl(records)  # pre-encoded lines pass through unchanged
@@ -174,10 +178,10 @@ def test_joined_plain_lines_equal_encoded_records_for_any_model_id(scorer: Score
     ids = ["a", 2, "第三"]
     records = [{**record, "model": model, "line": k + 1} for k, record in enumerate(scored.records(ids))]
     encoder = PlainJsonlLines(model)
-    args = (ids, scored.probability, scored.risk.tolist(), [r["level"] for r in records], [1, 2, 3])
+    args = (ids, scored.probability, scored.risk.tolist(), [r["level"] for r in records], scored.rules, [1, 2, 3])
     assert encoder.encode_joined(*args) == encode_jsonl(records)
     assert encoder.encode(*args) == [encode_jsonl([r]) for r in records]
-    assert encoder.encode_joined([], scored.probability[:0], [], [], []) == b""
+    assert encoder.encode_joined([], scored.probability[:0], [], [], scored.rules[:0], []) == b""
 
 
 @pytest.mark.parametrize("ids", [[0, 7, -3, 2**53, 2**63 - 1, -(2**63)], [2**64, 1], [True, 1], [1, "1"]])
@@ -191,7 +195,8 @@ def test_plain_lines_with_int_ids_equal_encoded_records(scorer: Scorer, ids: lis
     for k, record in enumerate(records):
         record["line"] = k + 1
     lines = PlainJsonlLines(scored.model).encode(ids, scored.probability, scored.risk.tolist(),
-                                                 [r["level"] for r in records], [k + 1 for k in range(len(ids))])
+                                                 [r["level"] for r in records], scored.rules,
+                                                 [k + 1 for k in range(len(ids))])
     if any(type(i) is int and abs(i) >= 2**63 + (i < 0) for i in ids):
         assert lines is None  # orjson refuses it either way; the caller writes such rows as dicts
         return
@@ -200,19 +205,19 @@ def test_plain_lines_with_int_ids_equal_encoded_records(scorer: Scorer, ids: lis
 
 def test_plain_lines_refuse_ids_orjson_cannot_encode() -> None:
     encoder = PlainJsonlLines("m%1")
-    assert encoder.encode(["\ud800"], np.array([0.1]), [10], ["none"], [1]) is None
-    assert encoder.encode([DEEP_ID], np.array([0.1]), [10], ["none"], [1]) is None
-    line = encoder.encode(["ok"], np.array([0.1]), [10], ["none"], [1])[0]
+    assert encoder.encode(["\ud800"], np.array([0.1]), [10], ["none"], [0], [1]) is None
+    assert encoder.encode([DEEP_ID], np.array([0.1]), [10], ["none"], [0], [1]) is None
+    line = encoder.encode(["ok"], np.array([0.1]), [10], ["none"], [0], [1])[0]
     assert json.loads(line)["model"] == "m%1"
 
 
 def test_plain_rows_are_what_records_builds_from_its_template(scorer: Scorer) -> None:
     scored = scorer.score_batch(_mixed_posts() + [None, 5])  # type: ignore[list-item]
-    plain = scored.plain_rows()
+    plain, template = scored.plain_rows(), scored.template_rows()
     for k, record in enumerate(scored.records()):
-        is_plain = (record["error"] is None and not record["flagged"] and not record["evidence"]
-                    and not record["normalization"] and not record["lists"])
-        assert plain[k] == is_plain, (k, record)
+        is_template = record["error"] is None and not record["flagged"] and not record["evidence"] and not record["lists"]
+        assert template[k] == is_template, (k, record)
+        assert plain[k] == (is_template and not record["normalization"]), (k, record)
 
 
 @settings(max_examples=300, deadline=None)
