@@ -319,7 +319,7 @@ def _settle_folded(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, ends:
     at = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(firsts[touched] - (np.cumsum(lengths) - lengths),
                                                                    lengths)
     sub_codes, sub_origin = codes[at], origin[at]
-    sub_doc = np.repeat(np.arange(touched.size, dtype=np.int64), sizes[touched])
+    sub_doc = np.repeat(np.arange(touched.size, dtype=np.int64), lengths)
     sub_rules = rules[touched]
     char_class, char_flags = tables.char_class, tables.char_flags
     for round_ in range(3):
@@ -335,26 +335,26 @@ def _settle_folded(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, ends:
     if np.array_equal(new_sizes, sizes):  # no folded post changed length: their codes go back in place
         codes[at], origin[at] = sub_codes, sub_origin
         return codes, origin, doc, ends
+    wholes, settled = (codes, origin, doc), (sub_codes, sub_origin, touched[sub_doc])
     if touched.size > _FEW_FOLDED:  # many folded posts (an evasive archive): two masks over the batch
         into = np.repeat(folded_post, new_sizes)
         keep = ~np.repeat(folded_post, sizes)
         out = tuple(np.empty(into.size, dtype=np.int64) for _ in range(3))
-        for target, whole, settled in zip(out, (codes, origin, doc), (sub_codes, sub_origin, touched[sub_doc])):
-            target[~into], target[into] = whole[keep], settled
+        for target, whole, part in zip(out, wholes, settled):
+            target[~into], target[into] = whole[keep], part
         return (*out, np.cumsum(new_sizes))
     # few: the untouched stretches between folded posts as they were, each folded post from the settled arrays
     sub_ends = np.cumsum(new_sizes[touched])
-    pieces: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+    pieces: tuple[list[np.ndarray], ...] = ([], [], [])
     done = 0
     for j, t in enumerate(touched.tolist()):
         a, b = int(sub_ends[j] - new_sizes[t]), int(sub_ends[j])
-        for out, whole, settled in zip(pieces, (codes, origin, doc), (sub_codes, sub_origin, None)):
-            out.append(whole[done : firsts[t]])
-            out.append(settled[a:b] if settled is not None else np.full(b - a, t, dtype=np.int64))
+        for out, whole, part in zip(pieces, wholes, settled):
+            out += (whole[done : firsts[t]], part[a:b])
         done = ends[t]
-    for out, whole in zip(pieces, (codes, origin, doc)):
+    for out, whole in zip(pieces, wholes):
         out.append(whole[done:])
-    out_codes, out_origin, out_doc = (np.concatenate(out).astype(np.int64, copy=False) for out in pieces)
+    out_codes, out_origin, out_doc = (np.concatenate(out) for out in pieces)
     return out_codes, out_origin, out_doc, np.cumsum(new_sizes)
 
 

@@ -478,8 +478,8 @@ def _plain_lines(fmt: Any, scored: Any, rows: list[tuple[int, int, dict | None]]
     format takes only dicts or an id cannot be encoded by orjson (those chunks go the dict way)."""
     if scored is None or not fmt.takes_encoded_lines:
         return None
-    plain = scored.template_rows()
-    ks = [k for k, _, e in rows if e is None and plain[k]]
+    template = scored.template_rows()
+    ks = [k for k, _, e in rows if e is None and template[k]]
     encoded = _template_lines(scored, np.asarray(ks, dtype=np.int64), [good_ids[k] for k in ks],
                               [records[good[k]][0] for k in ks])
     return dict(zip(ks, encoded)) if encoded is not None else None

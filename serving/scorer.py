@@ -138,15 +138,9 @@ class ScoredBatch:
         return out
 
     def plain_rows(self) -> np.ndarray:
-        """bool[N]: rows whose record is ``schema.plain_record`` with only the scores filled in (scored, not
-        flagged, no evidence, list entry or reported rule) — what ``records`` builds from its template and bulk
-        JSONL writes from a byte template (``serving.writers.PlainJsonlLines``)."""
-        mask = (self.level >= 0) & ~self.flagged & ((self.rules & REPORTED_RULE_MASK) == 0)
-        for i in self.evidence:
-            mask[i] = False
-        for i in self.lists:
-            mask[i] = False
-        return mask
+        """bool[N]: rows whose record is ``schema.plain_record`` with only the scores filled in (template rows that
+        list no rule) — what ``records`` builds from its template."""
+        return self.template_rows() & ((self.rules & REPORTED_RULE_MASK) == 0)
 
     def template_rows(self) -> np.ndarray:
         """bool[N]: rows that bulk JSONL writes from its byte template (``serving.writers.PlainJsonlLines``):
@@ -554,7 +548,7 @@ class Scorer:
         if len(cuts) == 2:
             return self._score_run(texts, full, all_strings, lengths=lengths if all_strings else None)
         if full:
-            return _join([self._score_run(texts[a:b], True, all_strings) for a, b in zip(cuts, cuts[1:])], cuts[:-1])
+            return self._score_in_runs(texts, sizes, True, all_strings)
         # The hot path in runs of HOT_RUN_CHARS; the posts it sends on (at or above the screen, or on the deny list)
         # are gathered over the whole batch and scored by the full path together, in runs of MAX_RUN_CHARS (its
         # n-gram arrays are what needs bounding).
@@ -567,12 +561,15 @@ class Scorer:
             deferred.extend((a + later).tolist())
         joined = _join(parts, cuts[:-1])
         if deferred:
-            sub_cuts = run_cuts(sizes[deferred], MAX_RUN_CHARS)
-            later = [texts[i] for i in deferred]
-            sub = _join([self._score_run(later[a:b], False, all_strings) for a, b in zip(sub_cuts, sub_cuts[1:])],
-                        sub_cuts[:-1])
+            sub = self._score_in_runs([texts[i] for i in deferred], sizes[deferred], False, all_strings)
             _replace_rows(joined, np.asarray(deferred, dtype=np.int64), sub)
         return joined
+
+    def _score_in_runs(self, texts: Sequence[object], sizes: np.ndarray, full: bool, all_strings: bool) -> ScoredBatch:
+        """``texts`` scored in runs of at most ``MAX_RUN_CHARS`` characters (``sizes``: each text's, as
+        ``run_cuts`` counts them), joined."""
+        cuts = run_cuts(sizes, MAX_RUN_CHARS)
+        return _join([self._score_run(texts[a:b], full, all_strings) for a, b in zip(cuts, cuts[1:])], cuts[:-1])
 
     def _feeds(self, batch: NormalizedBatch) -> tuple[dict, Grams, Passages]:
         bucket, passage, passage_doc, grams, membership = feature_feeds(batch, self.features)

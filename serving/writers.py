@@ -261,28 +261,20 @@ class PlainJsonlLines:
                 id_json = [dumps([i], default=_json_default, option=_JSON_OPTIONS)[1:-1] for i in ids]
             except TypeError:
                 return None
-        names = sorted(set(level))
-        index = {name: k for k, name in enumerate(names)}
-        level_json = np.array([dumps(name) for name in names], dtype=object)[
-            np.fromiter(map(index.__getitem__, level), dtype=np.int64, count=n)]
-        bits = np.asarray(rules, dtype=np.int64)  # rule bits: 16 of them, so a table indexed by the bits
+        levels = {name: dumps(name) for name in set(level)}
+        bits = np.asarray(rules).tolist()
         known = self._rules
-        table = np.empty(int(bits.max()) + 1, dtype=object)
-        for b in np.flatnonzero(np.bincount(bits)).tolist():
+        for b in set(bits):
             if b not in known:
                 known[b] = dumps(rule_names(b))
-            table[b] = known[b]
-        rules_json = table[bits]
-        segments = self.segments
-        width = 2 * len(self._HOLES) + 1
-        pieces = [segments[0], b"", segments[1], b"", segments[2], b"", segments[3], b"", segments[4], b"",
-                  segments[5], b"", segments[6]] * n
-        pieces[1::width] = id_json
-        pieces[3::width] = _split_json_list(dumps(round_probabilities(probability)))
-        pieces[5::width] = _split_json_list(dumps(risk))
-        pieces[7::width] = level_json.tolist()
-        pieces[9::width] = rules_json.tolist()
-        pieces[11::width] = _split_json_list(dumps(lines))
+        values = (id_json, _split_json_list(dumps(round_probabilities(probability))), _split_json_list(dumps(risk)),
+                  list(map(levels.__getitem__, level)), list(map(known.__getitem__, bits)),
+                  _split_json_list(dumps(lines)))  # one list per hole, in _HOLES order
+        row = [piece for segment in self.segments[:-1] for piece in (segment, b"")] + [self.segments[-1]]
+        width = len(row)
+        pieces = row * n
+        for hole, column in enumerate(values):
+            pieces[2 * hole + 1 :: width] = column
         for k, line in (replace or {}).items():
             pieces[k * width : (k + 1) * width] = (line,) + (b"",) * (width - 1)
         return b"".join(pieces)
