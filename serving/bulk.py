@@ -633,10 +633,11 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
     emit(("total", w, n_chunks, reader.spec.format, reader.spec.encoding))
 
 
-def _load_scorer(cfg: ScoreJob) -> Any:
+def _load_scorer(cfg: ScoreJob, build_lexicon: bool = False) -> Any:
     from mlmrisk.serving.scorer import Scorer
 
-    return Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny))
+    return Scorer.load(cfg.model_dir, allow=_list_arg(cfg.allow), deny=_list_arg(cfg.deny),
+                       build_lexicon=build_lexicon)
 
 
 def _list_arg(value: Any) -> Any:
@@ -919,7 +920,7 @@ def _run_pool(cfg: ScoreJob, on_message: Callable[[tuple], None],
     ctx = mp.get_context(method)
     scorer = None
     if method == "fork":
-        scorer = _load_scorer(cfg)
+        scorer = _load_scorer(cfg, build_lexicon=True)  # the word list builds beside the load, on a thread
         scorer.score_batch(["预热"])  # loads the kernels once (numba's, where not compiled ahead), for every worker
         scorer.lexicon  # noqa: B018 - built once, shared copy-on-write, instead of once per worker at the same time
     messages = ctx.Queue()

@@ -369,6 +369,38 @@ def _session(path: Path, extra_inputs: frozenset[str] = frozenset()) -> ort.Infe
     return session
 
 
+class _LexiconThread:
+    """Builds the evidence word list (``SnapLexicon``) on a thread, from the manifest's stored form, while
+    ``Scorer.load`` builds the rest (``Scorer.load(build_lexicon=True)``).
+
+    Built afterwards, it was ~0.07 s of a bulk parent's start-up before it could fork its workers (every worker
+    then shares the one copy); the build's inflate, sort and file-free numpy work mostly release the GIL, so beside
+    the load it costs ~0.03 s of wall time. ``result`` waits for it and raises what the build raised (a damaged
+    stored list: ``ModelLoadError``), in the caller's thread, as building it on first use does.
+    """
+
+    def __init__(self, stored: object) -> None:
+        self._stored = stored
+        self._lexicon: SnapLexicon | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mlmrisk-lexicon", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._lexicon = SnapLexicon.from_words(snap_words_text(self._stored))
+        except BaseException as exc:  # noqa: BLE001 - raised by result(), in the caller's thread
+            self._error = exc
+        self._stored = None
+
+    def result(self) -> SnapLexicon:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._lexicon is not None
+        return self._lexicon
+
+
 class Scorer:
     """Scores Chinese posts for pyramid-scheme promotion risk.
 
@@ -389,7 +421,8 @@ class Scorer:
     def __init__(self, model_dir: Path, manifest: dict, hot: HotPath, graphs: dict[str, Path],
                  tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
                  allow: PhraseList | None = None, deny: PhraseList | None = None,
-                 lexicon: SnapLexicon | Sequence[str] | str | None = None, guard: DiscussionGuard = DiscussionGuard()):
+                 lexicon: SnapLexicon | Sequence[str] | str | _LexiconThread | None = None,
+                 guard: DiscussionGuard = DiscussionGuard()):
         self.model_dir = model_dir
         self.manifest = manifest
         self.hot = hot
@@ -411,8 +444,9 @@ class Scorer:
     def lexicon(self) -> SnapLexicon | None:
         """The words evidence spans must not cut (None for models from before the list existed). Built from the
         manifest's ~200k words on first use — only evidence needs it (``SnapLexicon.from_words`` reads the manifest's
-        joined string in ~0.05 s; word by word it took ~0.08–0.12 s). The parent of forked bulk workers builds it
-        before forking, so they share one copy (~5 MB)."""
+        joined string in ~0.04 s; word by word it took ~0.08–0.12 s), or by a thread ``load`` started
+        (``build_lexicon``). The parent of forked bulk workers builds it before forking, so they share one copy
+        (~5 MB)."""
         source = self._lexicon_source
         if source is None or isinstance(source, SnapLexicon):
             return source
@@ -420,7 +454,10 @@ class Scorer:
 
     def _build_lexicon(self) -> SnapLexicon:
         source = self._lexicon_source
-        lexicon = SnapLexicon.from_words(snap_words_text(source))  # any manifest form, as one joined string
+        if isinstance(source, _LexiconThread):  # Scorer.load(build_lexicon=True) started it
+            lexicon = source.result()
+        else:
+            lexicon = SnapLexicon.from_words(snap_words_text(source))  # any manifest form, as one joined string
         self._lexicon_source = lexicon  # the ~200k str objects (~15 MB) go; the lexicon keeps them as arrays
         return lexicon
 
@@ -458,13 +495,16 @@ class Scorer:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: str | Path | None = None, *, allow=None, deny=None, verify: bool = True) -> "Scorer":
+    def load(cls, path: str | Path | None = None, *, allow=None, deny=None, verify: bool = True,
+             build_lexicon: bool = False) -> "Scorer":
         """Load a model directory (default: the shipped model) and optional allow/deny lists.
 
         ``allow``/``deny``: a path to a list file (plain text or JSON, see ``classifier.lists``), a list of
         phrases or ``{"phrase", "level"}`` dicts, or a ``PhraseList``. ``verify`` checks the ONNX files' SHA-256
         against the manifest. The onnxruntime sessions are opened on first use (``full``, ``fast``); a file
-        onnxruntime cannot load is reported then, as a ``ModelLoadError``.
+        onnxruntime cannot load is reported then, as a ``ModelLoadError``. ``build_lexicon``: start building the
+        evidence word list at once, on a thread beside the load, instead of on the first evidence (``lexicon``):
+        for a process that will show evidence soon (a bulk parent before it forks, a service before it is ready).
         """
         model_dir, manifest_path = find_manifest(path)
         try:
@@ -472,6 +512,9 @@ class Scorer:
         except (OSError, orjson.JSONDecodeError) as exc:
             raise ModelLoadError(f"{manifest_path} is not readable JSON ({exc}); rebuild with `mlmrisk train`") from exc
         check_manifest(manifest, str(manifest_path))
+        # Models written before the snap word list existed still load; their evidence is simply not widened.
+        words = manifest.get("evidence", {}).get("snap_words")
+        lexicon: _LexiconThread | object = _LexiconThread(words) if words and build_lexicon else words
         graphs: dict[str, Path] = {}
         for key in ("fast_onnx", "onnx"):
             entry = manifest.get(key)
@@ -499,12 +542,10 @@ class Scorer:
         thresholds = Thresholds(**manifest["thresholds"])
         allow_list = PhraseList.coerce(allow, tables, kind="allow")
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
-        # Models written before the snap word list existed still load; their evidence is simply not widened.
-        words = manifest.get("evidence", {}).get("snap_words")
         if words:  # the list lives on in the scorer until its lexicon is built (``Scorer.lexicon``)
             manifest = {**manifest, "evidence": {**manifest["evidence"], "snap_words": snap_word_count(words)}}
         return cls(model_dir, manifest, hot, graphs, tables, features, thresholds, allow_list, deny_list,
-                   words or None, guard)
+                   lexicon or None, guard)
 
     # ------------------------------------------------------------------ scoring
     def score(self, texts: Sequence[object]) -> list[RiskResult]:

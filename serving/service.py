@@ -194,10 +194,11 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
 
             loop = asyncio.get_running_loop()
             state["scorer"] = await loop.run_in_executor(executor, lambda: Scorer.load(
-                settings.model_dir, allow=settings.allow_list, deny=settings.deny_list))
-            # the full path's session opens lazily; open it now, so /readyz means ready and a graph onnxruntime
-            # cannot load stops the start instead of failing the first suspicious request
-            await loop.run_in_executor(executor, lambda: state["scorer"].full)
+                settings.model_dir, allow=settings.allow_list, deny=settings.deny_list, build_lexicon=True))
+            # the full path's session and the evidence word list open lazily; open them now, so /readyz means
+            # ready (the first suspicious request paid ~0.1 s for the word list before) and a graph onnxruntime
+            # cannot load, or a damaged word list, stops the start instead of failing that request
+            await loop.run_in_executor(executor, lambda: (state["scorer"].full, state["scorer"].lexicon))
         yield
         executor.shutdown(wait=True)
 

@@ -309,9 +309,10 @@ def test_a_damaged_packed_word_list_is_refused_when_evidence_needs_it(tiny_model
         shutil.copytree(tiny_model[0], target)
         (target / "manifest.json").write_text(
             json.dumps({**manifest, "evidence": {"snap_words": damaged}}, ensure_ascii=False), encoding="utf-8")
-        scorer = Scorer.load(target)
-        with pytest.raises(ModelLoadError, match="evidence word list"):
-            scorer.lexicon  # noqa: B018
+        for early in (False, True):  # built on first use, or by the thread ``build_lexicon`` starts
+            scorer = Scorer.load(target, build_lexicon=early)
+            with pytest.raises(ModelLoadError, match="evidence word list"):
+                scorer.lexicon  # noqa: B018
 
 
 def test_the_evidence_word_list_is_built_on_first_use(tiny_model):
@@ -335,3 +336,19 @@ def test_the_evidence_word_list_is_built_on_first_use(tiny_model):
     built = lazy.lexicon
     assert isinstance(built, SnapLexicon) and len(built) > 0 and lazy.lexicon is built
     assert lazy.manifest["evidence"]["snap_words"] == len(stored) == len(built)
+
+
+def test_build_lexicon_builds_the_same_word_list_beside_the_load(tiny_model):
+    """``Scorer.load(build_lexicon=True)`` (bulk parents, the service) starts the word list on a thread: the
+    lexicon it yields holds exactly the words and pairs of the one built on first use, and evidence is the same."""
+    from mlmrisk.classifier.word_snap import SnapLexicon
+    from mlmrisk.serving.scorer import _LexiconThread
+
+    early = Scorer.load(tiny_model[0], build_lexicon=True)
+    assert isinstance(early._lexicon_source, _LexiconThread)
+    lazy = Scorer.load(tiny_model[0])
+    built = early.lexicon
+    assert isinstance(built, SnapLexicon) and early.lexicon is built and early._lexicon_source is built
+    assert built.words.tolist() == lazy.lexicon.words.tolist() and built.pairs.tolist() == lazy.lexicon.pairs.tolist()
+    assert early.manifest["evidence"]["snap_words"] == lazy.manifest["evidence"]["snap_words"] == len(built)
+    assert [r.to_dict() for r in early.score(EVASIVE)] == [r.to_dict() for r in lazy.score(EVASIVE)]

@@ -184,10 +184,20 @@ def test_health_ready_metrics_docs(client):
     assert "/v1/score" in client.get("/openapi.json").json()["paths"]
 
 
-def test_readyz_is_503_until_the_model_is_loaded():
+def test_readyz_is_503_until_the_model_is_loaded(monkeypatch):
     from fastapi.testclient import TestClient
 
+    from mlmrisk.serving.scorer import Scorer
     from mlmrisk.serving.service import ServiceSettings, create_app
+
+    loaded_scorers = []
+    load = Scorer.load.__func__
+
+    def recording_load(cls, *args, **kwargs):
+        loaded_scorers.append(load(cls, *args, **kwargs))
+        return loaded_scorers[-1]
+
+    monkeypatch.setattr(Scorer, "load", classmethod(recording_load))
 
     app = create_app(None, ServiceSettings(access_log=False))
     client = TestClient(app)  # not entered: the lifespan (model load) has not run
@@ -196,6 +206,9 @@ def test_readyz_is_503_until_the_model_is_loaded():
     assert client.post("/v1/score", json={"items": [{"text": "a"}]}).json()["error"]["code"] == "not_ready"
     with TestClient(app) as loaded:  # lifespan runs: the model loads once
         assert loaded.get("/readyz").status_code == 200
+        # ready means ready for a suspicious post too: its session and evidence word list are open already
+        (scorer,) = loaded_scorers
+        assert {"full", "lexicon"} <= set(scorer._lazy)
 
 
 def test_is_loopback():
