@@ -4,7 +4,9 @@
     python benchmarks/bench_throughput.py --posts 300000 --long-posts 30000 --out benchmarks/out
     python benchmarks/bench_throughput.py --reuse-archives --big-gb 5 --only-big    # memory on a 5 GB file
 
-What it measures, on the same texts and files (every measurement in its own process, so its peak RSS is its own):
+What it measures, on the same texts and files (every measurement in its own process, so its peak RSS is its own;
+file → file runs also report the CPU seconds of their whole process tree, and the ratios per CPU second beside the
+wall-time ratios: the per-core cost):
 1. the keyword filter platforms run today, file → file: orjson in, a pyahocorasick automaton over ~2,000 words
    reporting ALL hits, orjson out (``keyword_filter.py`` beside this file);
 2. ``mlmrisk score`` file → file, JSONL in and JSONL out, 1 and 2 workers (peak RSS of the largest process), and
@@ -169,31 +171,36 @@ def run_child(kind: str, path: str, limit: int, model: str, batch: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-#: Runs a command and prints the largest peak RSS among its process tree (getrusage of waited-for descendants).
+#: Runs a command and prints the largest peak RSS among its process tree and the CPU seconds (user + system) of
+#: the whole tree (getrusage of waited-for descendants: bulk workers are waited for by their parent).
 #: A fresh wrapper per run: the benchmark's own RUSAGE_CHILDREN would also remember earlier, bigger children.
 _RSS_WRAPPER = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], stderr=subprocess.DEVNULL); "
-                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+                "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+                "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); "
                 "sys.exit(done.returncode)")
 
 
-def _timed(command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """(seconds, peak RSS MB of the largest process) of a command run under the RSS wrapper."""
+def _timed(command: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """(seconds, peak RSS MB of the largest process, CPU seconds of the process tree) of a command run under the
+    RSS wrapper. CPU seconds are the per-core cost: a one-worker job also runs its full-path warm-up and output
+    sync on threads, which the second core can take off its wall time, so wall ratios alone flatter it."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *command], capture_output=True, text=True, cwd=REPO,
                           env=env)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 3):
         raise SystemExit(f"{' '.join(command[:4])} … failed with {done.returncode}")
-    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
+    rss_kb, cpu = done.stderr.strip().splitlines()[-1].split()
+    return seconds, int(rss_kb) / 1024, float(cpu)
 
 
 def run_keyword_filter(path: str, out: Path, words: Path) -> dict:
     target = out / f"keywords_{Path(path).stem}.jsonl"
-    seconds, rss = _timed([sys.executable, str(REPO / "benchmarks" / "keyword_filter.py"), path, str(target),
-                           str(words)])
+    seconds, rss, cpu = _timed([sys.executable, str(REPO / "benchmarks" / "keyword_filter.py"), path, str(target),
+                                str(words)])
     posts = sum(1 for _ in open(target, "rb"))
     target.unlink()
-    return {"seconds": seconds, "posts": posts, "peak_rss_mb": rss}
+    return {"seconds": seconds, "cpu_seconds": cpu, "posts": posts, "peak_rss_mb": rss}
 
 
 def run_cli(path: str, out: Path, workers: int, model: str, target: Path | None = None,
@@ -203,12 +210,13 @@ def run_cli(path: str, out: Path, workers: int, model: str, target: Path | None 
     target = target or out / f"scored_{Path(path).stem}_{workers}w.jsonl"
     if target.exists():
         target.unlink()
-    seconds, rss = _timed([sys.executable, "-m", "mlmrisk", "score", path, "-o", str(target), "--workers",
-                           str(workers), "--model", model, "--no-progress"],
-                          env={**os.environ, "MLMRISK_KERNELS": kernels})
+    seconds, rss, cpu = _timed([sys.executable, "-m", "mlmrisk", "score", path, "-o", str(target), "--workers",
+                                str(workers), "--model", model, "--no-progress"],
+                               env={**os.environ, "MLMRISK_KERNELS": kernels})
     with open(target, "rb") as handle:
         rows = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
-    return {"seconds": seconds, "posts": rows, "peak_rss_mb_max_process": rss, "output": str(target)}
+    return {"seconds": seconds, "cpu_seconds": cpu, "posts": rows, "peak_rss_mb_max_process": rss,
+            "output": str(target)}
 
 
 def big_run(files: dict, out: Path, gigabytes: float, model: str) -> dict:
@@ -296,8 +304,15 @@ def main() -> None:
                 section[key] = {**runs[len(runs) // 2], "seconds_all": [round(r["seconds"], 3) for r in runs]}
             for value in section.values():
                 value["posts_per_second"] = value["posts"] / value["seconds"]
+                if "cpu_seconds" in value:  # the median run's CPU seconds, per post: the per-core cost
+                    value["posts_per_cpu_second"] = value["posts"] / value["cpu_seconds"]
             base = section["keyword_filter"]["posts_per_second"]
+            per_core = section["keyword_filter"]["posts_per_cpu_second"]
             section["ratios"] = {
+                "score_1w_vs_keyword_filter_per_cpu_second":
+                    section["mlmrisk_score_1w"]["posts_per_cpu_second"] / per_core,
+                "score_2w_vs_keyword_filter_per_cpu_second":
+                    section["mlmrisk_score_2w"]["posts_per_cpu_second"] / per_core,
                 "score_1w_vs_keyword_filter": section["mlmrisk_score_1w"]["posts_per_second"] / base,
                 "score_2w_vs_keyword_filter": section["mlmrisk_score_2w"]["posts_per_second"] / base,
                 "score_1w_numba_kernels_vs_keyword_filter":
