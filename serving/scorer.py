@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, overload
 from pathlib import Path
+from types import TracebackType
 
 import numpy as np
 import orjson
@@ -384,6 +385,7 @@ class _LexiconThread:
         self._stored = stored
         self._lexicon: SnapLexicon | None = None
         self._error: BaseException | None = None
+        self._traceback: TracebackType | None = None
         self._thread = threading.Thread(target=self._run, name="mlmrisk-lexicon", daemon=True)
         self._thread.start()
 
@@ -391,13 +393,15 @@ class _LexiconThread:
         try:
             self._lexicon = SnapLexicon.from_words(snap_words_text(self._stored))
         except BaseException as exc:  # noqa: BLE001 - raised by result(), in the caller's thread
-            self._error = exc
+            self._error, self._traceback = exc, exc.__traceback__
         self._stored = None
 
     def result(self) -> SnapLexicon:
         self._thread.join()
         if self._error is not None:
-            raise self._error
+            # from the build's own traceback each time: ``Scorer._once`` caches no failure, so every later
+            # ``lexicon`` raises again, and re-raising one object would grow its traceback by the caller's frames
+            raise self._error.with_traceback(self._traceback)
         assert self._lexicon is not None
         return self._lexicon
 
@@ -422,7 +426,7 @@ class Scorer:
     def __init__(self, model_dir: Path, manifest: dict, hot: HotPath, graphs: dict[str, Path],
                  tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
                  allow: PhraseList | None = None, deny: PhraseList | None = None,
-                 lexicon: SnapLexicon | Sequence[str] | str | _LexiconThread | None = None,
+                 lexicon: SnapLexicon | Sequence[str] | str | Mapping | _LexiconThread | None = None,
                  guard: DiscussionGuard = DiscussionGuard()):
         self.model_dir = model_dir
         self.manifest = manifest
@@ -435,8 +439,9 @@ class Scorer:
         self.allow = allow
         self.deny = deny
         self.model_id = model_id(manifest)
-        # words evidence spans must not cut: a SnapLexicon, or its words (a list, or the manifest's newline-joined
-        # string), built into one on first use (``lexicon``)
+        # words evidence spans must not cut: a SnapLexicon, its words in any manifest form (a list, the
+        # newline-joined string, the packed form) built into one on first use, or the thread building it
+        # (``Scorer.load(build_lexicon=True)``); see ``lexicon``
         self._lexicon_source = lexicon
         self._lazy: dict[str, object] = {}
         self._lazy_lock = threading.Lock()
@@ -459,7 +464,7 @@ class Scorer:
             lexicon = source.result()
         else:
             lexicon = SnapLexicon.from_words(snap_words_text(source))  # any manifest form, as one joined string
-        self._lexicon_source = lexicon  # the ~200k str objects (~15 MB) go; the lexicon keeps them as arrays
+        self._lexicon_source = lexicon  # the stored word list (or the thread) goes; the lexicon keeps arrays
         return lexicon
 
     def _once(self, key: str, build):
@@ -515,7 +520,7 @@ class Scorer:
         check_manifest(manifest, str(manifest_path))
         # Models written before the snap word list existed still load; their evidence is simply not widened.
         words = manifest.get("evidence", {}).get("snap_words")
-        lexicon: _LexiconThread | object = _LexiconThread(words) if words and build_lexicon else words
+        lexicon = _LexiconThread(words) if words and build_lexicon else words
         graphs: dict[str, Path] = {}
         for key in ("fast_onnx", "onnx"):
             entry = manifest.get(key)

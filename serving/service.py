@@ -193,12 +193,14 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
             from mlmrisk.serving.scorer import Scorer
 
             loop = asyncio.get_running_loop()
-            state["scorer"] = await loop.run_in_executor(executor, lambda: Scorer.load(
+            loaded = await loop.run_in_executor(executor, lambda: Scorer.load(
                 settings.model_dir, allow=settings.allow_list, deny=settings.deny_list, build_lexicon=True))
             # the full path's session and the evidence word list open lazily; open them now, so /readyz means
             # ready (the first suspicious request paid ~0.1 s for the word list before) and a graph onnxruntime
-            # cannot load, or a damaged word list, stops the start instead of failing that request
-            await loop.run_in_executor(executor, lambda: (state["scorer"].full, state["scorer"].lexicon))
+            # cannot load, or a damaged word list, stops the start instead of failing that request; the scorer
+            # is published only once both are open
+            await loop.run_in_executor(executor, lambda: (loaded.full, loaded.lexicon))
+            state["scorer"] = loaded
         yield
         executor.shutdown(wait=True)
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import traceback
 import zlib
 
 import numpy as np
@@ -311,8 +312,12 @@ def test_a_damaged_packed_word_list_is_refused_when_evidence_needs_it(tiny_model
             json.dumps({**manifest, "evidence": {"snap_words": damaged}}, ensure_ascii=False), encoding="utf-8")
         for early in (False, True):  # built on first use, or by the thread ``build_lexicon`` starts
             scorer = Scorer.load(target, build_lexicon=early)
-            with pytest.raises(ModelLoadError, match="evidence word list"):
-                scorer.lexicon  # noqa: B018
+            depths = []
+            for _ in range(3):  # a failure is not cached: each use raises again, with a traceback that does not grow
+                with pytest.raises(ModelLoadError, match="evidence word list") as raised:
+                    scorer.lexicon  # noqa: B018
+                depths.append(len(traceback.extract_tb(raised.value.__traceback__)))
+            assert depths[0] == depths[1] == depths[2]
 
 
 def test_the_evidence_word_list_is_built_on_first_use(tiny_model):

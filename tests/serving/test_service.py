@@ -363,3 +363,26 @@ def test_allow_and_deny_lists_apply_from_start_up_settings(tmp_path):
         record = client.post("/v1/score", json={"items": [{"text": "周.末.爬.山，一起吗"}]}).json()["results"][0]
     assert record["flagged"] is True and record["level"] == "high"
     assert record["lists"] == ["deny:周末爬山"]
+
+
+def test_a_damaged_evidence_word_list_stops_the_start(tiny_model, tmp_path):
+    """The service opens the word list before it is ready: a list that does not inflate stops the start with the
+    ModelLoadError that names it, instead of failing the first suspicious request."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from mlmrisk.classifier.errors import ModelLoadError
+    from mlmrisk.serving.service import ServiceSettings, create_app
+
+    target = tmp_path / "damaged"
+    shutil.copytree(tiny_model[0], target)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    packed = manifest["evidence"]["snap_words"]
+    damaged = {**packed, "zlib_base64": packed["zlib_base64"][:-40]}
+    (target / "manifest.json").write_text(
+        json.dumps({**manifest, "evidence": {"snap_words": damaged}}, ensure_ascii=False), encoding="utf-8")
+    app = create_app(None, ServiceSettings(model_dir=str(target), access_log=False))
+    with pytest.raises(ModelLoadError, match="evidence word list"):
+        with TestClient(app):
+            pass
