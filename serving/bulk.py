@@ -96,6 +96,7 @@ from mlmrisk.classifier.errors import InputFormatError, ListFormatError, Mlmrisk
 from mlmrisk.classifier.compiled import backend as kernel_backend
 from mlmrisk.classifier.risk import LEVELS
 from mlmrisk.classifier.schema import SCHEMA_VERSION, make_error_record
+from mlmrisk.serving.background import Background
 from mlmrisk.serving.formats import FORMATS
 from mlmrisk.serving.readers import Chunk, ChunkReader, InputSpec, check_fields, detect_input
 from mlmrisk.serving.tabular import reserved_names
@@ -501,7 +502,7 @@ def _plain_encoder(model: str) -> PlainJsonlLines:
     return PlainJsonlLines(model)
 
 
-class _FullPathWarmup:
+def _full_path_warmup(scorer: Any) -> Background[None]:
     """Opens the full path (its onnxruntime session and the evidence lexicon) on a thread while the worker reads
     and scores its first chunk.
 
@@ -509,34 +510,14 @@ class _FullPathWarmup:
     took ~0.1–0.2 s before the first post was read — a fixed cost of every worker, which at two workers was a
     tenth of a 300k-post job. onnxruntime builds the session without holding the GIL, so the hot path of the
     first chunk runs meanwhile; a chunk that needs the full path before the thread is done waits for it
-    (``Scorer._once`` builds each member once, under a lock). An error on the thread is raised by ``finish``, in
+    (``Scorer._once`` builds each member once, under a lock). An error on the thread is raised by ``result``, in
     the worker's own thread, as loading them eagerly did.
     """
+    def open_both() -> None:
+        scorer.full  # noqa: B018 - opened for the worker
+        scorer.lexicon  # noqa: B018
 
-    def __init__(self, scorer: Any) -> None:
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._open, args=(scorer,), name="mlmrisk-full-path", daemon=True)
-        self.thread.start()
-
-    def _open(self, scorer: Any) -> None:
-        try:
-            scorer.full  # noqa: B018 - opened for the worker
-            scorer.lexicon  # noqa: B018
-        except BaseException as exc:  # noqa: BLE001 - handed to the worker's thread by finish()
-            self.error = exc
-
-    @property
-    def done(self) -> bool:
-        return not self.thread.is_alive()
-
-    def wait(self) -> None:
-        """Until the thread has ended (its error, if any, stays in ``error``)."""
-        self.thread.join()
-
-    def finish(self) -> None:
-        self.wait()
-        if self.error is not None:
-            raise self.error
+    return Background(open_both, name="mlmrisk-full-path")
 
 
 def _settle_heap(forked: bool) -> None:
@@ -602,13 +583,13 @@ def _run_worker(cfg: ScoreJob, w: int, emit: Callable[[tuple], None], scorer: An
     forked = scorer is not None and dedicated
     if scorer is None:
         scorer = _load_scorer(cfg)
-    warmup: _FullPathWarmup | None = _FullPathWarmup(scorer) if dedicated else None
+    warmup: Background[None] | None = _full_path_warmup(scorer) if dedicated else None
     want = _Wanted(done_chunks(cfg.parts_dir), claims)
 
     def settle() -> None:
         nonlocal warmup
         if warmup is not None:
-            warmup.finish()
+            warmup.result()
             warmup = None
             _settle_heap(forked)
 

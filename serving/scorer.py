@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, overload
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 import orjson
@@ -38,6 +37,7 @@ from mlmrisk.classifier.schema import make_error_record, make_record, plain_reco
 from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_index, risk_levels
 from mlmrisk.classifier.word_snap import SnapLexicon
 from mlmrisk.resources import default_model_dir
+from mlmrisk.serving.background import Background
 from mlmrisk.serving.hot_path import HotPath
 from mlmrisk.serving.onnx_weights import initializers_in
 
@@ -370,42 +370,6 @@ def _session(path: Path, extra_inputs: frozenset[str] = frozenset()) -> ort.Infe
     return session
 
 
-class _LexiconThread:
-    """Builds the evidence word list (``SnapLexicon``) on a thread, from the manifest's stored form, while
-    ``Scorer.load`` builds the rest (``Scorer.load(build_lexicon=True)``).
-
-    Built afterwards, it is ~0.04 s of a bulk parent's start-up before it can fork its workers (every worker then
-    shares the one copy). The load and the build both hold the GIL much of the time, so the overlap is partial:
-    load + word list took 0.14 s one after the other and 0.12 s side by side (medians of 8 fresh processes each).
-    ``result`` waits for it and raises what the build raised (a damaged stored list: ``ModelLoadError``), in the
-    caller's thread, as building it on first use does.
-    """
-
-    def __init__(self, stored: object) -> None:
-        self._stored = stored
-        self._lexicon: SnapLexicon | None = None
-        self._error: BaseException | None = None
-        self._traceback: TracebackType | None = None
-        self._thread = threading.Thread(target=self._run, name="mlmrisk-lexicon", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._lexicon = SnapLexicon.from_words(snap_words_text(self._stored))
-        except BaseException as exc:  # noqa: BLE001 - raised by result(), in the caller's thread
-            self._error, self._traceback = exc, exc.__traceback__
-        self._stored = None
-
-    def result(self) -> SnapLexicon:
-        self._thread.join()
-        if self._error is not None:
-            # from the build's own traceback each time: ``Scorer._once`` caches no failure, so every later
-            # ``lexicon`` raises again, and re-raising one object would grow its traceback by the caller's frames
-            raise self._error.with_traceback(self._traceback)
-        assert self._lexicon is not None
-        return self._lexicon
-
-
 class Scorer:
     """Scores Chinese posts for pyramid-scheme promotion risk.
 
@@ -426,7 +390,7 @@ class Scorer:
     def __init__(self, model_dir: Path, manifest: dict, hot: HotPath, graphs: dict[str, Path],
                  tables: NormalizerTables, features: FeatureSpec, thresholds: Thresholds,
                  allow: PhraseList | None = None, deny: PhraseList | None = None,
-                 lexicon: SnapLexicon | Sequence[str] | str | Mapping | _LexiconThread | None = None,
+                 lexicon: SnapLexicon | Sequence[str] | str | Mapping | Background[SnapLexicon] | None = None,
                  guard: DiscussionGuard = DiscussionGuard()):
         self.model_dir = model_dir
         self.manifest = manifest
@@ -460,7 +424,7 @@ class Scorer:
 
     def _build_lexicon(self) -> SnapLexicon:
         source = self._lexicon_source
-        if isinstance(source, _LexiconThread):  # Scorer.load(build_lexicon=True) started it
+        if isinstance(source, Background):  # Scorer.load(build_lexicon=True) started it
             lexicon = source.result()
         else:
             lexicon = SnapLexicon.from_words(snap_words_text(source))  # any manifest form, as one joined string
@@ -520,7 +484,11 @@ class Scorer:
         check_manifest(manifest, str(manifest_path))
         # Models written before the snap word list existed still load; their evidence is simply not widened.
         words = manifest.get("evidence", {}).get("snap_words")
-        lexicon = _LexiconThread(words) if words and build_lexicon else words
+        # Built afterwards, the word list is ~0.04 s of a bulk parent's start-up before it can fork its workers;
+        # the load and the build both hold the GIL much of the time, so the overlap is partial: load + word list
+        # took 0.14 s one after the other and 0.12 s side by side (medians of 8 fresh processes each).
+        lexicon = (Background(lambda: SnapLexicon.from_words(snap_words_text(words)), name="mlmrisk-lexicon")
+                   if words and build_lexicon else words)
         graphs: dict[str, Path] = {}
         for key in ("fast_onnx", "onnx"):
             entry = manifest.get(key)

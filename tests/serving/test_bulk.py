@@ -533,14 +533,14 @@ def test_in_process_job_leaves_the_callers_garbage_collector_alone(tmp_path):
 def test_full_path_warmup_opens_both_members_and_hands_errors_to_the_worker(model_dir: Path) -> None:
     """A dedicated worker opens the full path's session and the evidence lexicon on a thread while it scores its
     first chunk; what the thread opened is what the scorer then uses, and an error there (onnxruntime refusing
-    the graph) is raised in the worker's thread by ``finish``, not lost."""
+    the graph) is raised in the worker's thread by ``result``, not lost."""
     from mlmrisk.classifier.errors import ModelLoadError
     from mlmrisk.serving.scorer import Scorer
 
     scorer = Scorer.load(model_dir)
-    warmup = bulk._FullPathWarmup(scorer)
+    warmup = bulk._full_path_warmup(scorer)
     scored = scorer.score_batch(["加入就送静态收益，拉三个人回本，团队计酬拿见点奖", "今天天气不错"])  # meanwhile
-    warmup.finish()
+    warmup.result()
     assert warmup.done and {"full", "lexicon"} <= set(scorer._lazy)
     assert scorer.full is scorer._lazy["full"] and scorer.lexicon is scorer._lazy["lexicon"]
     assert scored.records() == scorer.score_batch(["加入就送静态收益，拉三个人回本，团队计酬拿见点奖",
@@ -553,9 +553,9 @@ def test_full_path_warmup_opens_both_members_and_hands_errors_to_the_worker(mode
 
         lexicon = None
 
-    failing = bulk._FullPathWarmup(Unloadable())
+    failing = bulk._full_path_warmup(Unloadable())
     with pytest.raises(ModelLoadError, match="cannot load"):
-        failing.finish()
+        failing.result()
 
 
 def _claim_all(claims, n_chunks: int, out) -> None:

@@ -347,10 +347,10 @@ def test_build_lexicon_builds_the_same_word_list_beside_the_load(tiny_model):
     """``Scorer.load(build_lexicon=True)`` (bulk parents, the service) starts the word list on a thread: the
     lexicon it yields holds exactly the words and pairs of the one built on first use, and evidence is the same."""
     from mlmrisk.classifier.word_snap import SnapLexicon
-    from mlmrisk.serving.scorer import _LexiconThread
+    from mlmrisk.serving.background import Background
 
     early = Scorer.load(tiny_model[0], build_lexicon=True)
-    assert isinstance(early._lexicon_source, _LexiconThread)
+    assert isinstance(early._lexicon_source, Background)
     lazy = Scorer.load(tiny_model[0])
     built = early.lexicon
     assert isinstance(built, SnapLexicon) and early.lexicon is built and early._lexicon_source is built
