@@ -401,10 +401,9 @@ def _clean_payload(fmt: Any, keep_fields: Sequence[str], scored: Any, numbers: S
         for k, record in zip(others, records):
             record["line"] = numbers[k]
         encoded = {k: fmt.encode_part([record], keep_fields) for k, record in zip(others, records)}
-        names = [level.value for level in LEVELS]
         joined = _plain_encoder(scored.model).encode_joined(
-            ids, scored.probability, scored.risk.tolist(), [names[v] for v in scored.level.tolist()], scored.rules,
-            list(numbers), replace=encoded)
+            ids, scored.probability, scored.risk.tolist(), _level_names(scored.level), scored.rules, list(numbers),
+            replace=encoded)
         if joined is not None:
             return joined
     # every row the dict way: a format that takes no encoded lines, or an id orjson refuses (nested ~254 deep)
@@ -491,10 +490,14 @@ def _template_lines(scored: Any, take: np.ndarray, ids: list[Any], lines: list[i
     None when orjson refuses an id."""
     if not take.size:
         return []
-    names = [level.value for level in LEVELS]
     return _plain_encoder(scored.model).encode(ids, scored.probability[take], scored.risk[take].tolist(),
-                                               [names[v] for v in scored.level[take].tolist()], scored.rules[take],
-                                               lines)
+                                               _level_names(scored.level[take]), scored.rules[take], lines)
+
+
+def _level_names(levels: np.ndarray) -> list[str]:
+    """Each scored row's level as its record names it (``LEVELS`` is indexed by level number)."""
+    names = [level.value for level in LEVELS]
+    return [names[v] for v in levels.tolist()]
 
 
 @functools.lru_cache(maxsize=4)
