@@ -12,7 +12,7 @@ Parsing files is I/O and lives in ``PhraseList.read``; matching is pure.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,13 +61,36 @@ class PhraseList:
 
     @classmethod
     def coerce(cls, value, tables: NormalizerTables, kind: str) -> "PhraseList | None":
-        """None, a ``PhraseList``, a path to a list file, or a sequence of phrases/entries."""
+        """None, a ``PhraseList``, a path to a list file, or a sequence of entries, each a phrase, a
+        ``ListEntry`` or a ``{"phrase": ..., "level": ...}`` mapping (the JSON list file's objects, so the
+        Python API takes what the files take)."""
         if value is None or isinstance(value, PhraseList):
             return value
         if isinstance(value, (str, Path)):
             return cls.build(read_list_file(Path(value), kind), tables, kind)
-        entries = [v if isinstance(v, ListEntry) else ListEntry(str(v), DEFAULT_DENY_LEVEL) for v in value]
+        entries = [list_entry(v, f"{kind} list item {i}") for i, v in enumerate(value)]
         return cls.build(entries, tables, kind)
+
+
+def list_entry(item: object, where: str) -> ListEntry:
+    """One entry of a list given as data: a phrase, a ``ListEntry``, or ``{"phrase": str, "level": name}``
+    (``level`` optional, default ``high``; it matters for deny lists only). Anything else is an error rather
+    than a phrase made of its ``repr``, which would silently match nothing."""
+    if isinstance(item, ListEntry):
+        return item
+    if isinstance(item, str):
+        return ListEntry(item, DEFAULT_DENY_LEVEL)
+    if isinstance(item, Mapping) and isinstance(item.get("phrase"), str):
+        unknown = sorted(str(key) for key in item if key not in ("phrase", "level"))
+        if unknown:
+            raise ListFormatError(f"{where}: unknown keys {unknown}; an entry has \"phrase\" and \"level\"")
+        level = item.get("level", DEFAULT_DENY_LEVEL)
+        if isinstance(level, RiskLevel):
+            return ListEntry(item["phrase"], level)
+        if not isinstance(level, str):
+            raise ListFormatError(f"{where}: level must be a level name, got {level!r}")
+        return ListEntry(item["phrase"], _level(level, where))
+    raise ListFormatError(f"{where}: expected a phrase or {{\"phrase\": ..., \"level\": ...}}, got {item!r}")
 
 
 def _level(name: str, where: str) -> RiskLevel:
@@ -95,15 +118,7 @@ def read_list_file(path: Path, kind: str) -> list[ListEntry]:
             raise ListFormatError(f"{kind} list {path} is not valid JSON: {exc}") from None
         if not isinstance(data, list):
             raise ListFormatError(f"{kind} list {path} must hold a JSON array, got {type(data).__name__}")
-        for i, item in enumerate(data):
-            where = f"{path} item {i}"
-            if isinstance(item, str):
-                entries.append(ListEntry(item, DEFAULT_DENY_LEVEL))
-            elif isinstance(item, dict) and isinstance(item.get("phrase"), str):
-                entries.append(ListEntry(item["phrase"], _level(item.get("level", DEFAULT_DENY_LEVEL.value), where)))
-            else:
-                raise ListFormatError(f"{where}: expected a string or {{\"phrase\": ..., \"level\": ...}}, got {item!r}")
-        return entries
+        return [list_entry(item, f"{path} item {i}") for i, item in enumerate(data)]
     for number, line in enumerate(raw.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:

@@ -123,6 +123,24 @@ def test_list_files(tiny_model, tmp_path):
         Scorer.load(tiny_model[0], deny=bad)
 
 
+def test_list_entries_as_data_take_what_list_files_take(tiny_model):
+    """The Python API takes the JSON list file's objects too: a {"phrase", "level"} dict once became a phrase made
+    of its repr and matched nothing."""
+    scorer = Scorer.load(tiny_model[0], deny=["拉人头", {"phrase": "见点奖", "level": "severe"}, {"phrase": "好吃"}])
+    assert [(e.phrase, e.level) for e in scorer.deny.entries] == [
+        ("拉人头", RiskLevel.HIGH), ("见点奖", RiskLevel.SEVERE), ("好吃", RiskLevel.HIGH)]
+    result = scorer.score(["这家店的火锅很好吃"])[0]
+    assert result.flagged and result.level is RiskLevel.HIGH and "deny:好吃" in result.lists
+    # flagged by the list alone: no Art. 7 elements are claimed for it (the model did not flag it)
+    assert result.probability < scorer.thresholds.flag and result.elements == {}
+    assert scorer.score(["直推十人拿见点奖"])[0].level is RiskLevel.SEVERE
+    for bad, message in [({"phrase": "见点奖", "levle": "severe"}, "unknown keys"),
+                         ({"phrase": "见点奖", "level": "terrible"}, "not one of"),
+                         ({"level": "high"}, "expected a phrase"), (42, "expected a phrase")]:
+        with pytest.raises(ListFormatError, match=message):
+            Scorer.load(tiny_model[0], deny=[bad])
+
+
 def test_tampered_or_missing_model_is_refused(tiny_model, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(tiny_model[0], copy)
