@@ -55,8 +55,9 @@ class InputError:
 class RiskResult:
     """The result for one input (fields and their meaning: ``classifier.schema``).
 
-    ``elements`` is empty unless the post is flagged (element heads are computed only for flagged posts); on bad
-    input ``error`` is set and the scores are None/empty. ``model`` names the model that scored it.
+    ``elements`` is empty unless the model flags the post (a deny-list hit alone flags a post without elements:
+    the element heads read a promotion's Art. 7 elements); on bad input ``error`` is set and the scores are
+    None/empty. ``model`` names the model that scored it.
     """
 
     probability: float | None

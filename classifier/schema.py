@@ -9,7 +9,7 @@ One record per input, keys in this order:
 | ``risk`` | int | ``round(100 · probability)``, the 0–100 monitoring index (null on error) |
 | ``level`` | string | ``none`` ``low`` ``medium`` ``high`` ``severe`` (null on error) |
 | ``flagged`` | bool | probability ≥ the flag threshold, or a deny-list hit |
-| ``elements`` | struct or null | only for flagged posts: per legal element (``lart`` ``fee`` ``team`` ``ponzi``) its ``probability``, ``present`` and ``evidence`` |
+| ``elements`` | struct or null | only for posts the model flags (not for a deny-list hit alone): per legal element (``lart`` ``fee`` ``team`` ``ponzi``) its ``probability``, ``present`` and ``evidence`` |
 | ``evidence`` | list of spans | posts at or above the watch threshold: spans of the ORIGINAL text that drove the score |
 | ``normalization`` | list of strings | evasion rules that changed the text |
 | ``lists`` | list of strings | allow/deny-list entries that applied |
@@ -63,7 +63,7 @@ def span_dict(start: int, end: int, text: str, weight: float, source: str) -> di
 def make_record(*, model: str, probability: float, risk: int, level: str, flagged: bool,
                 elements: Mapping[str, Mapping[str, Any]] | None, evidence: Sequence[Mapping[str, Any]],
                 normalization: Sequence[str], lists: Sequence[str]) -> dict[str, Any]:
-    """The record of a scored post (see the module docstring); ``elements`` is None unless flagged."""
+    """The record of a scored post (see the module docstring); ``elements`` is None unless the model flags it."""
     return {"model": model, "probability": round(probability, PROBABILITY_DIGITS), "risk": risk, "level": level,
             "flagged": flagged, "elements": elements, "evidence": list(evidence),
             "normalization": list(normalization), "lists": list(lists), "error": None}

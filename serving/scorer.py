@@ -731,12 +731,16 @@ class Scorer:
                 p = p.copy()
                 p[rows] = scores.probability
                 sub_elements[rows] = scores.element_probability
-            sub_flagged = flagged_mask(p, self.thresholds, content_chars)
+            model_flagged = flagged_mask(p, self.thresholds, content_chars)
+            sub_flagged = model_flagged.copy()
             sub_levels = risk_levels(p, np.nan_to_num(sub_elements, nan=0.0), self.thresholds, content_chars)
             for j, hits in deny_hits.items():
                 sub_levels[j] = max(int(sub_levels[j]), max(h.level.rank for h in hits))
                 sub_flagged[j] = True
-            sub_elements[~sub_flagged] = np.nan  # elements are shown for flagged posts only
+            # elements are shown for posts the MODEL flags only: the element heads read a promotion's Art. 7
+            # elements and say nothing about a post that a deny-list hit alone flagged (a restaurant review with a
+            # denied word once showed 拉人头 as present)
+            sub_elements[~model_flagged] = np.nan
             index = np.asarray(good)
             probability[index] = p
             elements[index] = sub_elements
