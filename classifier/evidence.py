@@ -141,15 +141,40 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], doc: np.ndarr
     return out
 
 
-def whole_numbers(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a span so it never cuts a number in the ORIGINAL text (奖100, not 奖10).
+#: characters that join two digit runs into one number (1.5, 1,000, 1．5); Chinese "，" ends a clause instead
+_NUMBER_JOINS = frozenset(".,．")
+#: signs that belong to the number they follow (5% is not 5)
+_NUMBER_SUFFIXES = frozenset("%％‰")
+#: Chinese numerals: the normaliser folds a run of them in a number context (奖一百) to one 0, like a digit run
+_CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟")
 
-    The normaliser folds digit runs, so a span's last normalised character can stand for the first digit of a
-    longer number; a reviewer must see the number as written.
+
+def _numeral(char: str) -> bool:
+    return char.isdigit() or char in _CHINESE_NUMERALS
+
+
+def _same_number(text: str, i: int) -> bool:
+    """Whether ``text[i]`` belongs to the number that ``text[i - 1]`` is part of (``0 < i < len(text)``)."""
+    before, here = text[i - 1], text[i]
+    if before.isdigit():
+        if here.isdigit() or here in _NUMBER_SUFFIXES:
+            return True
+        return here in _NUMBER_JOINS and i + 1 < len(text) and text[i + 1].isdigit()
+    if before in _NUMBER_JOINS:
+        return here.isdigit() and i >= 2 and text[i - 2].isdigit()
+    return before in _CHINESE_NUMERALS and here in _CHINESE_NUMERALS
+
+
+def whole_numbers(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span so it never cuts a number in the ORIGINAL text (奖100, not 奖10; 1.5%, not 5%; 奖一百, not 奖一).
+
+    The normaliser folds digit and numeral runs, so a span's edge can stand for part of a longer number; a
+    reviewer must see the number as written: its digits, its decimal or thousands separators between digits, and
+    a percent or per-mille sign after it.
     """
-    while start > 0 and start < len(text) and text[start].isdigit() and text[start - 1].isdigit():
+    while 0 < start < len(text) and _same_number(text, start):
         start -= 1
-    while end < len(text) and end > 0 and text[end - 1].isdigit() and text[end].isdigit():
+    while 0 < end < len(text) and _same_number(text, end):
         end += 1
     return start, end
 

@@ -154,9 +154,17 @@ def test_spans_do_not_start_or_end_on_punctuation(tables):
     ("直推奖100元", (2, 4), "奖100"),  # a span ending inside a number is widened to the whole number
     ("奖励2000，见点奖", (2, 3), "2000"),
     ("第3代", (0, 2), "第3"),
+    ("静态收益每天1.5%，动态收益", (8, 15), "1.5%，动态收益"),  # a span starting after the decimal point
+    ("静态收益每天1.5%，动态收益", (4, 7), "每天1.5%"),  # ... ending before it
+    ("间推5%", (1, 3), "推5%"),  # the percent sign belongs to the number
+    ("月入10,000元", (0, 3), "月入10,000"),
+    ("奖一百元", (0, 2), "奖一百"),  # Chinese numerals fold like digits
+    ("交1980元，一代8%", (0, 3), "交1980"),
+    ("今天1，2，3", (0, 3), "今天1"),  # Chinese "，" separates clauses, it joins no number
+    ("统一", (1, 2), "一"),  # a numeral inside a word is not a number
 ])
 def test_evidence_never_cuts_a_number(text, span, expected):
     from mlmrisk.classifier.evidence import whole_numbers
 
     start, end = whole_numbers(text, *span)
-    assert expected in text[start:end] and not (end < len(text) and text[end - 1].isdigit() and text[end].isdigit())
+    assert text[start:end] == expected
