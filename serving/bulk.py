@@ -40,7 +40,7 @@ maps exceptions to exit codes). How it works, and why:
 - **Bad records** (malformed JSON, missing/null/non-string text, invalid UTF-8, …) become error records
   (``classifier.schema.make_error_record``, naming the model) carrying their ``line``, are counted by error code
   in the summary and, with ``rejects_path``, are also written there as JSONL (``line``, ``id``, ``error``,
-  ``raw`` = the offending input line where there is one). They never stop the job. Blank lines are not records;
+  ``raw`` = the offending input line where there is one, ``model`` = the job's model id). They never stop the job. Blank lines are not records;
   they are counted as skipped, so the summary adds up (:class:`JobSummary`).
 - **Formats** are objects in ``serving.formats.FORMATS`` (reading, part encoding, assembly); the rows are the
   result schema (``classifier/schema.py``) in the layout of ``serving/tabular.py``; docs/io.md has the rules.
@@ -338,7 +338,7 @@ def _process_chunk_now(job: ScoreJob, scorer: Any, reader: ChunkReader, chunk: C
         else:
             error_dict, raw = {"code": value.code, "message": value.message}, value.raw
         bad_codes[error_dict["code"]] = bad_codes.get(error_dict["code"], 0) + 1
-        rejects.append({"line": line, "id": rid, "error": error_dict, "raw": raw})
+        rejects.append({"line": line, "id": rid, "error": error_dict, "raw": raw, "model": model})
         if not only_flagged:
             rows.append((-1, i, error_dict))
     payload: bytes | None = None
@@ -1000,8 +1000,10 @@ def score_file(
         return _score_job(job, resume, progress, t0, dedicated_process)
     except OSError as exc:  # disk full, permissions, a vanished directory: one line, work dir kept if useful
         where = f" ({exc.filename})" if exc.filename else ""
+        # --resume only where a run left finished chunks behind (a failure before any is cleaned up)
+        kept = not job.output.is_stdout and Path(job.output.path + ".partial").is_dir()
         raise OutputWriteError(f"cannot write{where}: {exc.strerror or exc}; fix it and rerun"
-                               + ("" if job.output.is_stdout else " with --resume")) from None
+                               + (" with --resume" if kept else "")) from None
 
 
 def make_job(
@@ -1034,6 +1036,10 @@ def make_job(
         raise InputFormatError("a job writing to stdout cannot resume; pass -o FILE")
     if not in_spec.is_stdin and not out_spec.is_stdout and Path(in_spec.path) == Path(out_spec.path).resolve():
         raise InputFormatError(f"output {out_spec.path!r} is the input file; choose another output path")
+    if rejects_path is not None and str(rejects_path) == "-":
+        # "-" would otherwise become a file named "-" in the working directory
+        raise InputFormatError("--rejects takes a file path, not - (standard output carries the scored records "
+                               "with -o -; bad records are also counted in the summary)")
     rejects = Path(rejects_path).absolute() if rejects_path is not None else None
     if rejects is not None:
         if not out_spec.is_stdout and rejects == Path(out_spec.path):
@@ -1089,9 +1095,17 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float,
             else:
                 lock = _Lock(work / "lock")
         if not (work / "job.json").exists():
-            parts.mkdir(exist_ok=True)
-            write_atomic(work / "job.json", json.dumps(identity, indent=2, ensure_ascii=False).encode())
-            fsync_dir(work)
+            try:
+                parts.mkdir(exist_ok=True)
+                write_atomic(work / "job.json", json.dumps(identity, indent=2, ensure_ascii=False).encode())
+                fsync_dir(work)
+            except BaseException:
+                if not temporary and not done_chunks(parts):  # a disk that is full from the start: keep nothing
+                    if lock is not None:
+                        lock.release()
+                        lock = None
+                    shutil.rmtree(work, ignore_errors=True)
+                raise
         parts.mkdir(exist_ok=True)
         for stale in parts.glob(".*.tmp"):  # tmp files of a killed run; never a finished part
             stale.unlink(missing_ok=True)

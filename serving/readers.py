@@ -760,8 +760,14 @@ def jsonl_fields_seen(lines: Sequence[bytes | _TooLong], limit: int = 100) -> tu
 
 
 def _names(names: Sequence[str]) -> str:
-    """Field names for a one-line message: printable names as they are, others (newlines, controls) as repr."""
-    return ", ".join(name if name.isprintable() else repr(name) for name in names)
+    """Field names for a one-line message: printable names as they are, others (newlines, controls) as repr;
+    names holding bytes that did not decode (surrogate escapes) add a hint that the encoding is the problem,
+    not the field name (a GBK header read as UTF-8 looks like '\\udcc4\\udcda')."""
+    listed = ", ".join(name if name.isprintable() else repr(name) for name in names)
+    if any("\udc80" <= char <= "\udcff" for name in names for char in name):
+        listed += (" (some names are not valid text in the encoding used: the file is probably in another "
+                   "encoding; try --encoding auto, gb18030 or big5)")
+    return listed
 
 
 def check_jsonl_fields(lines: Sequence[bytes | _TooLong], path: str, text_field: str, id_field: str | None,

@@ -102,8 +102,9 @@ def check_output_path(path: str | os.PathLike[str], what: str = "output") -> Non
         kind = ("a symlink" if stat.S_ISLNK(st.st_mode) else "a directory" if stat.S_ISDIR(st.st_mode)
                 else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
                 else "a device")
+        stdout = " or to - for stdout" if what == "output" else ""
         raise OutputPathError(f"{what} {str(p)!r} is {kind}; mlmrisk writes only to a regular file (via a "
-                              "temporary file renamed into place) or to - for stdout")
+                              f"temporary file renamed into place){stdout}")
     parent = p.absolute().parent
     if not parent.is_dir():
         raise OutputPathError(f"the {what} directory {str(parent)!r} does not exist; create it first")

@@ -104,6 +104,7 @@ def test_every_record_yields_one_row_in_order(tmp_path: Path, model_dir: Path) -
     rejected = read_jsonl(rejects)
     assert [r["line"] for r in rejected] == [r["line"] for r in errors]
     assert rejected[0]["raw"] == '{"id": "x", "text": '
+    assert all(r["model"] == summary.model for r in rejected)  # the rejects name the job's model too
     assert not (tmp_path / "scored.jsonl.partial").exists()
 
 

@@ -166,8 +166,18 @@ def test_write_failures_are_one_line(model_dir: Path, tmp_path: Path, monkeypatc
         raise OSError(28, "No space left on device", str(tmp_path / "o.jsonl.partial"))
 
     monkeypatch.setattr(bulk, "write_atomic", full)
-    with pytest.raises(bulk.OutputWriteError, match="No space left on device"):
+    with pytest.raises(bulk.OutputWriteError, match="No space left on device") as caught:
         score_file(src, tmp_path / "o.jsonl", model_dir=model_dir, progress=False)
+    # nothing was finished, so nothing is kept to resume, and the message does not ask for --resume
+    assert "--resume" not in str(caught.value) and not (tmp_path / "o.jsonl.partial").exists()
+
+
+def test_rejects_take_a_file_not_stdout(model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = jsonl(tmp_path / "in.jsonl", [{"text": t} for t in POSTS])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputFormatError, match="--rejects takes a file path, not -"):
+        score_file(src, tmp_path / "o.jsonl", rejects_path="-", model_dir=model_dir, progress=False)
+    assert not (tmp_path / "-").exists()
 
 
 # --------------------------------------------------------------------------------------------------- encodings
@@ -205,6 +215,9 @@ def test_gbk_csv_from_excel_is_read(model_dir: Path, tmp_path: Path) -> None:
     assert [t for _, _, t in iter_records(src, text_field="内容", encoding="gbk")] == text
     with pytest.raises(InputFormatError, match="unknown --encoding"):
         detect_input(src, encoding="klingon")
+    # read as UTF-8 on purpose, the header's names do not decode: the message says the encoding is the problem
+    with pytest.raises(InputFormatError, match="probably in another encoding; try --encoding auto"):
+        list(iter_records(src, text_field="内容", encoding="utf-8"))
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "big5", "utf-8-sig"])
