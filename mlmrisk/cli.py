@@ -66,8 +66,9 @@ def _field_list(value: str) -> tuple[str, ...]:
 
 
 class _VersionAction(argparse.Action):
-    """``--version``: the package version and the kernels this install runs (compiled ahead of time, or numba at
-    run time — the first is what a platform wheel gives; the second costs ~0.5 s of start-up per process)."""
+    """``--version``: the package version, the kernels this install runs (compiled ahead of time, or numba at
+    run time — the first is what a platform wheel gives; the second costs ~0.5 s of start-up per process) and the
+    default model's id."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         import warnings
@@ -80,8 +81,24 @@ class _VersionAction(argparse.Action):
                 kernels = compiled.describe()
             except MlmriskError as exc:
                 parser.exit(2, f"mlmrisk {__version__}: {exc}\n")
-        print(f"mlmrisk {__version__} (kernels: {kernels})")
+        print(f"mlmrisk {__version__} (kernels: {kernels}; default model: {_default_model_id()})")
         parser.exit()
+
+
+def _default_model_id() -> str:
+    """The id of the model ``mlmrisk score`` uses without ``--model`` (``$MLMRISK_MODEL`` or the shipped one): the
+    package version and the model version move apart (a retrained model, an older package), and a scored archive
+    names the model, so ``--version`` names it too. A missing or damaged model is reported, not raised."""
+    import orjson
+
+    from mlmrisk.classifier.manifest import model_id
+    from mlmrisk.resources import default_model_dir
+
+    manifest = default_model_dir() / "manifest.json"
+    try:
+        return model_id(orjson.loads(manifest.read_bytes()))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"unreadable ({manifest}: {exc})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("input", help="input file, or - for stdin")
     score.add_argument("-o", "--output", required=True, help="output file (.jsonl, .csv, .parquet), or - for stdout")
     score.add_argument("--model", type=Path, help="model directory (default: the shipped models/default)")
-    score.add_argument("--input-format", choices=["jsonl", "csv", "tsv", "parquet", "txt"], help="default: from the suffix")
+    score.add_argument("--input-format", choices=["jsonl", "ndjson", "csv", "tsv", "parquet", "txt", "text"],
+                       help="default: from the suffix (txt and text are one format, one post per line; the summary "
+                            "names it text)")
     score.add_argument("--output-format", choices=["jsonl", "csv", "tsv", "parquet"], help="default: from the suffix")
     score.add_argument("--text-field", default="text", help="field holding the post text (default: text)")
     score.add_argument("--id-field", help="field holding the record id (default: id if present, else the record number)")
@@ -270,7 +289,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         try:
             __import__(module)
         except ImportError:
-            raise MlmriskError(f"{module} is not installed: monitoring needs the extra, `pip install -e '.[monitor]'`") from None
+            raise MlmriskError(f"{module} is not installed: monitoring needs the extra, "
+                               "`pip install 'mlmrisk[monitor]'` (from a checkout: `pip install -e '.[monitor]'`)") from None
     if args.export_case:
         if args.output is None:
             raise MlmriskError("--export-case needs -o case.zip or -o DIR")
@@ -351,7 +371,7 @@ def _training_modules() -> None:
         import sklearn  # noqa: F401
     except ImportError as exc:
         raise MlmriskError(f"{exc.name} is not installed: training and evaluation need the extras, "
-                           "`pip install -e '.[train]'`") from None
+                           "`pip install 'mlmrisk[train]'` (from a checkout: `pip install -e '.[train]'`)") from None
 
 
 def _check_output_dir(output: Path, force: bool) -> None:

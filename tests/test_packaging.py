@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -70,6 +71,7 @@ def test_wheel_scores_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
     assert version.stdout.startswith("mlmrisk ")
     compiled = _has_compiled_kernels(wheel)
     assert ("kernels: compiled ahead of time" in version.stdout) == compiled, version.stdout
+    assert re.search(r"default model: \d+\.\d+\.\d+\+[0-9a-f]{12}\)", version.stdout), version.stdout
     subprocess.run([str(env_dir / "bin" / "mlmrisk"), "score", "posts.jsonl", "-o", "out.jsonl", "--no-progress"],
                    check=True, cwd=work, capture_output=True)
     records = [json.loads(line) for line in (work / "out.jsonl").read_text(encoding="utf-8").splitlines()]
