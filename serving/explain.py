@@ -38,7 +38,7 @@ def render_explanation(text: str, explanation: dict, color: bool) -> str:
     paint = (lambda s, c: f"{c}{s}{_RESET}") if color else (lambda s, c: s)
     lines = [
         f"level {paint(level.upper(), _LEVEL_COLOURS[level])}   risk {result.risk}/100   "
-        f"probability {result.probability:.4f}   flagged {'yes' if result.flagged else 'no'}",
+        f"probability {result.probability:.4f}   flagged {'yes' if result.flagged else 'no'}   model {result.model}",
         "",
         highlight(text, [(e.start, e.end, e.source) for e in result.evidence], color),
         "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -49,6 +50,7 @@ def test_explain_and_info(default_model):
     done = run("explain", "發.展.下.綫，直推十人拿見點獎", "--color", "never")
     assert done.returncode == 0, done.stderr
     assert "【" in done.stdout and "traditional" in done.stdout and "lart" in done.stdout
+    assert re.search(r"model \d+\.\d+\.\d+\+[0-9a-f]{12}", done.stdout.splitlines()[0])  # it names the model
     as_json = json.loads(run("explain", "-", "--json", input="静态收益加动态收益，复投").stdout)
     assert as_json["result"]["level"] in ("none", "low", "medium", "high", "severe")
     info = json.loads(run("info").stdout)
