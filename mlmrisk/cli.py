@@ -228,6 +228,10 @@ def _add_platform_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--max-items", type=positive_int, default=1000, help="items per /v1/score request (default: 1000)")
     serve.add_argument("--max-body-bytes", type=positive_int, default=8 << 20, help="request body limit (default: 8 MiB)")
     serve.add_argument("--timeout", type=float, default=30.0, help="per-request scoring timeout in seconds (default: 30)")
+    serve.add_argument("--read-timeout", type=float, default=30.0,
+                       help="seconds a client may take to send a request body; then 408 (default: 30)")
+    serve.add_argument("--max-connections", type=positive_int, default=1000,
+                       help="requests handled at once per worker; more get 503 at once (default: 1000)")
     serve.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish in-flight requests on SIGTERM")
     serve.add_argument("--no-access-log", action="store_true", help="no JSON access-log lines on stderr")
     _add_list_options(serve)
@@ -263,7 +267,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         model_dir=str(args.model) if args.model else None, token_file=str(args.token_file) if args.token_file else None,
         allow_list=str(args.allow_list) if args.allow_list else None,
         deny_list=str(args.deny_list) if args.deny_list else None, max_items=args.max_items,
-        max_body_bytes=args.max_body_bytes, request_timeout=args.timeout, access_log=not args.no_access_log)
+        max_body_bytes=args.max_body_bytes, request_timeout=args.timeout, read_timeout=args.read_timeout,
+        max_connections=args.max_connections, access_log=not args.no_access_log)
     try:
         serve(args.host, args.port, settings, workers=args.workers, graceful_seconds=args.graceful_timeout)
     except (PermissionError, ValueError, OSError) as exc:

@@ -33,6 +33,10 @@ import orjson
 MAX_ITEMS = 1000
 MAX_BODY_BYTES = 8 << 20
 REQUEST_TIMEOUT = 30.0
+#: seconds a client may take to send a request body; a stalled body gets 408 instead of holding the connection
+READ_TIMEOUT = 30.0
+#: requests served at once per process (uvicorn's ``limit_concurrency``); beyond it a request gets 503 at once
+MAX_CONNECTIONS = 1000
 SETTINGS_ENV = "MLMRISK_SERVE_SETTINGS"
 #: Requests with at most this many characters in all are scored on the event loop itself (≈1 ms of work, measured
 #: ~0.3 ms for one short post); larger ones go to the scoring thread, where the timeout applies. The thread hop
@@ -55,6 +59,8 @@ class ServiceSettings:
     max_items: int = MAX_ITEMS
     max_body_bytes: int = MAX_BODY_BYTES
     request_timeout: float = REQUEST_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
     access_log: bool = True
 
     def resolved_token(self) -> str | None:
@@ -164,7 +170,7 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
     from fastapi import Depends, FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import Response
-    from pydantic import BaseModel, ConfigDict, Field
+    from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     settings = settings or ServiceSettings()
@@ -176,8 +182,10 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
 
     class Item(BaseModel):
         model_config = ConfigDict(json_schema_extra={"example": {"id": "p1", "text": "直推十人拿见点奖"}})
-        id: str | int | float | None = Field(None, description="echoed as the record's `id`; default: the item's "
-                                                                 "1-based position in `items`")
+        # strict: pydantic would otherwise turn true into 1 and echo an id the client never sent
+        id: StrictStr | StrictInt | StrictFloat | None = Field(
+            None, description="a string or a number, echoed as the record's `id`; default: the item's 1-based "
+                              "position in `items`")
         text: Any = Field(None, description="the post; a missing, null or non-string text gets an error record")
 
     class ScoreRequest(BaseModel):
@@ -238,6 +246,11 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # FastAPI's own refusal of a body json cannot decode (invalid UTF-8, nesting deeper than it allows)
+            code = "invalid_json"
+            metrics.errors.labels(code).inc()
+            return json_response(_error_body(code, f"the body is not valid JSON ({exc.detail})", "body"), 400)
         metrics.errors.labels(code).inc()
         return json_response(_error_body(code, str(exc.detail)), exc.status_code)
 
@@ -335,13 +348,17 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
 
 
 _ROUTES = frozenset({"/v1/score", "/v1/explain", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
+#: routes whose POST body must be JSON (415 otherwise) and is read under the size limit and the read timeout
+_JSON_ROUTES = frozenset({"/v1/score", "/v1/explain"})
 
 
 class _Edge:
-    """Pure ASGI middleware around every request: the body-size limit (413), metrics and one JSON access-log line.
+    """Pure ASGI middleware around every request: the body checks of the JSON routes (415 for a body that is not
+    declared JSON, 413 over the size limit, 408 for a body that stalls), metrics and one JSON access-log line.
 
-    Bodies with a Content-Length over the limit are refused before a byte is read; chunked bodies are read up to the
-    limit and replayed to the app. Access-log lines carry no text: method, path, status, time, client, item counts.
+    Bodies with a Content-Length over the limit are refused before a byte is read; other bodies are read up to the
+    limit, within the read timeout, and replayed to the app. Access-log lines carry no text: method, path, status,
+    time, client, item counts.
     """
 
     def __init__(self, app: Any, settings: ServiceSettings, metrics: _Metrics) -> None:
@@ -363,11 +380,14 @@ class _Edge:
 
         try:
             refusal = None
-            if scope["method"] == "POST":
-                refusal, receive = await self._limit_body(scope, receive)
+            if scope["method"] == "POST" and scope.get("path") in _JSON_ROUTES:
+                refusal = _not_json(scope)
+                if refusal is None:
+                    refusal, receive = await self._read_body(scope, receive)
             if refusal is not None:
-                self.metrics.errors.labels("body_too_large").inc()
-                await _send_json(send_wrapper, 413, _error_body("body_too_large", refusal))
+                status_code, code, message = refusal
+                self.metrics.errors.labels(code).inc()
+                await _send_json(send_wrapper, status_code, _error_body(code, message))
             else:
                 await self.app(scope, receive, send_wrapper)
         finally:
@@ -386,7 +406,11 @@ class _Edge:
                         **entry}
                 log.info(json.dumps(line, ensure_ascii=False))
 
-    async def _limit_body(self, scope: dict, receive: Any) -> tuple[str | None, Any]:
+    async def _read_body(self, scope: dict, receive: Any) -> tuple[tuple[int, str, str] | None, Any]:
+        """Read the whole body (at most ``max_body_bytes``, within ``read_timeout`` seconds) and replay it to the
+        app: (refusal or None, receive). A Content-Length over the limit is refused before a byte is read; a
+        chunked body as soon as it passes the limit; a body that stalls (a client that opens a request and sends
+        nothing more) gets 408 instead of holding the connection and a task for ever."""
         limit = self.settings.max_body_bytes
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
@@ -396,17 +420,22 @@ class _Edge:
             except ValueError:
                 declared = limit + 1
             if declared > limit:
-                return f"request body of {length.decode('latin-1')} bytes; the limit is {limit}", receive
-            return None, receive
+                return (413, "body_too_large", f"request body of {length.decode('latin-1')} bytes; the limit is "
+                                               f"{limit}"), receive
         chunks, size = [], 0
+        deadline = time.monotonic() + self.settings.read_timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                return (408, "request_timeout", f"the request body did not arrive within "
+                                                f"{self.settings.read_timeout:g} s"), receive
             if message["type"] != "http.request":
                 return None, receive  # client went away
             body = message.get("body", b"")
             size += len(body)
             if size > limit:
-                return f"request body over the limit of {limit} bytes", receive
+                return (413, "body_too_large", f"request body over the limit of {limit} bytes"), receive
             chunks.append(body)
             if not message.get("more_body"):
                 break
@@ -416,6 +445,17 @@ class _Edge:
             return replay.pop() if replay else await receive()
 
         return None, replayed
+
+
+def _not_json(scope: dict) -> tuple[int, str, str] | None:
+    """415 unless the request says its body is JSON (``application/json``, any parameters; ``+json`` types)."""
+    headers = dict(scope.get("headers") or [])
+    content_type = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
+    if content_type == "application/json" or (content_type.startswith("application/") and
+                                              content_type.endswith("+json")):
+        return None
+    given = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    return 415, "unsupported_media_type", f"the body must be JSON sent as Content-Type: application/json ({given})"
 
 
 async def _send_json(send: Any, status: int, payload: Any) -> None:
@@ -467,7 +507,7 @@ def serve(host: str, port: int, settings: ServiceSettings, workers: int = 1,
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     configure_logging()
     config = dict(host=host, port=port, access_log=False, timeout_graceful_shutdown=graceful_seconds,
-                  server_header=False)
+                  server_header=False, limit_concurrency=settings.max_connections)
     try:
         if workers > 1:
             uvicorn.run("mlmrisk.serving.service:app_from_env", factory=True, workers=workers, **config)

@@ -39,7 +39,7 @@ def base_url():
     from mlmrisk.serving.scorer import Scorer
     from mlmrisk.serving.service import ServiceSettings, create_app
 
-    settings = ServiceSettings(token=TOKEN, max_items=50, max_body_bytes=300_000, access_log=False)
+    settings = ServiceSettings(token=TOKEN, max_items=50, max_body_bytes=300_000, read_timeout=2.0, access_log=False)
     app = create_app(Scorer.load(), settings)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning"))
@@ -135,6 +135,7 @@ def test_too_many_items_and_too_large_body_are_413(client):
     ({}, "items"),
     ({"items": [{"text": "a"}, "not an object"]}, "items.1"),
     ({"items": [{"id": {"x": 1}, "text": "a"}]}, "items.0.id"),
+    ({"items": [{"id": True, "text": "a"}]}, "items.0.id"),  # not echoed as 1
     ([1, 2], "body"),
 ])
 def test_wrong_types_are_422_naming_the_field(client, payload, field):
@@ -148,6 +149,41 @@ def test_malformed_json_is_400(client):
     r = client.post("/v1/score", content=b'{"items": [', headers={**AUTH, "Content-Type": "application/json"})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_json" and r.json()["error"]["field"] == "body"
+
+
+def test_bodies_json_cannot_decode_are_400_invalid_json(client):
+    for body in (b'{"items": [{"text": "\xff\xfe"}]}', b"[" * 100_000 + b"]" * 100_000):
+        r = client.post("/v1/score", content=body, headers={**AUTH, "Content-Type": "application/json"})
+        assert r.status_code in (400, 413), r.text  # the nesting is over the test's body limit
+        assert r.json()["error"]["code"] in ("invalid_json", "body_too_large")
+    r = client.post("/v1/score", content=b'{"items": [{"text": "\xff\xfe"}]}',
+                    headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json", r.text
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_declared_json_is_415(client, content_type):
+    headers = {**AUTH, **({"Content-Type": content_type} if content_type else {})}
+    r = client.post("/v1/score", content=b'{"items": [{"text": "a"}]}', headers=headers)
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type", r.text
+    ok = client.post("/v1/score", content=b'{"items": [{"text": "a"}]}',
+                     headers={**AUTH, "Content-Type": "application/json; charset=utf-8"})
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_stalled_body_gets_408(base_url):
+    """A client that declares a body and stops sending it no longer holds the connection for ever."""
+    from mlmrisk.serving import service
+
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Authorization: Bearer " + TOKEN.encode() + b"\r\nContent-Length: 100\r\n\r\n{\"items\": [")
+        started = time.monotonic()
+        reply = conn.recv(65536)
+        waited = time.monotonic() - started
+    assert reply.startswith(b"HTTP/1.1 408") and b"request_timeout" in reply, reply[:300]
+    assert waited < 10 and service.READ_TIMEOUT == 30.0  # the fixture sets 2 s
 
 
 def test_explain(client):
