@@ -27,6 +27,7 @@ from mlmrisk.classifier.account_risk import (
     trend,
 )
 from mlmrisk.classifier.contacts import LINKING_KINDS, extract_contacts
+from mlmrisk.classifier.errors import InputFormatError
 from mlmrisk.serving.monitor.ingest import (
     STORED_SCORES,
     WATCH_LEVELS,
@@ -300,6 +301,9 @@ def run_monitor(paths: list[str], state_dir: str | Path, *, fields: FieldMap | N
 
 def _run(paths: list[str], state_dir: Path, fields: FieldMap | None, model_dir: Any, report: bool,
          alert_tier: str) -> dict:
+    for path in paths:  # before the state is opened: a typo must not leave an empty state directory behind
+        if not Path(path).is_file():
+            raise InputFormatError(f"input {str(path)!r} does not exist or is not a file")
     db = open_state(state_dir)
     started = _time.perf_counter()
     try:

@@ -179,6 +179,11 @@ def test_export_unknown_account_is_an_error(one_shot, tmp_path):
     assert main(["monitor", "--state", str(one_shot), "--export-case", "nobody", "-o", str(tmp_path / "c.zip")]) == 1
 
 
+def test_a_missing_input_leaves_no_state_behind(tmp_path):
+    assert main(["monitor", str(tmp_path / "nonexistent.jsonl"), "--state", str(tmp_path / "state")]) == 1
+    assert not (tmp_path / "state").exists()
+
+
 def _png_is_blank(png: bytes) -> bool:
     data, pos = b"", 8
     while pos < len(png):
