@@ -11,7 +11,7 @@ risk index = round(100 · p), p the calibrated probability that a post promotes 
 | severe   | flagged, p ≥ ``severe``, ≥ 3 elements including team pay (团队计酬) or a money game (资金盘)   | freeze, evidence package; 移送公安 after 线下实证 |
 
 Minimum evidence: a text with fewer than ``MIN_CONTENT_CHARS`` content characters (after normalisation; spaces
-and punctuation do not count) is never flagged and stays at most ``low``. Comment sections are full of one- and
+and punctuation do not count) is never flagged, stays at most ``low`` and its risk index at most the watch line. Comment sections are full of one- and
 two-word replies (团队, 团队加油, 分红到账了, 拉我进群) that share vocabulary with promotion but cannot describe a
 scheme; the length prior of the features damps them, and this rule makes the guarantee exact. A deny-list hit
 still flags.
@@ -85,9 +85,21 @@ def logit(probability: np.ndarray | float) -> np.ndarray:
     return np.log(p / (1.0 - p))
 
 
-def risk_index(probability: np.ndarray) -> np.ndarray:
-    """The 0–100 index of calibrated probabilities."""
-    return np.rint(np.asarray(probability, dtype=np.float64) * 100.0).astype(np.int64)
+def risk_index(probability: np.ndarray, content_chars: np.ndarray | None = None,
+               thresholds: Thresholds | None = None) -> np.ndarray:
+    """The 0–100 index of calibrated probabilities: ``round(100 · p)``.
+
+    With ``content_chars`` and ``thresholds``, the minimum evidence rule holds for the index too: a text too short
+    to be flagged (fewer than ``MIN_CONTENT_CHARS`` content characters) gets at most ``ceil(100 · watch)``, the
+    watch line. Its level is at most ``low`` anyway, but an index of 99 on 团队业绩 put one-word comments at the top
+    of every list sorted by risk. ``probability`` itself stays the model's (the parity between training and
+    serving is on probabilities).
+    """
+    risk = np.rint(np.asarray(probability, dtype=np.float64) * 100.0).astype(np.int64)
+    if content_chars is not None and thresholds is not None:
+        cap = int(np.ceil(thresholds.watch * 100.0))
+        risk = np.where(np.asarray(content_chars) < MIN_CONTENT_CHARS, np.minimum(risk, cap), risk)
+    return risk
 
 
 def risk_levels(probability: np.ndarray, element_probability: np.ndarray, thresholds: Thresholds,

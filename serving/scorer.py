@@ -747,7 +747,7 @@ class Scorer:
             rules[index] = batch.rules
             level[index] = sub_levels
             flagged[index] = sub_flagged
-            risk[index] = risk_index(p)
+            risk[index] = risk_index(p, content_chars, self.thresholds)
             for j, names in allowed.items():
                 lists[good[j]] = tuple(f"allow:{name}" for name in names)
             for j, hits in deny_hits.items():

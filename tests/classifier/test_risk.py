@@ -28,6 +28,9 @@ def test_levels(p, elements, level, why):
 
 def test_index_and_validation():
     assert list(risk_index([0.0, 0.494, 0.5, 1.0])) == [0, 49, 50, 100]
+    # texts too short to be flagged: at most the watch line (ceil(100 · watch)); longer ones as they are
+    t = Thresholds(flag=0.6, watch=0.305)
+    assert list(risk_index([0.99, 0.99, 0.2, 0.99], [2, 5, 3, 6], t)) == [31, 31, 20, 99]
     with pytest.raises(ValueError):
         Thresholds(flag=0.2, watch=0.5)
     with pytest.raises(ValueError):
