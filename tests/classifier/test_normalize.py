@@ -42,6 +42,7 @@ CASES = [
     ("动Ⅹ态Ⅹ收Ⅹ益", "动态收益", {"noise", "fullwidth"}, "a Roman numeral repeated between characters"),
     ("发x展x下x线", "发展下线", {"noise"}, "a Latin letter repeated between characters"),
     ("拉1人1头", "拉人头", {"noise"}, "a digit repeated between characters"),
+    ("充100送50元话费", "充送元话费", set(), "amounts between words are dropped like noise, but not reported"),
     ("发ⓐ展ⓐ下", "发展下", {"noise", "fullwidth"}, "circled letters fold to ASCII and are noise here"),
     ("⒜🅐𝕒", "aaa", {"fullwidth"}, "letter styles NFKC leaves alone fold to ASCII"),
     ("A股K线3级", "a股k线0级", set(), "a single letter or digit between characters is content"),

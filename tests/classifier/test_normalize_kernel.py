@@ -103,7 +103,7 @@ def _clean(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: "Norm
     _fold_numerals(codes, doc, tables, rules)
     codes, origin, doc = _collapse_repeats(codes, origin, doc, tables, rules)
     for _ in range(3):  # dropping noise can make new repeats and vice versa (rare): a few rounds reach a fixpoint
-        dropped = _drop_noise(codes, doc, tables, rules)
+        dropped = _drop_noise(codes, origin, doc, tables, rules)
         if dropped is None:
             break
         codes, origin, doc = codes[dropped], origin[dropped], doc[dropped]
@@ -206,13 +206,15 @@ def _collapse_repeats(
     return codes[keep], origin[keep], doc[keep]
 
 
-def _drop_noise(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, rules: np.ndarray) -> np.ndarray | None:
+def _drop_noise(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: NormalizerTables,
+                rules: np.ndarray) -> np.ndarray | None:
     """Mask of positions to keep after dropping a noise character repeated between Chinese characters.
 
     动x态x收x益 → 动态收益: the same single non-Chinese letter/digit between each of ≥3 consecutive Chinese
     characters. One occurrence (3级, A股, K线) is content and stays. Digits are numbers, not noise, when a link
     word sits between them (3至5岁, 4比3, 第一第二: ``number_links`` in the spec) or when every digit of the chain
-    is followed by a measure word (1月1日, 3人3天). Returns None when nothing is dropped.
+    is followed by a measure word (1月1日, 3人3天). Returns None when nothing is dropped. A dropped 0 that
+    stands for a run of several digits is not reported (``drop_noise``).
     """
     if codes.size < 5:
         return None
@@ -243,7 +245,9 @@ def _drop_noise(codes: np.ndarray, doc: np.ndarray, tables: NormalizerTables, ru
     drop = positions[~numbers[chain]]
     if drop.size == 0:
         return None
-    np.bitwise_or.at(rules, doc[drop], RULE_BITS["noise"])
+    # a 0 standing for a run of digits (an amount: 充100送50元) is dropped but not reported; one digit is
+    reported = drop[(codes[drop] != ZERO) | (origin[drop + 1] == origin[drop] + 1)]
+    np.bitwise_or.at(rules, doc[reported], RULE_BITS["noise"])
     keep = np.ones(codes.size, dtype=bool)
     keep[drop] = False
     return keep
