@@ -70,6 +70,8 @@ class TrainConfig:
     n_folds: int = 5
     C_grid: list[float] = field(default_factory=lambda: [16.0])
     element_C: float = 4.0
+    # buckets present in fewer training posts of a head get no weight (docs/training.md, "Rare n-grams")
+    min_df: int = 3
     # The discussion guard (classifier/discussion.py; docs/training.md, "The discussion guard")
     discussion_kinds: list[str] = field(default_factory=lambda: ["anti_mlm_warning", "news", "anti_mlm"])
     discussion_C: float = 4.0
@@ -177,7 +179,7 @@ def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc
 
 def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
               n_heads: int, C: float, element_C: float, min_norm: float, negative_passages: bool,
-              positive_passages: bool = False) -> LinearHeads:
+              positive_passages: bool = False, *, min_df: int = 3) -> LinearHeads:
     """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives).
 
     With ``positive_passages``, the MLM head is refitted with each long promotion's best passage under the first
@@ -199,7 +201,7 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
             X = sp.vstack([X, tfidf_weight(counted.passages[extra], idf, min_norm)], format="csr")
             y = np.vstack([y, np.zeros((extra.size, n_heads), dtype=y.dtype)])
             w = np.concatenate([w, np.ones(extra.size)])
-    model = LinearHeads(C=C, element_C=element_C).fit(X, y, sample_weight=w)
+    model = LinearHeads(C=C, element_C=element_C, min_df=min_df).fit(X, y, sample_weight=w)
     if not positive_passages:
         return model
     long_positive = np.zeros(counted.docs.shape[0], dtype=bool)
@@ -215,7 +217,7 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     X = sp.vstack([X, X_candidates[best]], format="csr")
     y = np.concatenate([y[:, 0], Y[docs[best], 0]])
     w = np.concatenate([w, weights[docs[best]]])
-    mlm_head = LinearHeads(C=C, element_C=element_C).fit(X, y[:, None], sample_weight=w)
+    mlm_head = LinearHeads(C=C, element_C=element_C, min_df=min_df).fit(X, y[:, None], sample_weight=w)
     model.coef_[0], model.intercept_[0] = mlm_head.coef_[0], mlm_head.intercept_[0]
     return model
 
@@ -224,7 +226,7 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
               predict_rows: np.ndarray, n_heads: int, C: float, element_C: float, min_norm: float,
               negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
               discussion_C: float = 4.0, guard_only: np.ndarray | None = None,
-              discussion_quotes: bool = False) -> np.ndarray:
+              discussion_quotes: bool = False, *, min_df: int = 3) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
     ``discussion`` labels, one more column: the discussion head's whole-post decision value
     (``training/discussion.py``), fitted on the same rows. Rows marked ``guard_only`` (``discussion_data``)
@@ -233,7 +235,7 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
     head_rows = train_rows if guard_only is None else train_rows[~guard_only[train_rows]]
     idf = idf_from_counts(counted.docs[head_rows])
     model = fit_heads(counted, Y, weights, head_rows, idf, n_heads, C, element_C, min_norm, negative_passages,
-                      positive_passages)
+                      positive_passages, min_df=min_df)
     sub = counted.select(predict_rows)
     values = passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
                                range(n_heads))
@@ -289,7 +291,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
                            config.negative_passages, config.positive_passages,
                            None if discussion is None else discussion.labels, config.discussion_C, guard_only,
-                           config.discussion_quotes)
+                           config.discussion_quotes, min_df=config.min_df)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
@@ -409,7 +411,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
             delayed(_fit_fold)(all_counted, Y_all, weights_all, fit_rows, predict_rows, n_heads, C,
                                config.element_C, config.min_norm, config.negative_passages,
                                config.positive_passages, about_all if with_discussion else None,
-                               config.discussion_C, guard_only_all, config.discussion_quotes)
+                               config.discussion_C, guard_only_all, config.discussion_quotes,
+                               min_df=config.min_df)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -486,7 +489,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     # Final model on every training row.
     vectorizer.fit_counts(counted.docs[train_rows])
     heads = fit_heads(counted, Y, weights, train_rows, vectorizer.idf_, len(HEADS), best_C, config.element_C,
-                      config.min_norm, config.negative_passages, config.positive_passages)
+                      config.min_norm, config.negative_passages, config.positive_passages, min_df=config.min_df)
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     heads.discussion_ = None
     if guard is not None:
@@ -540,7 +543,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                 "quotes": config.discussion_quotes},
                             "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
                             "pinyin_fold": config.pinyin_fold,
-                            "solver": "lbfgs", "penalty": "l2", "min_df": 3, "calibration": "sigmoid (out-of-fold)"},
+                            "solver": "lbfgs", "penalty": "l2", "min_df": config.min_df, "calibration": "sigmoid (out-of-fold)"},
         "config": config_dict,
         "versions": _versions(),
     }
