@@ -214,7 +214,8 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
 
     app = FastAPI(title="mlmrisk", version=_version(),
                   description="Pyramid-scheme (传销) promotion risk index for Chinese posts. Records are those of "
-                              "`mlmrisk score`; see docs/integrations/http.md.", lifespan=lifespan)
+                              "`mlmrisk score`; see docs/integrations/http.md.", lifespan=lifespan,
+                  redirect_slashes=False)  # /v1/score/ is a 404 with a JSON body, not a 307 with an empty one
     app.state.metrics = metrics
     app.state.settings = settings
 

@@ -97,7 +97,8 @@ def write_report(db, path: Path, accounts: list[dict], networks: list[dict], ale
             f'{html.escape(str(r["network"]))} ({r["network_size"]} accounts)</p><ol>{"".join(items)}</ol></section>')
     alert_rows = "".join(
         f"<tr><td>{html.escape(x['kind'])}</td><td>{html.escape(x['name'])}</td><td>{html.escape(x['tier'])} "
-        f"{html.escape(x['tier_label'])}</td><td>{html.escape(str(x['previous_tier']))}</td><td>{x['risk']}</td></tr>"
+        f"{html.escape(x['tier_label'])}</td><td>{html.escape(str(x['previous_tier'] or '— (new)'))}</td>"
+        f"<td>{x['risk']}</td></tr>"
         for x in alerts[:50])
     page = f"""<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>mlmrisk monitor report</title>
@@ -113,7 +114,10 @@ table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding
 </style></head><body>
 <h1>mlmrisk · 线上监测 风险指数 report</h1>
 <p id="summary">{overview.get("posts", 0)} posts, {overview.get("accounts", 0)} accounts, {len(networks)} networks,
-{overview.get("first_day")} → {overview.get("last_day")}. Data: {html.escape(json.dumps(overview, ensure_ascii=False))}</p>
+{overview.get("first_day")} → {overview.get("last_day")}.</p>
+<details><summary>All run figures</summary><table>{"".join(
+    f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
+    for k, v in overview.items())}</table></details>
 <div class="grid">{"".join(charts)}</div>
 <h2>Evidence by account (highlighted: the spans that carried the score)</h2>
 {"".join(sections)}

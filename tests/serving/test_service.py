@@ -171,6 +171,11 @@ def test_a_body_not_declared_json_is_415(client, content_type):
     assert ok.status_code == 200, ok.text
 
 
+def test_a_trailing_slash_is_a_json_404_not_a_redirect(client):
+    r = client.post("/v1/score/", json={"items": [{"text": "a"}]}, headers=AUTH)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", r.text
+
+
 def test_a_stalled_body_gets_408(base_url):
     """A client that declares a body and stops sending it no longer holds the connection for ever."""
     from mlmrisk.serving import service
