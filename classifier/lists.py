@@ -51,6 +51,10 @@ class PhraseList:
         normalised = normalize_batch([e.phrase for e in entries], tables) if entries else None
         phrases, kept = [], []
         for i, entry in enumerate(entries):
+            if kind == "deny" and entry.level.rank < RiskLevel.MEDIUM.rank:
+                # a deny hit flags the post, and a flagged post is at least medium (classifier/risk.py)
+                raise ListFormatError(f"deny list entry {entry.phrase!r}: level {entry.level.value!r} is below "
+                                      "medium; a deny hit flags a post, so its level is medium, high or severe")
             codes = normalised.codes[normalised.starts[i] : normalised.starts[i + 1] - 1]
             codes = codes[(codes != 0x20) & (codes != 0x0A)]
             if codes.size == 0:
@@ -68,11 +72,11 @@ class PhraseList:
             return value
         if isinstance(value, (str, Path)):
             return cls.build(read_list_file(Path(value), kind), tables, kind)
-        entries = [list_entry(v, f"{kind} list item {i}") for i, v in enumerate(value)]
+        entries = [list_entry(v, f"{kind} list item {i}", kind) for i, v in enumerate(value)]
         return cls.build(entries, tables, kind)
 
 
-def list_entry(item: object, where: str) -> ListEntry:
+def list_entry(item: object, where: str, kind: str = "deny") -> ListEntry:
     """One entry of a list given as data: a phrase, a ``ListEntry``, or ``{"phrase": str, "level": name}``
     (``level`` optional, default ``high``; it matters for deny lists only). Anything else is an error rather
     than a phrase made of its ``repr``, which would silently match nothing."""
@@ -84,6 +88,8 @@ def list_entry(item: object, where: str) -> ListEntry:
         unknown = sorted(str(key) for key in item if key not in ("phrase", "level"))
         if unknown:
             raise ListFormatError(f"{where}: unknown keys {unknown}; an entry has \"phrase\" and \"level\"")
+        if kind == "allow" and "level" in item:
+            raise ListFormatError(f"{where}: an allow entry takes no level (levels are for deny lists)")
         level = item.get("level", DEFAULT_DENY_LEVEL)
         if isinstance(level, RiskLevel):
             return ListEntry(item["phrase"], level)
@@ -108,6 +114,8 @@ def read_list_file(path: Path, kind: str) -> list[ListEntry]:
         raw = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ListFormatError(f"{kind} list {path} does not exist") from None
+    except IsADirectoryError:
+        raise ListFormatError(f"{kind} list {path} is a directory, not a list file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ListFormatError(f"{kind} list {path} is not readable UTF-8 text ({exc})") from None
     entries: list[ListEntry] = []
@@ -118,13 +126,15 @@ def read_list_file(path: Path, kind: str) -> list[ListEntry]:
             raise ListFormatError(f"{kind} list {path} is not valid JSON: {exc}") from None
         if not isinstance(data, list):
             raise ListFormatError(f"{kind} list {path} must hold a JSON array, got {type(data).__name__}")
-        return [list_entry(item, f"{path} item {i}") for i, item in enumerate(data)]
+        return [list_entry(item, f"{path} item {i}", kind) for i, item in enumerate(data)]
     for number, line in enumerate(raw.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         phrase, _, level = line.partition("\t")
         level = level.strip()
+        if level and kind == "allow":
+            raise ListFormatError(f"{path} line {number}: an allow entry takes no level (levels are for deny lists)")
         entries.append(ListEntry(phrase.strip(), _level(level, f"{path} line {number}") if level else DEFAULT_DENY_LEVEL))
     return entries
 

@@ -678,7 +678,7 @@ def _list_fingerprint(value: Any, kind: str) -> tuple[Any, str | None]:
     if isinstance(value, (str, os.PathLike)):
         path = Path(value)
         if not path.is_file():
-            raise ListFormatError(f"{kind} list {path} does not exist")
+            raise ListFormatError(f"{kind} list {path} " + ("is not a file" if path.exists() else "does not exist"))
         return str(path.resolve()), "file:" + sha256_file(path)
     if isinstance(value, Sequence):
         items = tuple(value)
@@ -1074,12 +1074,13 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float,
             except FileExistsError:
                 created = False
             if not created:
+                # the lock first: while another run works there, advice to delete its work dir would wreck it
+                lock = _Lock(work / "lock")
                 if not resume:
                     raise JobStateError(
                         f"{work} holds an unfinished earlier run; rerun with --resume to finish it, "
                         f"or delete {work} to start over"
                     )
-                lock = _Lock(work / "lock")
                 try:
                     old = json.loads((work / "job.json").read_text(encoding="utf-8"))
                 except (OSError, ValueError):
@@ -1221,7 +1222,7 @@ def _run_assembling(job: ScoreJob, parts: Path, rejects: Path | None, resumed: l
         summary.bad += m["bad"]
         summary.flagged += m["flagged"]
         summary.written += m["written"]
-        summary.rejected += m["rejected"]
+        summary.rejected += m["rejected"] if rejects is not None else 0  # only what a rejects file holds
         summary.skipped += m.get("skipped", 0)
         for code, n in m["bad_codes"].items():
             summary.bad_codes[code] = summary.bad_codes.get(code, 0) + n

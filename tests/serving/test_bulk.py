@@ -614,3 +614,23 @@ def test_parts_are_assembled_in_chunk_order_as_they_finish(tmp_path: Path) -> No
         asm.close()
     assert asm.next == 4 and dest.read_bytes() == b"a\nb\nd\n"
     assert len(list(parts.iterdir())) == 4
+
+
+def test_a_job_another_run_is_working_on_is_reported_as_such(tmp_path: Path, model_dir: Path) -> None:
+    """Without --resume, a work dir that a live run holds must not be called an unfinished earlier run whose
+    deletion starts over: deleting it would wreck the live job."""
+    import fcntl
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "今天天气不错"}\n', encoding="utf-8")
+    work = tmp_path / "out.jsonl.partial"
+    work.mkdir()
+    fd = os.open(work / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for resume in (False, True):
+            with pytest.raises(JobStateError, match="another mlmrisk run is working"):
+                score_file(src, tmp_path / "out.jsonl", model_dir=model_dir, resume=resume, progress=False)
+    finally:
+        os.close(fd)
+    assert work.is_dir()

@@ -178,6 +178,10 @@ def test_rejects_take_a_file_not_stdout(model_dir: Path, tmp_path: Path, monkeyp
     with pytest.raises(InputFormatError, match="--rejects takes a file path, not -"):
         score_file(src, tmp_path / "o.jsonl", rejects_path="-", model_dir=model_dir, progress=False)
     assert not (tmp_path / "-").exists()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "今天天气不错"}\n{"text": null}\n', encoding="utf-8")
+    summary = score_file(bad, tmp_path / "b.jsonl", model_dir=model_dir, progress=False)
+    assert summary.bad == 1 and summary.rejected == 0  # "rejected" counts what a rejects file holds: none here
 
 
 # --------------------------------------------------------------------------------------------------- encodings

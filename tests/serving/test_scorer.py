@@ -141,6 +141,23 @@ def test_list_entries_as_data_take_what_list_files_take(tiny_model):
             Scorer.load(tiny_model[0], deny=[bad])
 
 
+def test_list_levels_that_cannot_hold_are_refused(tiny_model, tmp_path):
+    """A deny hit flags a post, and a flagged post is at least medium: a deny level none/low made records that were
+    flagged at level none. Allow entries take no level at all (it was dropped without a word)."""
+    for level in ("none", "low"):
+        with pytest.raises(ListFormatError, match="below medium"):
+            Scorer.load(tiny_model[0], deny=[{"phrase": "拉人头", "level": level}])
+    plain = tmp_path / "allow.txt"
+    plain.write_text("团队加油\thigh\n", encoding="utf-8")
+    with pytest.raises(ListFormatError, match="line 1: an allow entry takes no level"):
+        Scorer.load(tiny_model[0], allow=plain)
+    with pytest.raises(ListFormatError, match="an allow entry takes no level"):
+        Scorer.load(tiny_model[0], allow=[{"phrase": "招商银行", "level": "high"}])
+    with pytest.raises(ListFormatError, match="is a directory"):
+        Scorer.load(tiny_model[0], deny=tmp_path)
+    assert Scorer.load(tiny_model[0], deny=[{"phrase": "拉人头", "level": "medium"}]).deny.entries[0].level.value == "medium"
+
+
 def test_tampered_or_missing_model_is_refused(tiny_model, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(tiny_model[0], copy)
