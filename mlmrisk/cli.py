@@ -399,12 +399,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mlmrisk.training.fit import TrainConfig, train
 
     config = load_config(args.config)
+    # command-line paths are relative to the working directory, a config file's to the file: stored absolute, the
+    # run's config.toml rebuilds the model from anywhere (`mlmrisk train MODEL/config.toml --output NEW`)
     if args.shared_data:
-        config.shared_data = str(args.shared_data)
+        config.shared_data = str(Path(args.shared_data).absolute())
     if args.no_shared:
         config.shared_data = None
     config.extra_data = list(config.extra_data) + [
-        {"path": str(p), "text_field": args.text_field, "label_field": args.label_field,
+        {"path": str(Path(p).absolute()), "text_field": args.text_field, "label_field": args.label_field,
          "elements_field": args.elements_field} for p in args.data]
     config = TrainConfig(**apply_overrides(dataclasses.asdict(config), args.overrides))
     if args.output is None and not config.output:
@@ -455,10 +457,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _output_file(path: Path | None, what: str, inputs: tuple = ()) -> None:
+    """One line instead of a traceback for an output file the command cannot or must not write: a missing
+    directory, a directory, a symlink, a device (``serving.writers.check_output_path``), or one of its inputs."""
+    if path is None:
+        return
+    from mlmrisk.serving.writers import check_output_path
+
+    check_output_path(path, what)
+    target = Path(path).resolve()
+    for given in inputs:
+        if given is not None and Path(given).exists() and Path(given).resolve() == target:
+            raise MlmriskError(f"{what} {str(path)!r} is one of the inputs; choose another path")
+
+
 def cmd_init_config(args: argparse.Namespace) -> int:
     _training_modules()
     from mlmrisk.training.config import write_default_config
 
+    _output_file(args.path, "config file")
     path = write_default_config(args.path, force=args.force)
     print(f"wrote {path}; train with: mlmrisk train {path} --output models/NAME", file=sys.stderr)
     return EXIT_OK
@@ -468,6 +485,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from mlmrisk.serving import review
 
     if args.review_command == "import":
+        _output_file(args.output, "output", tuple(args.export))
         summary = review.import_labels(args.export, args.output)
         print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
         return EXIT_OK
@@ -475,6 +493,9 @@ def cmd_review(args: argparse.Namespace) -> int:
         raise MlmriskError(f"--random-share must be in [0, 1], got {args.random_share}")
     from mlmrisk.serving.scorer import Scorer
 
+    inputs = (args.scored, args.texts)
+    for path, what in ((args.output, "output"), (args.label_studio, "--label-studio file"), (args.csv, "--csv file")):
+        _output_file(path, what, inputs)
     summary = review.select_file(
         args.scored, args.output, scorer=Scorer.load(args.model), budget=args.budget, texts_path=args.texts,
         text_field=args.text_field, id_field=args.id_field, seed=args.seed, random_share=args.random_share,
@@ -489,6 +510,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.fpr_budget is not None and not 0 < args.fpr_budget < 1:
         raise MlmriskError(f"--fpr-budget must be in (0, 1), got {args.fpr_budget}")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise MlmriskError(f"-o {str(out)!r} is a file; compare writes a directory (compare.json, compare.md, …)")
+    if not out.absolute().parent.is_dir():
+        raise MlmriskError(f"the directory {str(out.absolute().parent)!r} does not exist; create it first")
     result = compare_models(Scorer.load(args.champion), Scorer.load(args.challenger), args.data, args.output,
                             text_field=args.text_field, label_field=args.label_field, fpr_budget=args.fpr_budget)
     print(result["markdown"])

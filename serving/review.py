@@ -374,11 +374,26 @@ def write_csv(queue: Sequence[dict], path: Path) -> None:
                              "reviewed_at": "", "notes": ""})
 
 
+def check_scored_by(records: Sequence[dict], model_id: str, path: Path) -> None:
+    """The queue's uncertainty and novelty are read off the records' scores and the selecting model's features, so
+    both must come from one model: records scored by another model (a challenger scored the file, the default model
+    selects) or not scored at all are refused instead of giving a queue stamped with the wrong model."""
+    scored = [r for r in records if isinstance(r, dict) and r.get("probability") is not None]
+    if records and not scored:
+        raise InputFormatError(f"{path}: no scored records (no probability field); run `mlmrisk score` on it first")
+    models = sorted({str(r["model"]) for r in scored if r.get("model")})
+    other = [m for m in models if m != model_id]
+    if other:
+        raise InputFormatError(f"{path} was scored by {', '.join(other)}, but the queue would be selected with "
+                               f"{model_id}; pass --model DIR of the model that scored it")
+
+
 def select_file(scored: Path, output: Path, *, scorer, budget: int, texts_path: Path | None = None,
                 text_field: str = "text", id_field: str = "id", seed: int = 0, random_share: float = 0.1,
                 label_studio: Path | None = None, csv_path: Path | None = None) -> dict:
     """``mlmrisk review select``: read, pick, write the queue (and the exports asked for); returns a summary."""
     records = read_rows(scored)
+    check_scored_by(records, scorer.model_id, scored)
     texts = join_texts(records, texts_path, text_field, id_field)
     queue = select(records, texts, scorer, budget, seed=seed, random_share=random_share)
     output = Path(output)

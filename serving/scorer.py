@@ -72,7 +72,8 @@ def find_manifest(model_dir: str | os.PathLike | None) -> tuple[Path, Path]:
     if not manifest.is_file():
         raise ModelLoadError(
             f"no manifest.json in {directory}: expected a model directory written by `mlmrisk train` "
-            "(model.onnx + manifest.json); pass --model DIR or rebuild with `mlmrisk train`"
+            "(model.onnx + manifest.json); give the directory of such a model (--model DIR for most commands) or "
+            "build one with `mlmrisk train`"
         )
     return directory, manifest
 

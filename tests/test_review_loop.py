@@ -102,6 +102,8 @@ def test_select_label_import_retrain_compare(loop_data, capsys):
                  str(root / "labelled.jsonl"), "--elements-field", "elements"]) == 0
     manifest = json.loads((root / "challenger" / "manifest.json").read_text(encoding="utf-8"))
     assert str(root / "labelled.jsonl") in manifest["data_hashes"]
+    # the run's config names the --data file by its absolute path, so it rebuilds the model from any directory
+    assert f'path = "{root / "labelled.jsonl"}"' in (root / "challenger" / "config.toml").read_text(encoding="utf-8")
 
     capsys.readouterr()
     assert main(["compare", str(root / "champion"), str(root / "challenger"), "--data", str(root / "test.jsonl"),

@@ -101,3 +101,27 @@ def test_scoring_commands_run_openblas_on_one_thread(command, preset, expected, 
         assert len(os.sched_getaffinity(0)) == 1 or threads[0] > 1
     else:
         assert threads == [expected]
+
+
+def test_outputs_a_command_cannot_or_must_not_write_are_one_line(tmp_path, capsys):
+    """A missing directory, an output that is one of the inputs, a file where a directory is written: exit 1 and
+    one line, never a traceback and never an overwritten input (review import once replaced its own export)."""
+    from mlmrisk.cli import main
+
+    export = tmp_path / "export.json"
+    export.write_text("[]", encoding="utf-8")
+    scored = tmp_path / "scored.jsonl"
+    scored.write_text('{"id": 1, "probability": 0.5, "model": "x", "text": "今天天气不错"}\n', encoding="utf-8")
+    cases = [
+        ["review", "import", str(export), "-o", str(tmp_path / "no" / "x.jsonl")],
+        ["review", "import", str(export), "-o", str(export)],
+        ["review", "select", str(scored), "-o", str(scored), "--budget", "5"],
+        ["init-config", str(tmp_path / "no" / "x.toml")],
+        ["compare", str(tmp_path), str(tmp_path), "--data", str(scored), "-o", str(scored)],
+    ]
+    for argv in cases:
+        capsys.readouterr()
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+    assert export.read_text(encoding="utf-8") == "[]" and "今天天气不错" in scored.read_text(encoding="utf-8")

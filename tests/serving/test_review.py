@@ -108,6 +108,20 @@ def test_texts_come_from_records_or_a_texts_file(scorer, posts, scored, tmp_path
     assert review.select_file(tmp_path / "scored.parquet", tmp_path / "q3.jsonl", scorer=scorer, budget=10)["picked"] == 10
 
 
+def test_records_of_another_model_or_unscored_are_refused(scorer, posts, scored, tmp_path):
+    """The queue reads the records' scores and the selecting model's features: both from one model."""
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(json.dumps({**r, "text": p["text"], "model": "9.9.9+000000000000"}, ensure_ascii=False)
+                             + "\n" for r, p in zip(scored, posts)), encoding="utf-8")
+    with pytest.raises(InputFormatError, match="was scored by 9.9.9\\+000000000000"):
+        review.select_file(other, tmp_path / "q.jsonl", scorer=scorer, budget=10)
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text("".join(json.dumps({"id": p["id"], "text": p["text"]}, ensure_ascii=False) + "\n" for p in posts),
+                   encoding="utf-8")
+    with pytest.raises(InputFormatError, match="no scored records"):
+        review.select_file(raw, tmp_path / "q.jsonl", scorer=scorer, budget=10)
+
+
 def test_label_studio_tasks_preannotate_the_evidence(scorer, posts, scored, tmp_path):
     queue = review.select(scored, [p["text"] for p in posts], scorer, 30, seed=2)
     config = review.write_label_studio(queue, tmp_path / "tasks.json")
