@@ -16,8 +16,11 @@ Recipe over ``../shared/data`` (see its data card); every decision here is also 
   ``written``: trained on, and evaluated by leaving whole styles out (era, channel, writer: ``training/fit.py``),
   never by random rows. A matched pair is one group, so a promotion and its hard negative stay on one side.
 
-Deduplication: texts are normalised with the model's own normaliser; exact duplicates (same normalised text)
-are dropped, keeping the first (corpora are read in the order above, so a labelled copy wins). Near-duplicates
+Deduplication: texts are normalised with the model's own normaliser; duplicates of the normalised text are
+dropped, keeping the first (corpora are read in the order above, so a labelled copy wins). The normalised text
+folds digits to 0 and drops punctuation and spaces, so posts that differ only in amounts are one text (交399元 and
+交1980元): the model could not tell them apart either. Dropped records whose label differs from the kept one are
+counted apart (``Corpus.conflicts``; logged and in the manifest's ``data.duplicates_with_the_other_label``). Near-duplicates
 share a ``group``: the first and last 16 Chinese characters of the normalised text (template SMS that differ only
 in numbers, names or links collapse into one group). Splits and folds are assigned per group, so the same text or
 template never sits on both sides of a split.
@@ -151,7 +154,9 @@ class Corpus:
     group: list[str] = field(default_factory=list)
     split: list[str] = field(default_factory=list)  # train | heldout | eval
     fold: list[int] = field(default_factory=list)  # -1 outside training
-    duplicates: dict[str, int] = field(default_factory=dict)  # records dropped as exact duplicates, per corpus
+    duplicates: dict[str, int] = field(default_factory=dict)  # records dropped as duplicates, per corpus
+    # of those, records whose label differs from the record kept for the same normalised text, per corpus
+    conflicts: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # records without a usable text, per corpus
 
     def __len__(self) -> int:
@@ -276,14 +281,18 @@ def build_corpus(specs: Sequence[CorpusSpec], tables: NormalizerTables, syntheti
     head_texts = {exact for r, (exact, _) in zip(raw, keys) if r[0].role != GUARD_ONLY}
     seen: set[str] = set()
     seen_guard: set[str] = set()
+    kept_label: dict[str, object] = {}
     corpus = Corpus(skipped=skipped)
     for (spec, text, label, elements, original, category, own_group, style), (exact, near) in zip(raw, keys):
         guard_only = spec.role == GUARD_ONLY
         duplicate = (exact in head_texts or exact in seen_guard) if guard_only else exact in seen
         if duplicate and spec.name not in keep_all:
             corpus.duplicates[spec.name] = corpus.duplicates.get(spec.name, 0) + 1
+            if exact in kept_label and kept_label[exact] != label:
+                corpus.conflicts[spec.name] = corpus.conflicts.get(spec.name, 0) + 1
             continue
         (seen_guard if guard_only else seen).add(exact)
+        kept_label.setdefault(exact, label)
         group = own_group or (f"synthetic:{original}" if spec.role == "synthetic" else f"{spec.name}:{near}")
         corpus.append(text=text, label=label, elements=elements, corpus=spec.name, role=spec.role,
                       original_label=original, category=category, group=group, split="", fold=-1, style=style)

@@ -356,7 +356,11 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                                       boilerplate_lines("train"))
         log(f"{stock_line_copies} promotions with a stock line attached train the discussion guard")
     log(f"corpus: {len(corpus)} records after deduplication ({time.time() - started:.0f}s)"
-        + (f"; dropped {dropped} exact duplicates: {json.dumps(corpus.duplicates)}" if dropped else ""))
+        + (f"; dropped {dropped} duplicates of the normalised text (digits fold to 0, punctuation and spaces drop, "
+           f"so 交399元 and 交1980元 are one text; the first record wins): {json.dumps(corpus.duplicates)}"
+           if dropped else "")
+        + (f"; {sum(corpus.conflicts.values())} of them had the other label: {json.dumps(corpus.conflicts)}"
+           if corpus.conflicts else ""))
     from mlmrisk.training.config import check_training_rows, data_hashes, dump_config
 
     role = corpus.array("role")
@@ -529,6 +533,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "data": {"summary": corpus.summary(), "training_rows": int(train_rows.size),
                  "guard_only_rows": int(guard_train_rows.size - train_rows.size),
                  "evasive_rewrites": len(evasive_texts), "duplicates_dropped": corpus.duplicates,
+                 "duplicates_with_the_other_label": corpus.conflicts,
                  "records_skipped": corpus.skipped},
         "data_hashes": data_hashes([spec.path for spec in specs] + (
             [data_path("boilerplate", "train.jsonl")]

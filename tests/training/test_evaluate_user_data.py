@@ -43,3 +43,18 @@ def test_evaluate_scores_every_row_and_only_present_sources(shared_data, tiny_mo
     section = report["sections"]["user:mine.jsonl"]
     assert section["model"]["n"] == n and section["keywords_strict"]["n"] == n
     assert section["model"]["positives"] == sum(json.loads(line)["label"] for line in path.read_text().splitlines())
+
+
+def test_duplicates_with_the_other_label_are_counted(tables, tmp_path):
+    """Two posts that differ only in amounts are one text to the model; when their labels disagree, training keeps
+    the first and says how many disagreed instead of dropping them without a word."""
+    rows = [{"text": "交399元成为会员，拉一人奖50元", "label": 1},
+            {"text": "交1980元成为会员，拉一人奖600元", "label": 1},  # same normalised text, same label
+            {"text": "交99元成为会员，拉一人奖5元", "label": 0},  # same normalised text, the other label
+            {"text": "今天天气不错，出去走走", "label": 0}]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    user = CorpusSpec("user:mine.jsonl", path, "labelled", label_field="label")
+    corpus = build_corpus([user], tables)
+    assert corpus.duplicates == {user.name: 2} and corpus.conflicts == {user.name: 1}
+    assert corpus.corpus.count(user.name) == 2
