@@ -135,24 +135,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", help="show why a text scores as it does")
     explain.add_argument("text", help="the text, or - to read it from stdin")
-    explain.add_argument("--model", type=Path)
+    explain.add_argument("--model", type=Path, help="model directory (default: $MLMRISK_MODEL if set, else the shipped model)")
     explain.add_argument("--top", type=positive_int, default=12, help="how many top-weighted n-grams to list")
     explain.add_argument("--json", action="store_true", help="print JSON instead of coloured text")
     explain.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     _add_list_options(explain)
 
     info = sub.add_parser("info", help="describe a model directory")
-    info.add_argument("--model", type=Path)
+    info.add_argument("--model", type=Path, help="model directory (default: $MLMRISK_MODEL if set, else the shipped model)")
 
-    train = sub.add_parser("train", help="rebuild a model from ../shared/data and/or your own labelled files")
+    train = sub.add_parser("train", help="build a model from the shared data folder, the project's written corpus and "
+                                         "synthetic posts, and/or your own labelled files")
     train.add_argument("config", nargs="?", type=Path,
                        help="training configuration (TOML; write one with `mlmrisk init-config`); default: built-in defaults")
     train.add_argument("--output", type=Path, help="model directory to write (a new or empty directory; default: [system] output)")
     train.add_argument("--force", action="store_true", help="replace the model already in --output")
-    train.add_argument("--shared-data", type=Path, help="the shared data folder (default: ../shared/data)")
+    train.add_argument("--shared-data", type=Path, help="the shared data folder (default: $MLMRISK_SHARED_DATA, "
+                       "else ../shared/data beside the checkout)")
     train.add_argument("--no-shared", action="store_true", help="do not use the shared data folder")
     train.add_argument("--data", type=Path, action="append", default=[], help="extra labelled file (.jsonl/.csv/.parquet), repeatable")
-    train.add_argument("--text-field", default="text")
+    train.add_argument("--text-field", default="text", help="text field of --data files (default: text)")
     train.add_argument("--label-field", default="label", help="0/1 MLM label field of --data files")
     train.add_argument("--elements-field", help="list-of-elements field of --data files (lart, fee, team, ponzi)")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
@@ -186,18 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("challenger", type=Path, help="model directory B (the candidate)")
     compare.add_argument("--data", type=Path, action="append", required=True, help="labelled file (.jsonl/.csv/.parquet), repeatable")
     compare.add_argument("-o", "--output", type=Path, required=True, help="directory for compare.md, compare.json, compare.html")
-    compare.add_argument("--text-field", default="text")
-    compare.add_argument("--label-field", default="label")
+    compare.add_argument("--text-field", default="text", help="text field of --data files (default: text)")
+    compare.add_argument("--label-field", default="label", help="0/1 label field of --data files (default: label)")
     compare.add_argument("--fpr-budget", type=float, help="false-positive budget for the recall comparison "
                          "(default: the champion's thresholds.max_benign_fpr, else 0.01)")
 
     evaluate = sub.add_parser("evaluate", help="quality report of a model on held-out and evaluation data")
-    evaluate.add_argument("--model", type=Path)
-    evaluate.add_argument("--shared-data", type=Path)
-    evaluate.add_argument("--no-shared", action="store_true")
+    evaluate.add_argument("--model", type=Path, help="model directory (default: $MLMRISK_MODEL if set, else the shipped model)")
+    evaluate.add_argument("--shared-data", type=Path, help="the shared data folder (default: $MLMRISK_SHARED_DATA, "
+                          "else ../shared/data beside the checkout)")
+    evaluate.add_argument("--no-shared", action="store_true", help="evaluate on --data files only")
     evaluate.add_argument("--data", type=Path, action="append", default=[], help="extra labelled file to evaluate on")
-    evaluate.add_argument("--text-field", default="text")
-    evaluate.add_argument("--label-field", default="label")
+    evaluate.add_argument("--text-field", default="text", help="text field of --data files (default: text)")
+    evaluate.add_argument("--label-field", default="label", help="0/1 label field of --data files (default: label)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     monitor = sub.add_parser("monitor", help="account and channel monitoring: risk index per account, networks, alerts, report")
     monitor.add_argument("inputs", nargs="*", help="post files (JSONL, CSV, Parquet; gzip/zstd), plain or already scored")

@@ -445,12 +445,13 @@ def _from_label_studio(task: dict) -> dict | None:
     if not annotations:
         return None
     annotation = max(annotations, key=lambda a: str(a.get("updated_at") or a.get("created_at") or ""))
-    label, elements = None, []
+    label, elements, chosen = None, [], None
     for item in annotation.get("result") or []:
         value = item.get("value") or {}
         if item.get("from_name") == "label" and item.get("type") == "choices":
             choices = value.get("choices") or []
             label = _label(choices[0]) if choices else None
+            chosen = choices[0] if choices else None
             if choices and choices[0] == "unsure":
                 return {"_unsure": True}
         elif item.get("from_name") == "elements":
@@ -458,7 +459,8 @@ def _from_label_studio(task: dict) -> dict | None:
         elif item.get("type") == "labels":
             elements += [lab for lab in value.get("labels") or [] if lab in ELEMENTS]
     if label is None:
-        return {"_unsure": True}
+        # a label choice this importer does not know (a project with other choice names) is not "unsure"
+        return {"_unknown": str(chosen)} if chosen is not None else {"_unsure": True}
     data = task.get("data") or {}
     return {"id": data.get("post_id", task.get("id")), "text": data.get("text"), "label": label,
             "elements": _elements(elements) if label else [], "reviewer": _reviewer(annotation.get("completed_by")),
@@ -469,7 +471,10 @@ def _from_label_studio(task: dict) -> dict | None:
 def _from_csv_row(row: dict) -> dict | None:
     label = _label(row.get("label"))
     if label is None:
-        return {"_unsure": True} if (row.get("label") or "").strip() else None
+        given = (row.get("label") or "").strip()
+        if not given:
+            return None
+        return {"_unsure": True} if given.lower() == "unsure" else {"_unknown": given}
     return {"id": row.get("id"), "text": row.get("text"), "label": label,
             "elements": _elements(row.get("elements")) if label else [], "reviewer": row.get("reviewer") or None,
             "reviewed_at": row.get("reviewed_at") or None, "selected_by": row.get("selected_by") or None,
@@ -479,11 +484,14 @@ def _from_csv_row(row: dict) -> dict | None:
 def import_labels(exports: Iterable[Path], output: Path) -> dict:
     """Reviewers' exports (Label Studio JSON, or the queue CSV filled in) → labelled JSONL; returns counts.
 
-    Tasks without an annotation (or rows without a label) are left out; ``unsure`` too. The same post labelled
-    in several exports keeps its latest label.
+    Tasks without an annotation (or rows without a label) are left out; ``unsure`` too, and labels this importer
+    does not know (counted apart, with examples, so a project whose choices have other names is noticed). The same
+    post labelled more than once keeps the label reviewed last (``reviewed_at``; without timestamps, the one read
+    last); those whose labels disagree are counted as ``conflicts``.
     """
     labelled: dict[str, dict] = {}
     counts = Counter()
+    unknown: Counter = Counter()
     for path in exports:
         path = Path(path)
         rows = read_rows(path)
@@ -504,13 +512,22 @@ def import_labels(exports: Iterable[Path], output: Path) -> dict:
                 counts["unlabelled"] += 1
             elif item.get("_unsure"):
                 counts["unsure"] += 1
+            elif "_unknown" in item:
+                unknown[item["_unknown"]] += 1
             elif not isinstance(item.get("text"), str) or not item["text"].strip():
                 counts["no_text"] += 1
             else:
                 key = str(item["id"]) if item.get("id") is not None else item["text"]
+                earlier = labelled.get(key)
+                if earlier is not None:
+                    counts["conflicts"] += earlier["label"] != item["label"]
+                    if earlier.get("reviewed_at") and item.get("reviewed_at") and \
+                            str(item["reviewed_at"]) < str(earlier["reviewed_at"]):
+                        continue  # the earlier-read label was given later
                 labelled[key] = item
     items = list(labelled.values())
     Path(output).write_bytes(b"".join(orjson.dumps(item) + b"\n" for item in items))
     return {"read": counts["read"], "labelled": len(items), "positives": sum(i["label"] for i in items),
             "unlabelled": counts["unlabelled"], "unsure": counts["unsure"], "no_text": counts["no_text"],
-            "output": str(output)}
+            "unknown_labels": sum(unknown.values()), "unknown_label_values": [v for v, _ in unknown.most_common(5)],
+            "conflicts": counts["conflicts"], "output": str(output)}

@@ -42,8 +42,11 @@ def test_better_challenger_is_promoted_and_worse_is_not():
     assert report["changed"] and {c["effect"] for c in report["changed"]} <= {"fixed", "broke"}
     back = compare_scores(rows, p_b, p_a, 0.5, 0.5, 0.01, ("B", "A"))
     assert back["recommendation"]["decision"] == "keep champion"
-    same = compare_scores(rows, p_a, p_a, 0.5, 0.5, 0.01, ("A", "A"))
+    same = compare_scores(rows, p_a, p_a, 0.5, 0.5, 0.01, ("A", "A2"))
     assert same["recommendation"]["decision"] == "keep champion" and "no gain" in same["recommendation"]["reason"]
+    itself = compare_scores(rows, p_a, p_a, 0.5, 0.5, 0.01, ("A", "A"))  # one model given twice
+    assert itself["recommendation"] == {"decision": "keep champion",
+                                        "reason": "champion and challenger are the same model (A)"}
     few = compare_scores(rows[:5] + rows[60:100], p_a[list(range(5)) + list(range(60, 100))],
                          p_b[list(range(5)) + list(range(60, 100))], 0.5, 0.5, 0.01, ("A", "B"))
     assert few["recommendation"]["decision"] == "need more labels"

@@ -175,3 +175,22 @@ def test_import_label_studio_and_csv(scorer, posts, scored, tmp_path, capsys):
         writer.writerows(rows)
     assert main(["review", "import", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "c.jsonl")]) == 1
     assert "unknown element 'pyramid'" in capsys.readouterr().err
+
+
+def test_import_counts_unknown_labels_and_conflicts(tmp_path):
+    """Choice names the importer does not know are counted with examples, not taken for "unsure"; a post labelled
+    twice keeps the label reviewed last, and disagreements are counted."""
+    header = ["id", "text", "label", "elements", "reviewer", "reviewed_at"]
+    rows = [["1", "交399入会费，直推一人奖100", "spam", "", "", ""],
+            ["2", "今天天气不错", "unsure", "", "", ""],
+            ["3", "静态收益加动态收益", "1", "ponzi", "ana", "2026-11-30T10:00:00Z"],
+            ["3", "静态收益加动态收益", "0", "", "bo", "2026-11-29T10:00:00Z"]]  # older: loses, though read last
+    with open(tmp_path / "labels.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    summary = review.import_labels([tmp_path / "labels.csv"], tmp_path / "out.jsonl")
+    assert summary["unknown_labels"] == 1 and summary["unknown_label_values"] == ["spam"]
+    assert summary["unsure"] == 1 and summary["conflicts"] == 1 and summary["labelled"] == 1
+    kept = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert kept[0]["label"] == 1 and kept[0]["reviewer"] == "ana"
