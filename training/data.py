@@ -199,14 +199,18 @@ def load_records(spec: CorpusSpec) -> list[dict]:
     builder = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}.get(suffix)
     if builder is None:
         raise InputFormatError(f"{spec.path}: unknown data format {suffix!r}; use .jsonl, .json, .csv or .parquet")
+    if spec.path.stat().st_size == 0:
+        raise InputFormatError(f"{spec.path}: the file is empty; expected labelled records ({suffix})")
     import datasets
 
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
     try:
         table = datasets.load_dataset(builder, data_files=str(spec.path), split="train")
-    except Exception as exc:  # datasets wraps parser errors in many types
-        raise InputFormatError(f"{spec.path}: cannot be read as {builder}: {exc}") from exc
+    except Exception as exc:  # datasets wraps parser errors in many types; their own message can be empty
+        inner = exc.__cause__ or exc.__context__
+        cause = (str(inner).strip() if inner is not None else "") or str(exc).strip() or type(exc).__name__
+        raise InputFormatError(f"{spec.path}: cannot be read as {builder}: {cause}") from exc
     wanted = [f for f in (spec.text_field, spec.label_field, spec.elements_field, spec.category_field,
                           spec.group_field, "id" if spec.group_field else None, *spec.style_fields) if f]
     missing = [f for f in wanted if f not in table.column_names]

@@ -58,3 +58,20 @@ def test_duplicates_with_the_other_label_are_counted(tables, tmp_path):
     corpus = build_corpus([user], tables)
     assert corpus.duplicates == {user.name: 2} and corpus.conflicts == {user.name: 1}
     assert corpus.corpus.count(user.name) == 2
+
+
+def test_empty_and_broken_files_say_why(tmp_path):
+    import pytest
+
+    from mlmrisk.classifier.errors import InputFormatError
+    from mlmrisk.training.data import load_records
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(InputFormatError, match="the file is empty"):
+        load_records(CorpusSpec("user:empty.jsonl", empty, "labelled", label_field="label"))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"text": "a", "label": 1}\n{"text": \n', encoding="utf-8")
+    with pytest.raises(InputFormatError, match=r"cannot be read as json: .*\S") as caught:
+        load_records(CorpusSpec("user:broken.jsonl", broken, "labelled", label_field="label"))
+    assert "An error occurred while generating the dataset" not in str(caught.value)  # the parser's own reason
