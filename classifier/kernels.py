@@ -23,7 +23,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from mlmrisk.classifier.features import K1, K2, K3
-from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE, ZERO
+from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE
 from mlmrisk.classifier.pinyin import LATIN_A, LATIN_Z, NO_SYLLABLE
 
 _S31 = np.uint64(31)
@@ -350,9 +350,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     passage logit is ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` and the post's logit is the largest of
     its passages'.
 
-    A fourth output, int64[N], counts each post's content characters (not separators, spaces, newlines or the 0
-    a number folds to): the minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as
-    the kernel reads every code of the post anyway.
+    A fourth output, int64[N], counts each post's content characters (not separators, spaces or newlines): the
+    minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as the kernel reads every
+    code of the post anyway.
     """
     n = starts.size - 1
     out = np.empty(n, dtype=np.float64)
@@ -399,7 +399,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
         content = 0
         for i in range(s0, s0 + L):
             c = codes[i]
-            content += c != SEPARATOR and c != SPACE and c != NEWLINE and c != ZERO
+            content += c != SEPARATOR and c != SPACE and c != NEWLINE
         out_content[d] = content
         # characters
         if max_c > 0:

@@ -220,11 +220,9 @@ class NormalizedBatch:
         return chunk.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
     def content_chars(self) -> np.ndarray:
-        """int64[N]: characters of each post other than separators, spaces, newlines and numbers (the 0 a digit run
-        folds to) — what the minimum-evidence rule (``classifier.risk.MIN_CONTENT_CHARS``) counts, in serving and in
-        the training report alike. A number says nothing of what a text is about: 分红到账了8 is the five-character
-        comment 分红到账了 with a digit, and must not pass the rule that keeps the comment unflagged."""
-        content = (self.codes != SEPARATOR) & (self.codes != SPACE) & (self.codes != NEWLINE) & (self.codes != ZERO)
+        """int64[N]: characters of each post other than separators, spaces and newlines — what the minimum-evidence
+        rule (``classifier.risk.MIN_CONTENT_CHARS``) counts, in serving and in the training report alike."""
+        content = (self.codes != SEPARATOR) & (self.codes != SPACE) & (self.codes != NEWLINE)
         return np.bincount(self.doc[content], minlength=self.n_docs)
 
     def select(self, rows: Sequence[int]) -> "NormalizedBatch":
