@@ -250,11 +250,9 @@ def drop_noise(codes, origin, doc, char_class, char_flags, rules):
     """Drop a letter/digit repeated between ≥3 consecutive Chinese characters (动x态x收x益 → 动态收益).
 
     Returns (codes, origin, doc, anything dropped). Digit chains with a link word (3至5) or whose digits all
-    precede a measure word (1月1日) stay. A dropped 0 that stands for a run of several digits is not reported as
-    ``noise``: digits are folded to 0 and their runs collapsed before this step, so amounts between words
-    (充100送50元) look exactly like 动8态8收8益 here, and the rule list must name only what changed a text in an
-    evasive way; a single digit (拉1人1头) still is. (Dropping them is part of the model definition the shipped
-    model was trained with; only the report changes.)
+    precede a measure word (1月1日) stay. Amounts between words (充100送50元) are dropped and reported like noise:
+    digits are folded to 0 before this step, so they look exactly like 动8态8收8益 here (docs/normalization_data.md,
+    known gaps).
     """
     size = codes.size
     # pair i: noise candidates at i and i+2 (a letter/digit between Chinese characters) hold the same character,
@@ -288,8 +286,7 @@ def drop_noise(codes, origin, doc, char_class, char_flags, rules):
             if not numbers:
                 for p in range(chain_start, previous + 1, 2):
                     drop[p] = True
-                    if codes[p] != ZERO or origin[p + 1] == origin[p] + 1:  # see the docstring
-                        rules[doc[p]] |= _NOISE
+                    rules[doc[p]] |= _NOISE
                 dropped = True
             chain_start = -1
         if chain_start < 0:
@@ -300,8 +297,7 @@ def drop_noise(codes, origin, doc, char_class, char_flags, rules):
     if chain_start >= 0 and not numbers:
         for p in range(chain_start, previous + 1, 2):
             drop[p] = True
-            if codes[p] != ZERO or origin[p + 1] == origin[p] + 1:
-                rules[doc[p]] |= _NOISE
+            rules[doc[p]] |= _NOISE
         dropped = True
     if not dropped:
         return codes, origin, doc, False

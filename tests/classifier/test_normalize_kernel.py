@@ -213,8 +213,7 @@ def _drop_noise(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: 
     动x态x收x益 → 动态收益: the same single non-Chinese letter/digit between each of ≥3 consecutive Chinese
     characters. One occurrence (3级, A股, K线) is content and stays. Digits are numbers, not noise, when a link
     word sits between them (3至5岁, 4比3, 第一第二: ``number_links`` in the spec) or when every digit of the chain
-    is followed by a measure word (1月1日, 3人3天). Returns None when nothing is dropped. A dropped 0 that
-    stands for a run of several digits is not reported (``drop_noise``).
+    is followed by a measure word (1月1日, 3人3天). Returns None when nothing is dropped.
     """
     if codes.size < 5:
         return None
@@ -245,9 +244,7 @@ def _drop_noise(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: 
     drop = positions[~numbers[chain]]
     if drop.size == 0:
         return None
-    # a 0 standing for a run of digits (an amount: 充100送50元) is dropped but not reported; one digit is
-    reported = drop[(codes[drop] != ZERO) | (origin[drop + 1] == origin[drop] + 1)]
-    np.bitwise_or.at(rules, doc[reported], RULE_BITS["noise"])
+    np.bitwise_or.at(rules, doc[drop], RULE_BITS["noise"])
     keep = np.ones(codes.size, dtype=bool)
     keep[drop] = False
     return keep
