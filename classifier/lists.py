@@ -72,6 +72,9 @@ class PhraseList:
             return value
         if isinstance(value, (str, Path)):
             return cls.build(read_list_file(Path(value), kind), tables, kind)
+        if isinstance(value, (Mapping, bytes, bytearray)):
+            raise ListFormatError(f"{kind} list: expected a path or a list of entries, got one "
+                                  f"{type(value).__name__}; wrap a single entry in a list")
         entries = [list_entry(v, f"{kind} list item {i}", kind) for i, v in enumerate(value)]
         return cls.build(entries, tables, kind)
 

@@ -1,6 +1,7 @@
 """The monitoring risk index and its bands, mapped to the regulators' disposal tiers (docs/design_facts.md §4).
 
-risk index = round(100 · p), p the calibrated probability that a post promotes a pyramid scheme.
+risk index = round(100 · p), p the calibrated probability that a post promotes a pyramid scheme; a text too
+short to be flagged (minimum evidence, below) is capped at the watch line, ceil(100 · watch).
 
 | level    | rule (p = MLM probability; an element is present when its probability ≥ ``element``)        | action / SAMR tier |
 |----------|---------------------------------------------------------------------------------------------|--------------------|
@@ -97,7 +98,7 @@ def risk_index(probability: np.ndarray, content_chars: np.ndarray | None = None,
     """
     risk = np.rint(np.asarray(probability, dtype=np.float64) * 100.0).astype(np.int64)
     if content_chars is not None and thresholds is not None:
-        cap = int(np.ceil(thresholds.watch * 100.0))
+        cap = int(np.ceil(round(thresholds.watch * 100.0, 6)))  # 0.07 * 100 is 7.000000000000001
         risk = np.where(np.asarray(content_chars) < MIN_CONTENT_CHARS, np.minimum(risk, cap), risk)
     return risk
 

@@ -6,7 +6,7 @@ One record per input, keys in this order:
 |---|---|---|
 | ``model`` | string | id of the model that scored it (``<model_version>+<12 hex>``, ``manifest.model_id``) |
 | ``probability`` | float64 | calibrated probability of pyramid-scheme promotion (null on error) |
-| ``risk`` | int | ``round(100 · probability)``, the 0–100 monitoring index (null on error) |
+| ``risk`` | int | ``round(100 · probability)``, the 0–100 monitoring index (null on error); at most ``ceil(100 · watch)`` for a text too short to be flagged (``classifier.risk``) |
 | ``level`` | string | ``none`` ``low`` ``medium`` ``high`` ``severe`` (null on error) |
 | ``flagged`` | bool | probability ≥ the flag threshold, or a deny-list hit |
 | ``elements`` | struct or null | only for posts the model flags (not for a deny-list hit alone): per legal element (``lart`` ``fee`` ``team`` ``ponzi``) its ``probability``, ``present`` and ``evidence`` |

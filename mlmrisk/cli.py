@@ -57,6 +57,19 @@ def positive_int(value: str) -> int:
     return number
 
 
+def positive_seconds(value: str) -> float:
+    """argparse type of the service's timeouts: a finite number of seconds > 0 (0 would time out every request)."""
+    import math
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {value!r}")
+    return seconds
+
+
 def _field_list(value: str) -> tuple[str, ...]:
     """argparse type of --keep-fields: comma-separated names."""
     names = tuple(name.strip() for name in value.split(","))
@@ -97,7 +110,7 @@ def _default_model_id() -> str:
     manifest = default_model_dir() / "manifest.json"
     try:
         return model_id(orjson.loads(manifest.read_bytes()))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return f"unreadable ({manifest}: {exc})"
 
 
@@ -230,8 +243,8 @@ def _add_platform_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--token-file", type=Path, help="file whose first line is the bearer token (else $MLMRISK_TOKEN)")
     serve.add_argument("--max-items", type=positive_int, default=1000, help="items per /v1/score request (default: 1000)")
     serve.add_argument("--max-body-bytes", type=positive_int, default=8 << 20, help="request body limit (default: 8 MiB)")
-    serve.add_argument("--timeout", type=float, default=30.0, help="per-request scoring timeout in seconds (default: 30)")
-    serve.add_argument("--read-timeout", type=float, default=30.0,
+    serve.add_argument("--timeout", type=positive_seconds, default=30.0, help="per-request scoring timeout in seconds (default: 30)")
+    serve.add_argument("--read-timeout", type=positive_seconds, default=30.0,
                        help="seconds a client may take to send a request body; then 408 (default: 30)")
     serve.add_argument("--max-connections", type=positive_int, default=1000,
                        help="requests handled at once per worker; more get 503 at once (default: 1000)")

@@ -255,7 +255,9 @@ def _part_name(k: int) -> str:
 
 def done_chunks(parts_dir: str | os.PathLike[str]) -> set[int]:
     """Indices of the chunks whose marker exists (the chunks finished by this or an earlier run)."""
-    done = set()
+    done: set[int] = set()
+    if not os.path.isdir(parts_dir):  # a run that failed before its parts folder existed finished nothing
+        return done
     with os.scandir(parts_dir) as entries:
         for entry in entries:
             name = entry.name
@@ -1001,7 +1003,7 @@ def score_file(
     except OSError as exc:  # disk full, permissions, a vanished directory: one line, work dir kept if useful
         where = f" ({exc.filename})" if exc.filename else ""
         # --resume only where a run left finished chunks behind (a failure before any is cleaned up)
-        kept = not job.output.is_stdout and Path(job.output.path + ".partial").is_dir()
+        kept = not job.output.is_stdout and bool(done_chunks(Path(job.output.path + ".partial") / "parts"))
         raise OutputWriteError(f"cannot write{where}: {exc.strerror or exc}; fix it and rerun"
                                + (" with --resume" if kept else "")) from None
 
@@ -1042,8 +1044,10 @@ def make_job(
                                "with -o -; bad records are also counted in the summary)")
     rejects = Path(rejects_path).absolute() if rejects_path is not None else None
     if rejects is not None:
-        if not out_spec.is_stdout and rejects == Path(out_spec.path):
+        if not out_spec.is_stdout and rejects.resolve() == Path(out_spec.path).resolve():
             raise InputFormatError("the rejects file and the output are the same file; choose another --rejects path")
+        if not in_spec.is_stdin and rejects.resolve() == Path(in_spec.path).resolve():
+            raise InputFormatError("the rejects file is the input file; choose another --rejects path")
         check_output_path(rejects, "rejects file")
     check_fields(in_spec, text_field, id_field, keep)
     model = _model_fingerprint(model_dir)

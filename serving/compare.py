@@ -191,7 +191,7 @@ def compare_scores(rows: Sequence[dict], p_a: np.ndarray, p_b: np.ndarray, flag_
                                  "broke": sum(c["effect"] == "broke" for c in report["changed"])}
     report["pr_curves"] = {"champion": pr_curve(p_a, y), "challenger": pr_curve(p_b, y)}
     report["recommendation"] = _recommend(report)
-    if names[0] == names[1]:  # the same model given twice (or two copies of it): say so, nothing else differs
+    if names[0] == names[1] and flag_a == flag_b and not report.get("changed"):  # one model given twice
         report["recommendation"] = {"decision": "keep champion",
                                     "reason": f"champion and challenger are the same model ({names[0]})"}
     return report

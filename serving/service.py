@@ -63,6 +63,18 @@ class ServiceSettings:
     max_connections: int = MAX_CONNECTIONS
     access_log: bool = True
 
+    def __post_init__(self) -> None:
+        import math
+
+        for name in ("request_timeout", "read_timeout"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+        for name in ("max_items", "max_body_bytes", "max_connections"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number ≥ 1, got {value!r}")
+
     def resolved_token(self) -> str | None:
         """The bearer token: ``token``, else the first line of ``token_file``, else ``$MLMRISK_TOKEN``."""
         if self.token:
@@ -170,6 +182,8 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
     from fastapi import Depends, FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import Response
+    from typing import Annotated
+
     from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -183,7 +197,7 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
     class Item(BaseModel):
         model_config = ConfigDict(json_schema_extra={"example": {"id": "p1", "text": "直推十人拿见点奖"}})
         # strict: pydantic would otherwise turn true into 1 and echo an id the client never sent
-        id: StrictStr | StrictInt | StrictFloat | None = Field(
+        id: StrictStr | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] | None = Field(
             None, description="a string or a number, echoed as the record's `id`; default: the item's 1-based "
                               "position in `items`")
         text: Any = Field(None, description="the post; a missing, null or non-string text gets an error record")

@@ -31,6 +31,7 @@ def test_index_and_validation():
     # texts too short to be flagged: at most the watch line (ceil(100 · watch)); longer ones as they are
     t = Thresholds(flag=0.6, watch=0.305)
     assert list(risk_index([0.99, 0.99, 0.2, 0.99], [2, 5, 3, 6], t)) == [31, 31, 20, 99]
+    assert list(risk_index([0.99], [2], Thresholds(flag=0.5, watch=0.07))) == [7]  # 0.07 · 100 is 7.000000000000001
     with pytest.raises(ValueError):
         Thresholds(flag=0.2, watch=0.5)
     with pytest.raises(ValueError):

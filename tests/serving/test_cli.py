@@ -113,15 +113,16 @@ def test_outputs_a_command_cannot_or_must_not_write_are_one_line(tmp_path, capsy
     scored = tmp_path / "scored.jsonl"
     scored.write_text('{"id": 1, "probability": 0.5, "model": "x", "text": "今天天气不错"}\n', encoding="utf-8")
     cases = [
-        ["review", "import", str(export), "-o", str(tmp_path / "no" / "x.jsonl")],
-        ["review", "import", str(export), "-o", str(export)],
-        ["review", "select", str(scored), "-o", str(scored), "--budget", "5"],
-        ["init-config", str(tmp_path / "no" / "x.toml")],
-        ["compare", str(tmp_path), str(tmp_path), "--data", str(scored), "-o", str(scored)],
+        (["review", "import", str(export), "-o", str(tmp_path / "no" / "x.jsonl")], "does not exist"),
+        (["review", "import", str(export), "-o", str(export)], "is one of the inputs"),
+        (["review", "select", str(scored), "-o", str(scored), "--budget", "5"], "is one of the inputs"),
+        (["init-config", str(tmp_path / "no" / "x.toml")], "does not exist"),
+        (["compare", str(tmp_path), str(tmp_path), "--data", str(scored), "-o", str(scored)],
+         "compare writes a directory"),
     ]
-    for argv in cases:
+    for argv, message in cases:
         capsys.readouterr()
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+        assert err.count("\n") == 1 and "Traceback" not in err and message in err, (argv, err)
     assert export.read_text(encoding="utf-8") == "[]" and "今天天气不错" in scored.read_text(encoding="utf-8")

@@ -47,6 +47,9 @@ def test_better_challenger_is_promoted_and_worse_is_not():
     itself = compare_scores(rows, p_a, p_a, 0.5, 0.5, 0.01, ("A", "A"))  # one model given twice
     assert itself["recommendation"] == {"decision": "keep champion",
                                         "reason": "champion and challenger are the same model (A)"}
+    # the same graphs with another flag threshold are not "the same model": the comparison speaks
+    moved = compare_scores(rows, p_a, p_a, 0.5, 0.6, 0.01, ("A", "A"))
+    assert "same model" not in moved["recommendation"]["reason"]
     few = compare_scores(rows[:5] + rows[60:100], p_a[list(range(5)) + list(range(60, 100))],
                          p_b[list(range(5)) + list(range(60, 100))], 0.5, 0.5, 0.01, ("A", "B"))
     assert few["recommendation"]["decision"] == "need more labels"

@@ -177,6 +177,8 @@ def test_rejects_take_a_file_not_stdout(model_dir: Path, tmp_path: Path, monkeyp
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputFormatError, match="--rejects takes a file path, not -"):
         score_file(src, tmp_path / "o.jsonl", rejects_path="-", model_dir=model_dir, progress=False)
+    with pytest.raises(InputFormatError, match="the rejects file is the input file"):
+        score_file(src, tmp_path / "o.jsonl", rejects_path=src, model_dir=model_dir, progress=False)
     assert not (tmp_path / "-").exists()
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "今天天气不错"}\n{"text": null}\n', encoding="utf-8")

@@ -139,6 +139,8 @@ def test_list_entries_as_data_take_what_list_files_take(tiny_model):
                          ({"level": "high"}, "expected a phrase"), (42, "expected a phrase")]:
         with pytest.raises(ListFormatError, match=message):
             Scorer.load(tiny_model[0], deny=[bad])
+    with pytest.raises(ListFormatError, match="wrap a single entry in a list"):  # not its keys as two phrases
+        Scorer.load(tiny_model[0], deny={"phrase": "见点奖", "level": "severe"})
 
 
 def test_list_levels_that_cannot_hold_are_refused(tiny_model, tmp_path):
