@@ -143,8 +143,8 @@ def extract_evidence(batch: NormalizedBatch, texts: Sequence[str], doc: np.ndarr
 
 #: characters that join two digit runs into one number (1.5, 1,000, 1．5); Chinese "，" ends a clause instead
 _NUMBER_JOINS = frozenset(".,．")
-#: signs that belong to the number they follow (5% is not 5)
-_NUMBER_SUFFIXES = frozenset("%％‰")
+#: signs that belong to the number they follow (5% is not 5; 10万 is not 10)
+_NUMBER_SUFFIXES = frozenset("%％‰十百千万亿")
 #: Chinese numerals: the normaliser folds a run of them in a number context (奖一百) to one 0, like a digit run
 _CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟")
 
@@ -170,7 +170,7 @@ def whole_numbers(text: str, start: int, end: int) -> tuple[int, int]:
 
     The normaliser folds digit and numeral runs, so a span's edge can stand for part of a longer number; a
     reviewer must see the number as written: its digits, its decimal or thousands separators between digits, and
-    a percent or per-mille sign after it.
+    a percent or per-mille sign or a Chinese multiplier after it (5%, 10万, 1.5亿).
     """
     while 0 < start < len(text) and _same_number(text, start):
         start -= 1

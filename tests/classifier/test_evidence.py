@@ -162,6 +162,9 @@ def test_spans_do_not_start_or_end_on_punctuation(tables):
     ("交1980元，一代8%", (0, 3), "交1980"),
     ("今天1，2，3", (0, 3), "今天1"),  # Chinese "，" separates clauses, it joins no number
     ("统一", (1, 2), "一"),  # a numeral inside a word is not a number
+    ("月入10万元", (0, 4), "月入10万"),  # a multiplier after digits is part of the amount
+    ("月入10万元", (4, 6), "10万元"),  # ... from either side
+    ("年化1.5亿", (0, 4), "年化1.5亿"),
 ])
 def test_evidence_never_cuts_a_number(text, span, expected):
     from mlmrisk.classifier.evidence import whole_numbers
