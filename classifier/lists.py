@@ -51,10 +51,7 @@ class PhraseList:
         normalised = normalize_batch([e.phrase for e in entries], tables) if entries else None
         phrases, kept = [], []
         for i, entry in enumerate(entries):
-            if kind == "deny" and entry.level.rank < RiskLevel.MEDIUM.rank:
-                # a deny hit flags the post, and a flagged post is at least medium (classifier/risk.py)
-                raise ListFormatError(f"deny list entry {entry.phrase!r}: level {entry.level.value!r} is below "
-                                      "medium; a deny hit flags a post, so its level is medium, high or severe")
+            _check_level(entry, kind, f"deny list entry {i}")
             codes = normalised.codes[normalised.starts[i] : normalised.starts[i + 1] - 1]
             codes = codes[(codes != 0x20) & (codes != 0x0A)]
             if codes.size == 0:
@@ -76,6 +73,8 @@ class PhraseList:
             raise ListFormatError(f"{kind} list: expected a path or a list of entries, got one "
                                   f"{type(value).__name__}; wrap a single entry in a list")
         entries = [list_entry(v, f"{kind} list item {i}", kind) for i, v in enumerate(value)]
+        for i, entry in enumerate(entries):
+            _check_level(entry, kind, f"{kind} list item {i}")
         return cls.build(entries, tables, kind)
 
 
@@ -100,6 +99,13 @@ def list_entry(item: object, where: str, kind: str = "deny") -> ListEntry:
             raise ListFormatError(f"{where}: level must be a level name, got {level!r}")
         return ListEntry(item["phrase"], _level(level, where))
     raise ListFormatError(f"{where}: expected a phrase or {{\"phrase\": ..., \"level\": ...}}, got {item!r}")
+
+
+def _check_level(entry: ListEntry, kind: str, where: str) -> None:
+    """A deny hit flags the post, and a flagged post is at least medium (classifier/risk.py)."""
+    if kind == "deny" and entry.level.rank < RiskLevel.MEDIUM.rank:
+        raise ListFormatError(f"{where}: deny entry {entry.phrase!r} has level {entry.level.value!r}, below medium; "
+                              "a deny hit flags a post, so its level is medium, high or severe")
 
 
 def _level(name: str, where: str) -> RiskLevel:
@@ -129,7 +135,10 @@ def read_list_file(path: Path, kind: str) -> list[ListEntry]:
             raise ListFormatError(f"{kind} list {path} is not valid JSON: {exc}") from None
         if not isinstance(data, list):
             raise ListFormatError(f"{kind} list {path} must hold a JSON array, got {type(data).__name__}")
-        return [list_entry(item, f"{path} item {i}", kind) for i, item in enumerate(data)]
+        entries = [list_entry(item, f"{path} item {i}", kind) for i, item in enumerate(data)]
+        for i, entry in enumerate(entries):
+            _check_level(entry, kind, f"{path} item {i}")
+        return entries
     for number, line in enumerate(raw.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
@@ -139,6 +148,7 @@ def read_list_file(path: Path, kind: str) -> list[ListEntry]:
         if level and kind == "allow":
             raise ListFormatError(f"{path} line {number}: an allow entry takes no level (levels are for deny lists)")
         entries.append(ListEntry(phrase.strip(), _level(level, f"{path} line {number}") if level else DEFAULT_DENY_LEVEL))
+        _check_level(entries[-1], kind, f"{path} line {number}")
     return entries
 
 

@@ -510,8 +510,13 @@ def cmd_review(args: argparse.Namespace) -> int:
     from mlmrisk.serving.scorer import Scorer
 
     inputs = (args.scored, args.texts)
-    for path, what in ((args.output, "output"), (args.label_studio, "--label-studio file"), (args.csv, "--csv file")):
+    outputs = [(path, what) for path, what in ((args.output, "output"), (args.label_studio, "--label-studio file"),
+                                               (args.csv, "--csv file")) if path is not None]
+    for path, what in outputs:
         _output_file(path, what, inputs)
+    targets = [Path(path).absolute() for path, _ in outputs]
+    if len(set(targets)) < len(targets):
+        raise MlmriskError("-o, --label-studio and --csv must be different files")
     summary = review.select_file(
         args.scored, args.output, scorer=Scorer.load(args.model), budget=args.budget, texts_path=args.texts,
         text_field=args.text_field, id_field=args.id_field, seed=args.seed, random_share=args.random_share,

@@ -32,6 +32,7 @@ import io
 import math
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -481,6 +482,19 @@ def _from_csv_row(row: dict) -> dict | None:
             "reason": row.get("reason") or None}
 
 
+def _instant(value) -> datetime | None:
+    """A review time as an aware UTC instant (ISO 8601: ``2026-11-30T10:05:00Z``, ``+08:00`` offsets, a space for
+    the ``T``; a naive time is taken as UTC), or None when it does not parse: times are compared as instants, not
+    as strings (``Z`` against ``+08:00``, ``T`` against a space)."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def import_labels(exports: Iterable[Path], output: Path) -> dict:
     """Reviewers' exports (Label Studio JSON, or the queue CSV filled in) → labelled JSONL; returns counts.
 
@@ -521,8 +535,8 @@ def import_labels(exports: Iterable[Path], output: Path) -> dict:
                 earlier = labelled.get(key)
                 if earlier is not None:
                     counts["conflicts"] += earlier["label"] != item["label"]
-                    if earlier.get("reviewed_at") and item.get("reviewed_at") and \
-                            str(item["reviewed_at"]) < str(earlier["reviewed_at"]):
+                    then, now = _instant(earlier.get("reviewed_at")), _instant(item.get("reviewed_at"))
+                    if then is not None and now is not None and now < then:
                         continue  # the earlier-read label was given later
                 labelled[key] = item
     items = list(labelled.values())

@@ -116,6 +116,8 @@ def test_outputs_a_command_cannot_or_must_not_write_are_one_line(tmp_path, capsy
         (["review", "import", str(export), "-o", str(tmp_path / "no" / "x.jsonl")], "does not exist"),
         (["review", "import", str(export), "-o", str(export)], "is one of the inputs"),
         (["review", "select", str(scored), "-o", str(scored), "--budget", "5"], "is one of the inputs"),
+        (["review", "select", str(scored), "-o", str(tmp_path / "q.jsonl"), "--csv", str(tmp_path / "q.jsonl")],
+         "must be different files"),
         (["init-config", str(tmp_path / "no" / "x.toml")], "does not exist"),
         (["compare", str(tmp_path), str(tmp_path), "--data", str(scored), "-o", str(scored)],
          "compare writes a directory"),

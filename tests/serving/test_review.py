@@ -184,7 +184,8 @@ def test_import_counts_unknown_labels_and_conflicts(tmp_path):
     rows = [["1", "交399入会费，直推一人奖100", "spam", "", "", ""],
             ["2", "今天天气不错", "unsure", "", "", ""],
             ["3", "静态收益加动态收益", "1", "ponzi", "ana", "2026-11-30T10:00:00Z"],
-            ["3", "静态收益加动态收益", "0", "", "bo", "2026-11-29T10:00:00Z"]]  # older: loses, though read last
+            # older as an instant (18:00 at +08:00 is 10:00Z, one second before), though it sorts later as a string
+            ["3", "静态收益加动态收益", "0", "", "bo", "2026-11-30T17:59:59+08:00"]]
     with open(tmp_path / "labels.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)

@@ -147,8 +147,12 @@ def test_list_levels_that_cannot_hold_are_refused(tiny_model, tmp_path):
     """A deny hit flags a post, and a flagged post is at least medium: a deny level none/low made records that were
     flagged at level none. Allow entries take no level at all (it was dropped without a word)."""
     for level in ("none", "low"):
-        with pytest.raises(ListFormatError, match="below medium"):
+        with pytest.raises(ListFormatError, match="item 0: deny entry '拉人头' has level .* below medium"):
             Scorer.load(tiny_model[0], deny=[{"phrase": "拉人头", "level": level}])
+    low = tmp_path / "deny.txt"
+    low.write_text("# comment\n拉人头\n躺赚\tlow\n", encoding="utf-8")
+    with pytest.raises(ListFormatError, match="line 3: deny entry '躺赚'"):
+        Scorer.load(tiny_model[0], deny=low)
     plain = tmp_path / "allow.txt"
     plain.write_text("团队加油\thigh\n", encoding="utf-8")
     with pytest.raises(ListFormatError, match="line 1: an allow entry takes no level"):
