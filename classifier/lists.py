@@ -51,7 +51,6 @@ class PhraseList:
         normalised = normalize_batch([e.phrase for e in entries], tables) if entries else None
         phrases, kept = [], []
         for i, entry in enumerate(entries):
-            _check_level(entry, kind, f"deny list entry {i}")
             codes = normalised.codes[normalised.starts[i] : normalised.starts[i + 1] - 1]
             codes = codes[(codes != 0x20) & (codes != 0x0A)]
             if codes.size == 0:
@@ -73,15 +72,19 @@ class PhraseList:
             raise ListFormatError(f"{kind} list: expected a path or a list of entries, got one "
                                   f"{type(value).__name__}; wrap a single entry in a list")
         entries = [list_entry(v, f"{kind} list item {i}", kind) for i, v in enumerate(value)]
-        for i, entry in enumerate(entries):
-            _check_level(entry, kind, f"{kind} list item {i}")
         return cls.build(entries, tables, kind)
 
 
 def list_entry(item: object, where: str, kind: str = "deny") -> ListEntry:
     """One entry of a list given as data: a phrase, a ``ListEntry``, or ``{"phrase": str, "level": name}``
     (``level`` optional, default ``high``; it matters for deny lists only). Anything else is an error rather
-    than a phrase made of its ``repr``, which would silently match nothing."""
+    than a phrase made of its ``repr``, which would silently match nothing; so is a deny level below medium."""
+    entry = _entry(item, where, kind)
+    _check_level(entry, kind, where)
+    return entry
+
+
+def _entry(item: object, where: str, kind: str) -> ListEntry:
     if isinstance(item, ListEntry):
         return item
     if isinstance(item, str):
@@ -135,10 +138,7 @@ def read_list_file(path: Path, kind: str) -> list[ListEntry]:
             raise ListFormatError(f"{kind} list {path} is not valid JSON: {exc}") from None
         if not isinstance(data, list):
             raise ListFormatError(f"{kind} list {path} must hold a JSON array, got {type(data).__name__}")
-        entries = [list_entry(item, f"{path} item {i}", kind) for i, item in enumerate(data)]
-        for i, entry in enumerate(entries):
-            _check_level(entry, kind, f"{path} item {i}")
-        return entries
+        return [list_entry(item, f"{path} item {i}", kind) for i, item in enumerate(data)]
     for number, line in enumerate(raw.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
