@@ -149,10 +149,6 @@ _NUMBER_SUFFIXES = frozenset("%％‰十百千万亿")
 _CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟")
 
 
-def _numeral(char: str) -> bool:
-    return char.isdigit() or char in _CHINESE_NUMERALS
-
-
 def _same_number(text: str, i: int) -> bool:
     """Whether ``text[i]`` belongs to the number that ``text[i - 1]`` is part of (``0 < i < len(text)``)."""
     before, here = text[i - 1], text[i]
