@@ -40,8 +40,8 @@ maps exceptions to exit codes). How it works, and why:
 - **Bad records** (malformed JSON, missing/null/non-string text, invalid UTF-8, …) become error records
   (``classifier.schema.make_error_record``, naming the model) carrying their ``line``, are counted by error code
   in the summary and, with ``rejects_path``, are also written there as JSONL (``line``, ``id``, ``error``,
-  ``raw`` = the offending input line where there is one, ``model`` = the job's model id). They never stop the job. Blank lines are not records;
-  they are counted as skipped, so the summary adds up (:class:`JobSummary`).
+  ``raw`` = the offending input line where there is one, ``model`` = the job's model id). They never stop the
+  job. Blank lines are not records; they are counted as skipped, so the summary adds up (:class:`JobSummary`).
 - **Formats** are objects in ``serving.formats.FORMATS`` (reading, part encoding, assembly); the rows are the
   result schema (``classifier/schema.py``) in the layout of ``serving/tabular.py``; docs/io.md has the rules.
 
@@ -1070,6 +1070,17 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float,
         work = Path(out_spec.path + ".partial")
     parts = work / "parts"
     lock: _Lock | None = None
+
+    def discard_if_nothing_done() -> None:
+        """On a failure: a work dir without a finished chunk holds nothing worth resuming, and must not block a
+        plain rerun (a disk full from the start, a run stopped during its first chunk)."""
+        nonlocal lock
+        if not temporary and not done_chunks(parts):
+            if lock is not None:
+                lock.release()
+                lock = None
+            shutil.rmtree(work, ignore_errors=True)
+
     try:
         if not temporary:
             try:
@@ -1089,7 +1100,7 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float,
                     old = json.loads((work / "job.json").read_text(encoding="utf-8"))
                 except (OSError, ValueError):
                     old = None
-                if old is None and (parts.exists() and done_chunks(parts)):
+                if old is None and done_chunks(parts):
                     raise JobStateError(f"{work} has no readable job.json; delete {work} to start over")
                 diff = _differences(old, identity) if old is not None else []
                 if diff:
@@ -1105,11 +1116,7 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float,
                 write_atomic(work / "job.json", json.dumps(identity, indent=2, ensure_ascii=False).encode())
                 fsync_dir(work)
             except BaseException:
-                if not temporary and not done_chunks(parts):  # a disk that is full from the start: keep nothing
-                    if lock is not None:
-                        lock.release()
-                        lock = None
-                    shutil.rmtree(work, ignore_errors=True)
+                discard_if_nothing_done()
                 raise
         parts.mkdir(exist_ok=True)
         for stale in parts.glob(".*.tmp"):  # tmp files of a killed run; never a finished part
@@ -1126,11 +1133,7 @@ def _score_job(job: ScoreJob, resume: bool, progress: bool | None, t0: float,
         try:
             summary = _run(job, work, parts, progress, temporary, t0, dedicated_process)
         except BaseException:
-            if not temporary and not done_chunks(parts):  # nothing worth resuming: do not block a plain rerun
-                if lock is not None:
-                    lock.release()
-                    lock = None
-                shutil.rmtree(work, ignore_errors=True)
+            discard_if_nothing_done()
             raise
         if lock is not None:
             lock.release()
