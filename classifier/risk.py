@@ -12,10 +12,10 @@ short to be flagged (minimum evidence, below) is capped at the watch line, ceil(
 | severe   | flagged, p ≥ ``severe``, ≥ 3 elements including team pay (团队计酬) or a money game (资金盘)   | freeze, evidence package; 移送公安 after 线下实证 |
 
 Minimum evidence: a text with fewer than ``MIN_CONTENT_CHARS`` content characters (after normalisation; spaces
-and punctuation do not count) is never flagged, stays at most ``low`` and its risk index at most the watch line. Comment sections are full of one- and
-two-word replies (团队, 团队加油, 分红到账了, 拉我进群) that share vocabulary with promotion but cannot describe a
-scheme; the length prior of the features damps them, and this rule makes the guarantee exact. A deny-list hit
-still flags.
+and punctuation do not count) is never flagged, stays at most ``low`` and its risk index at most the watch line.
+Comment sections are full of one- and two-word replies (团队, 团队加油, 分红到账了, 拉我进群) that share
+vocabulary with promotion but cannot describe a scheme; the length prior of the features damps them, and this rule
+makes the guarantee exact. A deny-list hit still flags.
 
 A single post rarely proves "severe" in law (≥ 30 participants, ≥ 3 levels need offline evidence); the band says
 the post *describes* such a scheme. A deny-list hit raises the level to at least the list's level.

@@ -32,8 +32,8 @@ import io
 import math
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np

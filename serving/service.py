@@ -261,13 +261,12 @@ def create_app(scorer: Any = None, settings: ServiceSettings | None = None) -> A
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        message, field_name = str(exc.detail), None
+        if exc.status_code == 400 and "parsing the body" in message:
             # FastAPI's own refusal of a body json cannot decode (invalid UTF-8, nesting deeper than it allows)
-            code = "invalid_json"
-            metrics.errors.labels(code).inc()
-            return json_response(_error_body(code, f"the body is not valid JSON ({exc.detail})", "body"), 400)
+            code, message, field_name = "invalid_json", f"the body is not valid JSON ({exc.detail})", "body"
         metrics.errors.labels(code).inc()
-        return json_response(_error_body(code, str(exc.detail)), exc.status_code)
+        return json_response(_error_body(code, message, field_name), exc.status_code)
 
     @app.exception_handler(Exception)
     async def _internal_error(request: Request, exc: Exception):

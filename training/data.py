@@ -20,8 +20,8 @@ Deduplication: texts are normalised with the model's own normaliser; duplicates 
 dropped, keeping the first (corpora are read in the order above, so a labelled copy wins). The normalised text
 folds digits to 0 and drops punctuation and spaces, so posts that differ only in amounts are one text (交399元 and
 交1980元): the model could not tell them apart either. Dropped records whose label differs from the kept one are
-counted apart (``Corpus.conflicts``; logged and in the manifest's ``data.duplicates_with_the_other_label``). Near-duplicates
-share a ``group``: the first and last 16 Chinese characters of the normalised text (template SMS that differ only
+counted apart (``Corpus.conflicts``; logged and in the manifest's ``data.duplicates_with_the_other_label``).
+Near-duplicates share a ``group``: the first and last 16 Chinese characters of the normalised text (template SMS that differ only
 in numbers, names or links collapse into one group). Splits and folds are assigned per group, so the same text or
 template never sits on both sides of a split.
 """

@@ -301,10 +301,9 @@ def run_monitor(paths: list[str], state_dir: str | Path, *, fields: FieldMap | N
 
 def _run(paths: list[str], state_dir: Path, fields: FieldMap | None, model_dir: Any, report: bool,
          alert_tier: str) -> dict:
-    for path in paths:  # before the state is opened: a typo must not leave an empty state directory behind
-        if not Path(path).exists() or Path(path).is_dir():
-            raise InputFormatError(f"input {str(path)!r} " + ("is a directory" if Path(path).is_dir()
-                                                                else "does not exist"))
+    for path in map(Path, paths):  # before the state is opened: a typo must not leave an empty state behind
+        if path.is_dir() or not path.exists():  # files and named pipes are read
+            raise InputFormatError(f"input {str(path)!r} " + ("is a directory" if path.is_dir() else "does not exist"))
     db = open_state(state_dir)
     started = _time.perf_counter()
     try:
