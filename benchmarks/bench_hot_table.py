@@ -71,7 +71,7 @@ def measure(args: argparse.Namespace) -> dict:
             codes, _doc, *rest = call
             rest[7] = bits  # the hash is folded to this many bits: every bucket lies inside the table
             kernel(codes, batch.starts, *rest, hot.features.window, table, float(hot.min_norm), float(hot.slope),
-                   float(hot.offset))
+                   float(hot.offset), hot.features.sentence_min_chars)
         return (time.perf_counter() - start) / len(texts) * 1e6
 
     for bits, table in tables.values():  # first touch of every table's pages, outside the timings

@@ -39,7 +39,7 @@ from mlmrisk.training.metrics import average_precision
 
 COUNT_SETTINGS = ("shared_data", "written_data", "discussion_data", "extra_data", "synthetic_n", "synthetic_seed",
                   "synthetic_positive_fraction", "n_folds", "max_chars", "bucket_bits", "char_orders",
-                  "pinyin_orders", "pinyin_fold", "window", "min_norm")
+                  "pinyin_orders", "pinyin_fold", "window", "min_norm", "sentence_min_chars")
 
 
 def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:

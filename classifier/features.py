@@ -24,6 +24,17 @@ belongs to every passage that CONTAINS it. The post's score is the best passage'
 a long article is not diluted by the article (padding is no longer an evasion), while a post that fits one
 passage is scored whole.
 
+**Sentence passages** (``sentence_min_chars`` > 0, feature spec version 4). The normaliser turns every run of
+separators holding a sentence boundary (。！？!?；;… or a line break) into one ``\n``. In a post longer than
+``window`` with at least one boundary, every sentence (a maximal run between boundaries) with at least ``sentence_min_chars`` content
+characters is a passage too, numbered after the post's other passages, holding the grams that lie wholly inside
+it. A one-line pitch pasted into a long post then has a passage of its own instead of sharing a 64-character
+window with the ordinary text around it, while a short text still meets the length prior (the ``min_norm``
+floor) as the whole post does. A post that fits one window is still scored whole: there a sentence alone would
+lose the context that makes an ordinary post ordinary (不设推荐奖 in the next sentence), and sentence passages on
+every post cost ranking on held-out chat channels (docs/training.md, "Sentence passages"). The discussion guard
+keeps reading the whole post (``classifier.discussion``).
+
 **Weights.** A head scores a passage q as
 
     s_q = (Σ_{g ∈ q} idf_g · β_g) / max(min_norm, sqrt(Σ_{g ∈ q} idf_g²)) + b          (sums over occurrences)
@@ -54,6 +65,7 @@ K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 K3 = np.uint64(0x165667B19E3779F9)
 SYLLABLE_BASE = 0x110000
 FEATURE_VERSION = 3
+SENTENCE_FEATURE_VERSION = 4  #: version 3 plus sentence passages (``FeatureSpec.sentence_min_chars``)
 
 
 def _salt(channel: int, order: int) -> np.uint64:
@@ -71,6 +83,7 @@ class FeatureSpec:
     window: int = 64
     min_norm: float = 1.0
     pinyin: PinyinTables | None = None
+    sentence_min_chars: int = 0  #: 0: no sentence passages (specs of version 3)
 
     def __post_init__(self) -> None:
         if self.window < 2 or self.window & (self.window - 1):
@@ -83,24 +96,37 @@ class FeatureSpec:
             raise ValueError("n-gram orders must be ≥ 1")
         if self.pinyin_orders and self.pinyin is None:
             raise ValueError("pinyin_orders need pinyin tables")
+        if self.sentence_min_chars < 0:
+            raise ValueError(f"sentence_min_chars must be ≥ 0, got {self.sentence_min_chars}")
 
     @property
     def n_buckets(self) -> int:
         return 1 << self.bucket_bits
 
     def to_dict(self, pinyin_spec: Mapping | None) -> dict:
-        return {"version": FEATURE_VERSION, "bucket_bits": self.bucket_bits, "char_orders": list(self.char_orders),
+        """The manifest's ``features``. A spec without sentence passages is written as version 3, byte for byte
+        as before they existed, so older models keep their ids; one with them is version 4, which a version of
+        mlmrisk that cannot build sentence passages refuses instead of scoring without them."""
+        spec = {"version": SENTENCE_FEATURE_VERSION if self.sentence_min_chars else FEATURE_VERSION,
+                "bucket_bits": self.bucket_bits, "char_orders": list(self.char_orders),
                 "pinyin_orders": list(self.pinyin_orders), "window": self.window, "min_norm": self.min_norm,
                 "syllable_base": SYLLABLE_BASE, "pinyin": dict(pinyin_spec) if pinyin_spec is not None else None}
+        if self.sentence_min_chars:
+            spec["sentence_min_chars"] = self.sentence_min_chars
+        return spec
 
     @classmethod
     def from_dict(cls, spec: Mapping) -> "FeatureSpec":
-        if spec.get("version") != FEATURE_VERSION:
-            raise ValueError(f"feature spec version {spec.get('version')!r} is not supported (expected "
-                             f"{FEATURE_VERSION}); rebuild the model with this version of mlmrisk")
+        version = spec.get("version")
+        if version not in (FEATURE_VERSION, SENTENCE_FEATURE_VERSION):
+            raise ValueError(f"feature spec version {version!r} is not supported (expected {FEATURE_VERSION} or "
+                             f"{SENTENCE_FEATURE_VERSION}); rebuild the model with this version of mlmrisk")
         pinyin = PinyinTables.from_spec(spec["pinyin"]) if spec.get("pinyin") else None
+        sentence_min = int(spec.get("sentence_min_chars", 0)) if version == SENTENCE_FEATURE_VERSION else 0
+        if version == SENTENCE_FEATURE_VERSION and sentence_min < 1:
+            raise ValueError("feature spec version 4 needs sentence_min_chars ≥ 1")
         return cls(int(spec["bucket_bits"]), tuple(spec["char_orders"]), tuple(spec["pinyin_orders"]),
-                   int(spec["window"]), float(spec["min_norm"]), pinyin)
+                   int(spec["window"]), float(spec["min_norm"]), pinyin, sentence_min)
 
 
 @dataclass(frozen=True)
@@ -178,16 +204,18 @@ def best_passage_rows(values: np.ndarray, passage_doc: np.ndarray) -> np.ndarray
     return order[first]
 
 
-def passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
+def passages(grams: Grams, batch: NormalizedBatch, window: int, sentence_min_chars: int = 0) -> Passages:
     """Passage membership of every gram (see the module docstring): one passage per short post, two overlapping
-    tilings of ``window`` characters for longer ones.
+    tilings of ``window`` characters for longer ones, and the sentence passages when ``sentence_min_chars`` > 0.
 
     Entries: every gram of the short posts first (in gram order), then the grams of long posts that lie in a
-    passage of tiling A, then those in tiling B.
+    passage of tiling A, then those in tiling B, then the grams that lie in a sentence passage. A post's passages
+    are numbered: its tiling A (or its one passage), tiling B, then its sentences.
     """
     kernels = compiled.feature_kernels()
     gram, passage, _, passage_doc, p_start, p_end = kernels.passages(grams.bucket, grams.doc, grams.start, grams.end,
-                                                                     batch.starts, window)
+                                                                     batch.starts, window, batch.codes,
+                                                                     int(sentence_min_chars))
     return Passages(gram, passage, passage_doc, p_start, p_end)
 
 
@@ -197,7 +225,7 @@ def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.nda
     kernels = compiled.feature_kernels()
     args = _batch_args(batch, spec)
     (bucket, doc, start, end, gram, passage, entry_bucket, passage_doc, p_start,
-     p_end) = kernels.feeds(*args[:2], batch.starts, *args[2:], spec.window)
+     p_end) = kernels.feeds(*args[:2], batch.starts, *args[2:], spec.window, spec.sentence_min_chars)
     return (entry_bucket, passage, passage_doc, Grams(bucket, doc, start, end),
             Passages(gram, passage, passage_doc, p_start, p_end))
 
@@ -221,7 +249,7 @@ def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.nda
                          "[B+1, 2] (idf·β, idf²)")
     codes, _doc, *rest = _batch_args(batch, spec)
     return kernels.best_passage_logits(codes, batch.starts, *rest, spec.window, table, float(min_norm), float(slope),
-                                       float(offset))
+                                       float(offset), spec.sentence_min_chars)
 
 
 def smoothed_idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:

@@ -201,7 +201,52 @@ def hash_grams(codes, doc, char_orders, pinyin_orders, char_syllable, latin_syll
 
 
 @_jit
-def passages(bucket, gdoc, gstart, gend, starts, window):
+def sentence_spans(codes, starts, window, sentence_min):
+    """The sentence passages of a flat batch: (post[S], local start[S], local end[S]) of every sentence (a maximal
+    run between boundaries, ``NEWLINE``) with at least ``sentence_min`` content characters, of every post longer
+    than ``window`` that has a boundary; in post order, then by position. None when ``sentence_min`` is 0."""
+    n = starts.size - 1
+    cap = 0
+    if sentence_min > 0:
+        for i in range(codes.size):
+            cap += codes[i] == NEWLINE
+        cap += n
+    s_doc = np.empty(cap, dtype=np.int64)
+    s_start = np.empty(cap, dtype=np.int64)
+    s_end = np.empty(cap, dtype=np.int64)
+    t = 0
+    if sentence_min > 0:
+        for d in range(n):
+            s0 = starts[d]
+            L = starts[d + 1] - s0 - 1
+            if L <= window:
+                continue
+            has_boundary = False
+            for i in range(s0, s0 + L):
+                if codes[i] == NEWLINE:
+                    has_boundary = True
+                    break
+            if not has_boundary:
+                continue
+            begin = 0
+            content = 0
+            for i in range(L + 1):
+                c = codes[s0 + i] if i < L else NEWLINE
+                if c == NEWLINE:
+                    if content >= sentence_min:
+                        s_doc[t] = d
+                        s_start[t] = begin
+                        s_end[t] = i
+                        t += 1
+                    begin = i + 1
+                    content = 0
+                elif c != SEPARATOR and c != SPACE:
+                    content += 1
+    return s_doc[:t], s_start[:t], s_end[:t]
+
+
+@_jit
+def passages(bucket, gdoc, gstart, gend, starts, window, codes, sentence_min):
     """Passage membership of every gram: (gram[K], passage[K], bucket[K] = bucket[gram], passage_doc[Q],
     passage_start[Q], passage_end[Q]) — see ``features.passages``."""
     n = starts.size - 1
@@ -210,6 +255,10 @@ def passages(bucket, gdoc, gstart, gend, starts, window):
     shift = 0
     while (1 << shift) < window:
         shift += 1
+    s_doc, s_start, s_end = sentence_spans(codes, starts, window, sentence_min)
+    n_s = np.zeros(n, dtype=np.int64)
+    for t in range(s_doc.size):
+        n_s[s_doc[t]] += 1
     length = np.empty(n, dtype=np.int64)
     n_a = np.empty(n, dtype=np.int64)
     first = np.zeros(n + 1, dtype=np.int64)
@@ -221,14 +270,14 @@ def passages(bucket, gdoc, gstart, gend, starts, window):
         b = (L + half + window - 1) // window if L > window else 0
         any_long = any_long or L > window
         n_a[d] = a
-        first[d + 1] = first[d] + a + b
+        first[d + 1] = first[d] + a + b + n_s[d]
     q_total = first[n]
     passage_doc = np.empty(q_total, dtype=np.int64)
     p_start = np.empty(q_total, dtype=np.int64)
     p_end = np.empty(q_total, dtype=np.int64)
     for d in range(n):
         L = length[d]
-        for q in range(first[d], first[d + 1]):
+        for q in range(first[d], first[d + 1] - n_s[d]):
             passage_doc[q] = d
             if L > window:
                 k = q - first[d]
@@ -242,11 +291,28 @@ def passages(bucket, gdoc, gstart, gend, starts, window):
             else:
                 p_start[q] = 0
                 p_end[q] = L
-    if not any_long:  # one passage per post, numbered like the posts
+    # sentence passages close each post's list; sentence_of[i] is the passage of the sentence holding flat
+    # position i (-1: a boundary, or a sentence too short to be a passage)
+    sentence_of = np.full(codes.size if s_doc.size else 0, -1, dtype=np.int64)
+    d_prev = -1
+    q = 0
+    for t in range(s_doc.size):
+        d = s_doc[t]
+        if d != d_prev:
+            q = first[d + 1] - n_s[d]
+            d_prev = d
+        passage_doc[q] = d
+        p_start[q] = s_start[t]
+        p_end[q] = s_end[t]
+        for i in range(starts[d] + s_start[t], starts[d] + s_end[t]):
+            sentence_of[i] = q
+        q += 1
+    if not any_long and not s_doc.size:  # one passage per post, numbered like the posts
         return np.arange(g_total), gdoc.copy(), bucket.copy(), passage_doc, p_start, p_end
     n_short = 0
     n_in_a = 0
     n_in_b = 0
+    n_in_s = 0
     for g in range(g_total):
         d = gdoc[g]
         if length[d] <= window:
@@ -258,13 +324,18 @@ def passages(bucket, gdoc, gstart, gend, starts, window):
                 n_in_a += 1
             if ((e + half) >> shift) == ((s + half) >> shift):
                 n_in_b += 1
-    k_total = n_short + n_in_a + n_in_b
+        if sentence_of.size:
+            q = sentence_of[gstart[g]]
+            if q >= 0 and sentence_of[gend[g] - 1] == q:
+                n_in_s += 1
+    k_total = n_short + n_in_a + n_in_b + n_in_s
     gram = np.empty(k_total, dtype=np.int64)
     passage = np.empty(k_total, dtype=np.int64)
     entry_bucket = np.empty(k_total, dtype=np.int64)
     i_short = 0
     i_a = n_short
     i_b = n_short + n_in_a
+    i_s = n_short + n_in_a + n_in_b
     for g in range(g_total):
         d = gdoc[g]
         if length[d] <= window:
@@ -287,16 +358,24 @@ def passages(bucket, gdoc, gstart, gend, starts, window):
                 passage[i_b] = first[d] + n_a[d] + b
                 entry_bucket[i_b] = bucket[g]
                 i_b += 1
+        if sentence_of.size:
+            q = sentence_of[gstart[g]]
+            if q >= 0 and sentence_of[gend[g] - 1] == q:
+                gram[i_s] = g
+                passage[i_s] = q
+                entry_bucket[i_s] = bucket[g]
+                i_s += 1
     return gram, passage, entry_bucket, passage_doc, p_start, p_end
 
 
 @_jit
 def feeds(codes, doc, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start, latin_end,
-          salts, bits, syllable_base, window):
+          salts, bits, syllable_base, window, sentence_min):
     """``hash_grams`` then ``passages`` in one call: the grams and the membership."""
     bucket, gdoc, gstart, gend = hash_grams(codes, doc, char_orders, pinyin_orders, char_syllable, latin_syllable,
                                             latin_start, latin_end, salts, bits, syllable_base)
-    gram, passage, entry_bucket, passage_doc, p_start, p_end = passages(bucket, gdoc, gstart, gend, starts, window)
+    gram, passage, entry_bucket, passage_doc, p_start, p_end = passages(bucket, gdoc, gstart, gend, starts, window,
+                                                                         codes, sentence_min)
     return bucket, gdoc, gstart, gend, gram, passage, entry_bucket, passage_doc, p_start, p_end
 
 
@@ -335,7 +414,8 @@ def _membership(long_post, s, e, wshift, half, n_a):
 
 @_jit
 def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start,
-                        latin_end, salts, bits, syllable_base, window, table, min_norm, slope, offset):
+                        latin_end, salts, bits, syllable_base, window, table, min_norm, slope, offset,
+                        sentence_min):
     """The hot path in one pass: each post's best-passage logit of ONE head, float64[N], that passage's index
     among the post's passages (int64[N]: tiling A first, then tiling B, as ``feeds`` numbers them; the first of
     equals) and its lead over the runner-up passage (float64[N], inf for a post of one passage), with no gram
@@ -349,6 +429,10 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     discussion guard's weights, which need only suspicious posts, live in the full path); sums are float64. The
     passage logit is ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` and the post's logit is the largest of
     its passages'.
+
+    With ``sentence_min`` > 0 a long post with a boundary also has its sentence passages (``sentence_spans``),
+    numbered after the tilings as ``passages`` numbers them; their sums are taken in a second loop over the
+    post's grams, so posts without a boundary pay only for finding none.
 
     A fourth output, int64[N], counts each post's content characters (not separators, spaces or newlines): the
     minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as the kernel reads every
@@ -375,12 +459,14 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     ev_start = np.empty(cap, dtype=np.int64)
     ev_end = np.empty(cap, dtype=np.int64)
     ev_run = np.zeros(cap + 1, dtype=np.int64)
-    n_pass = 2 * (longest // window + 2)
+    n_pass = 2 * (longest // window + 2) + (longest + 1 if sentence_min > 0 else 0)
+    sentence_of = np.empty(longest + 1 if sentence_min > 0 else 0, dtype=np.int64)
     sum_w = np.zeros(n_pass, dtype=np.float64)
     sum_q = np.zeros(n_pass, dtype=np.float64)
     max_grams = (longest + 1) * max(max_c, 1) + cap * max(max_p, 1)
     g_bucket = np.empty(max_grams, dtype=np.int64)
     g_pass = np.empty(max_grams, dtype=np.int64)  # passage A + 1 in the low 32 bits, passage B + 1 above (0: none)
+    g_sentence = np.empty(max_grams if sentence_min > 0 else 0, dtype=np.int64)  # sentence passage, -1: none
     table_size = char_syllable.size
     k = 0  # next Latin event (sorted by flat start)
     for d in range(n):
@@ -392,15 +478,35 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
         if long_post:
             n_a = -(-L // window)
             n_q = n_a + (L + half + window - 1) // window
-        for q in range(n_q):
-            sum_w[q] = 0.0
-            sum_q[q] = 0.0
         n_g = 0
         content = 0
+        boundaries = 0
         for i in range(s0, s0 + L):
             c = codes[i]
             content += c != SEPARATOR and c != SPACE and c != NEWLINE
+            boundaries += c == NEWLINE
         out_content[d] = content
+        sentences = long_post and sentence_min > 0 and boundaries > 0
+        if sentences:  # sentence_spans for one post, written out: local position → its sentence passage or -1
+            begin = 0
+            run = 0
+            for i in range(L + 1):
+                c = codes[s0 + i] if i < L else NEWLINE
+                if c == NEWLINE:
+                    q_here = n_q if run >= sentence_min else -1
+                    for j in range(begin, i):
+                        sentence_of[j] = q_here
+                    if i < L:
+                        sentence_of[i] = -1
+                    if run >= sentence_min:
+                        n_q += 1
+                    begin = i + 1
+                    run = 0
+                elif c != SEPARATOR and c != SPACE:
+                    run += 1
+        for q in range(n_q):
+            sum_w[q] = 0.0
+            sum_q[q] = 0.0
         # characters
         if max_c > 0:
             for i in range(L):
@@ -417,6 +523,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                         _prefetch_row(table, b)
                         g_bucket[n_g] = b
                         g_pass[n_g] = _membership(long_post, i, i + order - 1, wshift, half, n_a)
+                        if sentences:
+                            qs = sentence_of[i]
+                            g_sentence[n_g] = qs if sentence_of[i + order - 1] == qs else -1
                         n_g += 1
         # syllable events of this post: a CJK character with a reading, then the Latin events starting there
         if max_p > 0:
@@ -467,6 +576,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                         _prefetch_row(table, b)
                         g_bucket[n_g] = b
                         g_pass[n_g] = _membership(long_post, ev_start[e], ev_end[e + m] - 1, wshift, half, n_a)
+                        if sentences:
+                            qs = sentence_of[ev_start[e]]
+                            g_sentence[n_g] = qs if sentence_of[ev_end[e + m] - 1] == qs else -1
                         n_g += 1
         if not long_post:
             sw = 0.0
@@ -522,6 +634,13 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
             if cb:
                 sum_w[cb - 1] = bw
                 sum_q[cb - 1] = bq
+        if sentences:
+            for g in range(n_g):
+                qs = g_sentence[g]
+                if qs >= 0:
+                    b = g_bucket[g]
+                    sum_w[qs] += np.float64(table[b, 0])
+                    sum_q[qs] += np.float64(table[b, 1])
         best = -np.inf
         second = -np.inf
         best_q = 0

@@ -38,8 +38,8 @@ from mlmrisk.training.fit import TrainConfig
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": ("shared_data", "written_data", "extra_data"),
     "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction", "synthetic_boilerplate"),
-    "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "min_norm", "max_chars",
-                 "negative_passages", "positive_passages"),
+    "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "sentence_min_chars",
+                 "min_norm", "max_chars", "negative_passages", "positive_passages"),
     "fit": ("C_grid", "element_C", "min_df", "n_folds"),
     "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight", "discussion_data",
                    "discussion_boilerplate", "discussion_quotes"),
@@ -77,6 +77,8 @@ DOCS: dict[str, str] = {
                    '(e.g. 卫星 wei xing meets 微信 wei xin); [] = exact toneless syllables',
     "bucket_bits": "log2 of the number of hash buckets (8..26)",
     "window": "passage length in characters (a power of two); a post is scored by its best passage",
+    "sentence_min_chars": "each sentence of a post with this many content characters or more is a passage too (a "
+                          "pitch pasted into a longer post is scored on its own); 0 = windows only",
     "min_norm": "length prior: floor of the TF-IDF norm, so a short text must show enough to score high",
     "max_chars": "characters of a post that are read (the rest is cut off)",
     "negative_passages": "add the passages of long benign posts as extra negatives",
@@ -135,6 +137,7 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "pinyin_fold": (_valid_fold_rules, "a list of rules like \"zh-=z-\" (initial) or \"-ing=-in\" (final)"),
     "bucket_bits": (lambda v: 8 <= v <= 26, "a whole number in 8..26"),
     "window": (_power_of_two, "a power of two ≥ 2"),
+    "sentence_min_chars": (lambda v: v >= 0, "a whole number ≥ 0"),
     "min_norm": (lambda v: v > 0, "a number > 0"),
     "max_chars": (lambda v: v >= 16, "a whole number ≥ 16"),
     "C_grid": (lambda v: len(v) > 0 and all(c > 0 for c in v), "a non-empty list of numbers > 0"),

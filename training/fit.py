@@ -93,6 +93,7 @@ class TrainConfig:
     pinyin_fold: list[str] = field(default_factory=list)  # near-homophone folds (classifier/pinyin.py)
     bucket_bits: int = 20
     window: int = 64
+    sentence_min_chars: int = 0  # sentence passages (classifier/features.py); 0 = windows only
     min_norm: float = 32.0
     negative_passages: bool = True
     positive_passages: bool = True  # MLM-head refit on best passages (docs/training.md, "Six more writers…")
@@ -125,6 +126,7 @@ def config_vectorizer(config: "TrainConfig", normalizer_spec: Mapping) -> Hashed
     return HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=config.bucket_bits,
                                  char_orders=tuple(config.char_orders), pinyin_orders=tuple(config.pinyin_orders),
                                  window=config.window, min_norm=config.min_norm,
+                                 sentence_min_chars=config.sentence_min_chars,
                                  pinyin_fold=tuple(config.pinyin_fold)).prepare()
 
 
@@ -541,6 +543,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "config_file": "config.toml",
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,
+                            "sentence_min_chars": config.sentence_min_chars,
                             "discussion": None if guard is None else {
                                 "kinds": config.discussion_kinds, "C": config.discussion_C,
                                 "quantile": config.discussion_quantile, "tau": round(guard[0], 6),

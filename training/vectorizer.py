@@ -102,7 +102,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
     pinyin_fold : tuple of str
         Near-homophone fold rules for the syllable tables built here (``classifier.pinyin.fold_syllable``;
         ignored when ``pinyin_spec`` is given).
-    bucket_bits, char_orders, pinyin_orders, window, min_norm
+    bucket_bits, char_orders, pinyin_orders, window, min_norm, sentence_min_chars
         The ``classifier.features.FeatureSpec`` (see that module for what each means).
     batch_size : int
         Posts normalised per batch; only affects speed.
@@ -111,7 +111,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
     def __init__(self, normalizer_spec: Mapping | None = None, pinyin_spec: Mapping | None = None,
                  bucket_bits: int = 20, char_orders: tuple[int, ...] = (1, 2, 3, 4),
                  pinyin_orders: tuple[int, ...] = (1, 2, 3), window: int = 64, min_norm: float = 1.0,
-                 batch_size: int = 4096, pinyin_fold: tuple[str, ...] = ()):
+                 batch_size: int = 4096, pinyin_fold: tuple[str, ...] = (), sentence_min_chars: int = 0):
         self.normalizer_spec = normalizer_spec
         self.pinyin_fold = pinyin_fold
         self.pinyin_spec = pinyin_spec
@@ -120,6 +120,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         self.pinyin_orders = pinyin_orders
         self.window = window
         self.min_norm = min_norm
+        self.sentence_min_chars = sentence_min_chars
         self.batch_size = batch_size
 
     # ------------------------------------------------------------------ fitting
@@ -139,7 +140,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         else:
             self.pinyin_spec_, pinyin = None, None
         self.spec_ = FeatureSpec(self.bucket_bits, tuple(self.char_orders), tuple(self.pinyin_orders), self.window,
-                                 float(self.min_norm), pinyin)
+                                 float(self.min_norm), pinyin, int(self.sentence_min_chars))
         return self
 
     def fit(self, texts: Sequence[str], y=None) -> "HashedNgramVectorizer":
@@ -195,7 +196,7 @@ def count_batch(batch: NormalizedBatch, spec: FeatureSpec, texts: Sequence[str] 
         quoted = sp.csr_matrix((np.ones(int(inside.sum())), (grams.doc[inside], index[inside])),
                                shape=(batch.n_docs, QUOTE_BUCKETS))
         quoted.sum_duplicates()
-    membership = passages(grams, batch, spec.window)
+    membership = passages(grams, batch, spec.window, spec.sentence_min_chars)
     ones = np.ones(len(grams), dtype=np.float64)
     docs = sp.csr_matrix((ones, (grams.doc, grams.bucket)), shape=(batch.n_docs, spec.n_buckets))
     q = membership.passage_doc.size

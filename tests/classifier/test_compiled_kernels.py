@@ -80,9 +80,13 @@ def run_everything(texts, parts) -> list[np.ndarray]:
     entry_bucket, passage, passage_doc, fed_grams, fed_membership = F.feeds(batch, spec)
     logits = F.best_passage_logits(batch, spec, hot.table, hot.min_norm, hot.slope, hot.offset)
     events = latin_events(batch.codes, spec.pinyin)
+    sentences = dataclasses.replace(spec, sentence_min_chars=4)  # and with sentence passages
+    with_sentences = [F.passages(grams, batch, spec.window, 4), *F.feeds(batch, sentences)[:3],
+                      *F.best_passage_logits(batch, sentences, hot.table, hot.min_norm, hot.slope, hot.offset)]
     fields = lambda record: [getattr(record, f.name) for f in dataclasses.fields(record)]  # noqa: E731
     return [batch.codes, batch.origin, batch.doc, batch.starts, batch.rules, *fields(grams), *fields(membership),
-            entry_bucket, passage, passage_doc, *fields(fed_grams), *fields(fed_membership), *logits, *events]
+            entry_bucket, passage, passage_doc, *fields(fed_grams), *fields(fed_membership), *logits, *events,
+            *fields(with_sentences[0]), *with_sentences[1:]]
 
 
 def assert_same(texts, parts, use) -> None:
@@ -123,19 +127,20 @@ def test_other_argument_types_fall_back_to_numba(compiled_kernels):
     assert all(np.array_equal(a, b) for a, b in zip(got, expected))
     assert compiled.FALLBACKS.get("latin_events", 0) >= 1
     starts = np.array([0, 7])
+    flat = np.array([0x53D1, 0x0A, 0x5C55, 0x0A, 0x4E0B, 0x7EBF, 0x4EBA, 0], dtype=np.int64)
     bucket = np.array([5, 7, 5], dtype=np.int64)
     grams = (bucket, np.zeros(3, dtype=np.int64), np.array([0, 1, 2]), np.array([1, 2, 3]))
     counted = compiled.FALLBACKS.get("passages", 0)
-    got = compiled_kernels.passages(*grams, starts, np.int64(64))  # a numpy integer is an integer
+    got = compiled_kernels.passages(*grams, starts, np.int64(64), flat, np.int64(1))  # numpy integers are integers
     assert compiled.FALLBACKS.get("passages", 0) == counted
     for window in (64.0, True):  # a float or a bool where an int64 is declared: numba decides, as it always did
         try:
-            expected = numba_kernels.passages(*grams, starts, window)
+            expected = numba_kernels.passages(*grams, starts, window, flat, 1)
         except Exception as exc:  # numba refuses it
             with pytest.raises(type(exc)):
-                compiled_kernels.passages(*grams, starts, window)
+                compiled_kernels.passages(*grams, starts, window, flat, 1)
         else:
-            got = compiled_kernels.passages(*grams, starts, window)
+            got = compiled_kernels.passages(*grams, starts, window, flat, 1)
             assert all(np.array_equal(a, b) for a, b in zip(got, expected))
     assert compiled.FALLBACKS["passages"] == counted + 2
     # clean writes the rule bits of its posts: a read-only ``rules`` goes to numba (which refuses to
@@ -157,8 +162,8 @@ def test_other_argument_types_fall_back_to_numba(compiled_kernels):
         assert all(np.array_equal(a, b) for a, b in zip(got, expected))
     assert compiled.FALLBACKS["clean"] == counted + 1
     strided = np.arange(6, dtype=np.int64)[::2]  # not C-contiguous
-    got = compiled_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64)
-    expected = numba_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64)
+    got = compiled_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64, flat, 1)
+    expected = numba_kernels.passages(strided, strided * 0, strided, strided + 1, np.array([0, 7]), 64, flat, 1)
     assert all(np.array_equal(a, b) for a, b in zip(got, expected))
 
 
@@ -220,7 +225,8 @@ def test_the_compiled_kernels_release_the_gil(compiled_kernels, scorer_parts):
     batch = normalize_batch(["加入我们发展下线团队奖金静态收益动态收益直推见点奖" * 4] * 20_000, tables)
     args = F._batch_args(batch, spec)
     call = lambda: compiled_kernels.best_passage_logits(  # noqa: E731
-        args[0], batch.starts, *args[2:], spec.window, hot.table, hot.min_norm, hot.slope, hot.offset)
+        args[0], batch.starts, *args[2:], spec.window, hot.table, hot.min_norm, hot.slope, hot.offset,
+        spec.sentence_min_chars)
     call()
     entering, span = threading.Event(), []
 

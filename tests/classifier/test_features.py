@@ -186,7 +186,8 @@ def assert_same(kernel, oracle, fields):
         assert got.dtype == want.dtype and np.array_equal(got, want), field
 
 
-SPECS = [((1, 2, 3, 4), (1, 2, 3), 8), ((2, 4), (1, 3), 4), ((1, 2, 3, 4), (), 16), ((), (2,), 2), ((3,), (1, 2, 3), 64)]
+SPECS = [((1, 2, 3, 4), (1, 2, 3), 8, 0), ((2, 4), (1, 3), 4, 2), ((1, 2, 3, 4), (), 16, 3), ((), (2,), 2, 0),
+         ((3,), (1, 2, 3), 64, 1), ((1, 2, 3, 4), (1, 2, 3), 8, 4)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -194,16 +195,16 @@ SPECS = [((1, 2, 3, 4), (1, 2, 3), 8), ((2, 4), (1, 3), 4), ((1, 2, 3, 4), (), 1
        which=st.integers(0, len(SPECS) - 1))
 def test_kernels_reproduce_the_numpy_implementation(tables, pinyin, texts, which):
     """Same grams (bucket, doc, start, end, in order), same passages, same feeds as the numpy implementation."""
-    char_orders, pinyin_orders, window = SPECS[which]
+    char_orders, pinyin_orders, window, sentence_min = SPECS[which]
     spec = FeatureSpec(bucket_bits=12, char_orders=char_orders, pinyin_orders=pinyin_orders, window=window,
-                       pinyin=pinyin if pinyin_orders else None)
+                       pinyin=pinyin if pinyin_orders else None, sentence_min_chars=sentence_min)
     batch = normalize_batch(texts, tables)
     want = numpy_hash_grams(batch, spec)
     grams = hash_grams(batch, spec)
     assert_same(grams, want, ("bucket", "doc", "start", "end"))
-    want_membership = numpy_passages(want, batch, spec.window)
+    want_membership = numpy_passages(want, batch, spec.window, sentence_min)
     membership_fields = ("gram", "passage", "passage_doc", "passage_start", "passage_end")
-    assert_same(passages(grams, batch, spec.window), want_membership, membership_fields)
+    assert_same(passages(grams, batch, spec.window, sentence_min), want_membership, membership_fields)
     bucket, passage, passage_doc, fused_grams, membership = feeds(batch, spec)
     assert_same(fused_grams, want, ("bucket", "doc", "start", "end"))
     assert_same(membership, want_membership, membership_fields)
@@ -214,12 +215,37 @@ def test_kernels_reproduce_the_numpy_implementation(tables, pinyin, texts, which
 
 def test_kernels_on_any_code_point(tables, spec):
     """Code points above the BMP, control characters, long Latin runs (not segmented), an empty batch."""
-    for texts in (["\U0010ffff" * 5, "\x01", "发" * 3, "a" * 41 + " fa" * 30, "z" * 40], [], [""]):
+    for texts in (["\U0010ffff" * 5, "\x01", "发" * 3, "a" * 41 + " fa" * 30, "z" * 40, "。\n！发展。\n\n" * 9],
+                  [], [""], ["\n"]):
         batch = normalize_batch(texts, tables)
         want = numpy_hash_grams(batch, spec)
         assert_same(hash_grams(batch, spec), want, ("bucket", "doc", "start", "end"))
-        assert_same(passages(want, batch, spec.window), numpy_passages(want, batch, spec.window),
-                    ("gram", "passage", "passage_doc", "passage_start", "passage_end"))
+        for sentence_min in (0, 1, 2):
+            assert_same(passages(want, batch, spec.window, sentence_min),
+                        numpy_passages(want, batch, spec.window, sentence_min),
+                        ("gram", "passage", "passage_doc", "passage_start", "passage_end"))
+
+
+def test_a_sentence_is_a_passage_of_its_own(tables, spec):
+    """A pitch on its own line inside a long post gets a passage spanning exactly that line, after the windows;
+    sentences shorter than the minimum and posts without a boundary get none."""
+    pitch = "交368元入会推荐三人回本"
+    text = "今天天气很好我们去公园散步了" * 6 + "\n" + pitch + "\n好的。"
+    batch = normalize_batch([text, "没有句界的短帖子"], tables)
+    grams = hash_grams(batch, spec)
+    windows = passages(grams, batch, spec.window)
+    membership = passages(grams, batch, spec.window, 6)
+    # the first line and the pitch are sentence passages; 好的 has 2 content characters
+    assert membership.passage_doc.size == windows.passage_doc.size + 2
+    q = int(np.flatnonzero(membership.passage_doc == 0)[-1])
+    start, end = int(membership.passage_start[q]), int(membership.passage_end[q])
+    assert batch.text(0)[start:end] == normalize_batch([pitch], tables).text(0)
+    inside = membership.gram[membership.passage == q]
+    assert inside.size and (grams.start[inside] - batch.starts[0] >= start).all()
+    assert (grams.end[inside] - batch.starts[0] <= end).all()
+    assert np.count_nonzero(membership.passage_doc == 1) == 1
+    short = normalize_batch([pitch + "\n今天天气很好我们去公园散步了"], tables)  # fits one window: scored whole
+    assert passages(hash_grams(short, spec), short, 64, 6).passage_doc.size == 1
 
 
 def test_importing_features_compiles_nothing():
@@ -372,7 +398,50 @@ def numpy_hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:
     return Grams(np.concatenate(buckets), batch.doc[start] if start.size else start, start, np.concatenate(ends))
 
 
-def numpy_passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
+def numpy_passages(grams: Grams, batch: NormalizedBatch, window: int, sentence_min: int = 0) -> Passages:
+    """The windows of ``numpy_window_passages`` and, with ``sentence_min`` > 0, the sentence passages, stated in
+    plain Python: every sentence (text between two ``\\n``) of a post longer than ``window`` with a ``\\n`` that
+    has ``sentence_min`` content characters is a passage after the post's windows, holding the grams wholly inside
+    it."""
+    base = numpy_window_passages(grams, batch, window)
+    if not sentence_min:
+        return base
+    n = batch.n_docs
+    spans: list[list[tuple[int, int]]] = []
+    for d in range(n):
+        text, mine, begin = batch.text(d), [], 0
+        if "\n" in text and len(text) > window:
+            for piece in text.split("\n"):
+                if sum(ch not in " \n" for ch in piece) >= sentence_min:
+                    mine.append((begin, begin + len(piece)))
+                begin += len(piece) + 1
+        spans.append(mine)
+    old_per = np.bincount(base.passage_doc, minlength=n)
+    new_per = old_per + np.array([len(x) for x in spans], dtype=np.int64)
+    old_first = np.concatenate([[0], np.cumsum(old_per)])
+    new_first = np.concatenate([[0], np.cumsum(new_per)]).astype(np.int64)
+    renumber = new_first[base.passage_doc] + np.arange(base.passage_doc.size) - old_first[base.passage_doc]
+    passage_doc = np.repeat(np.arange(n, dtype=np.int64), new_per)
+    p_start = np.zeros(passage_doc.size, dtype=np.int64)
+    p_end = np.zeros(passage_doc.size, dtype=np.int64)
+    p_start[renumber], p_end[renumber] = base.passage_start, base.passage_end
+    for d in range(n):
+        for j, (a, b) in enumerate(spans[d]):
+            p_start[new_first[d] + old_per[d] + j], p_end[new_first[d] + old_per[d] + j] = a, b
+    gram, passage = [], []
+    for g in range(len(grams)):
+        d = int(grams.doc[g])
+        s, e = grams.start[g] - batch.starts[d], grams.end[g] - batch.starts[d]
+        for j, (a, b) in enumerate(spans[d]):
+            if a <= s and e <= b:
+                gram.append(g)
+                passage.append(new_first[d] + old_per[d] + j)
+    return Passages(np.concatenate([base.gram, np.array(gram, dtype=np.int64)]),
+                    np.concatenate([renumber[base.passage], np.array(passage, dtype=np.int64)]),
+                    passage_doc, p_start, p_end)
+
+
+def numpy_window_passages(grams: Grams, batch: NormalizedBatch, window: int) -> Passages:
     """Passage membership of every gram (see the module docstring): one passage per short post, two overlapping
     tilings of ``window`` characters for longer ones.
 
@@ -467,3 +536,23 @@ def test_best_passage_rows_picks_each_posts_first_maximum():
     passage_doc = np.array([0, 0, 0, 1, 2, 2, 2])
     assert best_passage_rows(values, passage_doc).tolist() == [1, 3, 4]
     assert best_passage_rows(np.zeros(0), np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_feature_spec_versions_round_trip(pinyin):
+    """Without sentence passages the manifest's features are version 3, as before (older models keep their ids);
+    with them version 4, which carries ``sentence_min_chars`` and is refused without it."""
+    from mlmrisk.classifier.features import FEATURE_VERSION, SENTENCE_FEATURE_VERSION
+
+    plain = FeatureSpec(pinyin=None, pinyin_orders=())
+    written = plain.to_dict(None)
+    assert written["version"] == FEATURE_VERSION and "sentence_min_chars" not in written
+    assert FeatureSpec.from_dict(written).sentence_min_chars == 0
+    sentences = FeatureSpec(pinyin=None, pinyin_orders=(), sentence_min_chars=8).to_dict(None)
+    assert sentences["version"] == SENTENCE_FEATURE_VERSION
+    assert FeatureSpec.from_dict(sentences).sentence_min_chars == 8
+    with pytest.raises(ValueError, match="sentence_min_chars"):
+        FeatureSpec.from_dict({**sentences, "sentence_min_chars": 0})
+    with pytest.raises(ValueError, match="version 5"):
+        FeatureSpec.from_dict({**sentences, "version": 5})
+    with pytest.raises(ValueError, match="sentence_min_chars"):
+        FeatureSpec(pinyin=None, pinyin_orders=(), sentence_min_chars=-1)

@@ -150,11 +150,12 @@ def _check_best_passage(best, local, lead, logits, passage_doc) -> None:
 @pytest.mark.parametrize("bits", [8, 20])
 @pytest.mark.parametrize("char_orders, pinyin_orders", [((1, 2, 3, 4), (1, 2, 3)), ((2, 3), (2,)), ((3,), ()),
                                                          ((), (1, 2))])
-@pytest.mark.parametrize("window", [4, 16, 64])
-def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_orders, pinyin_orders, window):
-    """Other orders, bucket sizes and windows than the shipped model's: random weights, the numpy reference over
-    the very arrays the graphs are fed; posts around the window's length, Latin runs across passage borders,
-    and blanked spans inside posts (what the allow list leaves)."""
+@pytest.mark.parametrize("window, sentence_min", [(4, 0), (4, 2), (16, 0), (16, 5), (64, 0), (64, 5)])
+def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_orders, pinyin_orders, window,
+                                                     sentence_min):
+    """Other orders, bucket sizes, windows and sentence passages than the shipped model's: random weights, the
+    numpy reference over the very arrays the graphs are fed; posts around the window's length, Latin runs across
+    passage borders, sentence boundaries, and blanked spans inside posts (what the allow list leaves)."""
     import dataclasses
     import random
 
@@ -163,9 +164,9 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
 
     scorer = Scorer.load(default_model)
     spec = dataclasses.replace(scorer.features, bucket_bits=bits, char_orders=char_orders,
-                               pinyin_orders=pinyin_orders, window=window)
+                               pinyin_orders=pinyin_orders, window=window, sentence_min_chars=sentence_min)
     rng = random.Random(bits + window + len(char_orders))
-    alphabet = list("发展下线拿团队奖静态收益加微信abcdefghijklmnopqrstuvwxyz .1🔥\n，")
+    alphabet = list("发展下线拿团队奖静态收益加微信abcdefghijklmnopqrstuvwxyz .1🔥\n，。")
     syllables = ["fa", "zhan", "xia", "xian", "wei", "xin", "dong", "tai", "shou", "yi", "jia"]
     texts = []
     for length in (0, 1, 2, 3, window - 1, window, window + 1, 2 * window - 1, 2 * window, 2 * window + 1, 200):
