@@ -26,9 +26,9 @@ passage is scored whole.
 
 **Sentence passages** (``sentence_min_chars`` > 0, feature spec version 4). The normaliser turns every run of
 separators holding a sentence boundary (。！？!?；;… or a line break) into one ``\n``. In a post longer than
-``window`` with at least one boundary, every sentence (a maximal run between boundaries) with at least ``sentence_min_chars`` content
-characters is a passage too, numbered after the post's other passages, holding the grams that lie wholly inside
-it. A one-line pitch pasted into a long post then has a passage of its own instead of sharing a 64-character
+``window`` with at least one boundary, every sentence (a maximal run between boundaries) with at least
+``sentence_min_chars`` content characters is a passage too, numbered after the post's other passages, holding the
+grams that lie wholly inside it. A one-line pitch pasted into a long post then has a passage of its own instead of sharing a 64-character
 window with the ordinary text around it, while a short text still meets the length prior (the ``min_norm``
 floor) as the whole post does. A post that fits one window is still scored whole: there a sentence alone would
 lose the context that makes an ordinary post ordinary (不设推荐奖 in the next sentence), and sentence passages on

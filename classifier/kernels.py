@@ -480,13 +480,16 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
             n_q = n_a + (L + half + window - 1) // window
         n_g = 0
         content = 0
-        boundaries = 0
         for i in range(s0, s0 + L):
             c = codes[i]
             content += c != SEPARATOR and c != SPACE and c != NEWLINE
-            boundaries += c == NEWLINE
         out_content[d] = content
-        sentences = long_post and sentence_min > 0 and boundaries > 0
+        sentences = False  # looked for only when the spec asks for sentences and the post is long
+        if long_post and sentence_min > 0:
+            for i in range(s0, s0 + L):
+                if codes[i] == NEWLINE:
+                    sentences = True
+                    break
         if sentences:  # sentence_spans for one post, written out: local position → its sentence passage or -1
             begin = 0
             run = 0
