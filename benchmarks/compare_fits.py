@@ -104,7 +104,8 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
         return Parallel(n_jobs=config.n_jobs)(
             delayed(fit_module._fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C,
                                           config.min_norm, config.negative_passages, config.positive_passages,
-                                          min_df=config.min_df)
+                                          min_df=config.min_df, sentence_instances=config.sentence_instances,
+                                          sentence_discount=config.sentence_discount)
             for fit_rows, predict_rows in jobs)
 
     folds = [(train_rows[fold[train_rows] != k], train_rows[fold[train_rows] == k]) for k in range(config.n_folds)]

@@ -82,7 +82,7 @@ EXPORTS: dict[str, Export] = {
     "passages": Export("kernels", (_I, _I, _I, _I, _I, "int64", _I, "int64"), (_I,) * 6),
     "feeds": Export("kernels", (_I, _I, _I, *_TABLES, "int64", "int64"), (_I,) * 10),
     "best_passage_logits": Export("kernels", (_I, _I, *_TABLES, "int64", ("float32", 2), "float64", "float64",
-                                              "float64", "int64"), (_F8, _I, _F8, _I)),
+                                              "float64", "int64", "float64"), (_F8, _I, _F8, _I)),
     "latin_events": Export("kernels", (_I, "int64", _I, _I, "int64"), (_I,) * 3),
     "normalize_core": Export("_normalize_kernels", (("uint32", 1, "readonly"), _I, ("int32", 1), _U16, _U8, _U16,
                                                     _U16), (_I,) * 3),

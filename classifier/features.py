@@ -33,14 +33,16 @@ window with the ordinary text around it, while a short text still meets the leng
 floor) as the whole post does. A post that fits one window is still scored whole: there a sentence alone would
 lose the context that makes an ordinary post ordinary (不设推荐奖 in the next sentence), and sentence passages on
 every post cost ranking on held-out chat channels (docs/training.md, "Sentence passages"). The discussion guard
-keeps reading the whole post (``classifier.discussion``).
+keeps reading the whole post (``classifier.discussion``). ``sentence_discount`` δ ≥ 0 is taken off a sentence
+passage's MLM decision value before the max (s_q − δ, element heads untouched): a sentence alone has lost the
+context that tells a warning or a news report from a pitch, so it must be clearly a pitch to decide the post.
 
 **Weights.** A head scores a passage q as
 
     s_q = (Σ_{g ∈ q} idf_g · β_g) / max(min_norm, sqrt(Σ_{g ∈ q} idf_g²)) + b          (sums over occurrences)
     idf_g = ln((1 + n) / (1 + df_g)) + 1                                                  (scikit-learn's smoothed idf)
 
-and the post's logit is max_q s_q. The norm is over n-gram *occurrences* (a plain sum the graph computes in
+and the post's logit is max_q (s_q − δ_q), δ_q the sentence discount of a sentence passage, else 0. The norm is over n-gram *occurrences* (a plain sum the graph computes in
 one scatter-add). ``min_norm`` is the length prior: a text too short to reach it is scored as if padded with
 neutral text, so one heavy n-gram (团队, 推荐, +1) cannot decide a one-word comment the way it could under the
 cosine norm; a post must show enough promotion to score high. Training (``training/vectorizer.py``) computes
@@ -66,6 +68,9 @@ K3 = np.uint64(0x165667B19E3779F9)
 SYLLABLE_BASE = 0x110000
 FEATURE_VERSION = 3
 SENTENCE_FEATURE_VERSION = 4  #: version 3 plus sentence passages (``FeatureSpec.sentence_min_chars``)
+#: the graphs' input of per-passage discounts (float32[Q], ``passage_discounts``), present when a spec has a
+#: ``sentence_discount``
+DISCOUNT_INPUT = "passage_discount"
 
 
 def _salt(channel: int, order: int) -> np.uint64:
@@ -84,6 +89,8 @@ class FeatureSpec:
     min_norm: float = 1.0
     pinyin: PinyinTables | None = None
     sentence_min_chars: int = 0  #: 0: no sentence passages (specs of version 3)
+    #: taken off a sentence passage's MLM decision value before the max (``sentence_passages``); 0: none
+    sentence_discount: float = 0.0
 
     def __post_init__(self) -> None:
         if self.window < 2 or self.window & (self.window - 1):
@@ -98,6 +105,10 @@ class FeatureSpec:
             raise ValueError("pinyin_orders need pinyin tables")
         if self.sentence_min_chars < 0:
             raise ValueError(f"sentence_min_chars must be ≥ 0, got {self.sentence_min_chars}")
+        if not (np.isfinite(self.sentence_discount) and self.sentence_discount >= 0):
+            raise ValueError(f"sentence_discount must be a finite number ≥ 0, got {self.sentence_discount}")
+        if self.sentence_discount and not self.sentence_min_chars:
+            raise ValueError("sentence_discount needs sentence passages (sentence_min_chars ≥ 1)")
 
     @property
     def n_buckets(self) -> int:
@@ -113,6 +124,8 @@ class FeatureSpec:
                 "syllable_base": SYLLABLE_BASE, "pinyin": dict(pinyin_spec) if pinyin_spec is not None else None}
         if self.sentence_min_chars:
             spec["sentence_min_chars"] = self.sentence_min_chars
+        if self.sentence_discount:
+            spec["sentence_discount"] = self.sentence_discount
         return spec
 
     @classmethod
@@ -125,8 +138,9 @@ class FeatureSpec:
         sentence_min = int(spec.get("sentence_min_chars", 0)) if version == SENTENCE_FEATURE_VERSION else 0
         if version == SENTENCE_FEATURE_VERSION and sentence_min < 1:
             raise ValueError("feature spec version 4 needs sentence_min_chars ≥ 1")
+        discount = float(spec.get("sentence_discount", 0.0)) if version == SENTENCE_FEATURE_VERSION else 0.0
         return cls(int(spec["bucket_bits"]), tuple(spec["char_orders"]), tuple(spec["pinyin_orders"]),
-                   int(spec["window"]), float(spec["min_norm"]), pinyin, sentence_min)
+                   int(spec["window"]), float(spec["min_norm"]), pinyin, sentence_min, discount)
 
 
 @dataclass(frozen=True)
@@ -219,6 +233,29 @@ def passages(grams: Grams, batch: NormalizedBatch, window: int, sentence_min_cha
     return Passages(gram, passage, passage_doc, p_start, p_end)
 
 
+def sentence_passages(passage_doc: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """bool[Q]: which passages are sentence passages. A post's passages are numbered tiling A, tiling B, then its
+    sentences (``passages``), so a passage is a sentence when its rank within its post reaches the post's number
+    of windows (one passage for a post that fits one window). ``starts``: the batch's ``NormalizedBatch.starts``."""
+    passage_doc = np.asarray(passage_doc, dtype=np.int64)
+    length = np.diff(np.asarray(starts, dtype=np.int64)) - 1
+    half = window // 2
+    n_windows = np.where(length > window, -(-length // window) + (length + half + window - 1) // window, 1)
+    per_doc = np.bincount(passage_doc, minlength=length.size)
+    first = np.concatenate([[0], np.cumsum(per_doc)[:-1]])
+    rank = np.arange(passage_doc.size) - first[passage_doc]
+    return rank >= n_windows[passage_doc]
+
+
+def passage_discounts(passage_doc: np.ndarray, starts: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """float32[Q]: what each passage's MLM decision value loses before the max — ``spec.sentence_discount`` for a
+    sentence passage, 0 for a window; the graphs' ``passage_discount`` input (``training/export.py``)."""
+    out = np.zeros(np.asarray(passage_doc).size, dtype=np.float32)
+    if spec.sentence_discount:
+        out[sentence_passages(passage_doc, starts, spec.window)] = spec.sentence_discount
+    return out
+
+
 def feeds(batch: NormalizedBatch, spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, Grams, Passages]:
     """``hash_grams`` and ``passages`` in one kernel call, plus what the graphs are fed: (bucket per entry,
     passage per entry, passage_doc, grams, membership), so ``bucket[k] == grams.bucket[membership.gram[k]]``."""
@@ -249,7 +286,8 @@ def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.nda
                          "[B+1, 2] (idf·β, idf²)")
     codes, _doc, *rest = _batch_args(batch, spec)
     return kernels.best_passage_logits(codes, batch.starts, *rest, spec.window, table, float(min_norm), float(slope),
-                                       float(offset), spec.sentence_min_chars)
+                                       float(offset), spec.sentence_min_chars,
+                                       float(slope) * spec.sentence_discount)
 
 
 def smoothed_idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:

@@ -415,7 +415,7 @@ def _membership(long_post, s, e, wshift, half, n_a):
 @_jit
 def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start,
                         latin_end, salts, bits, syllable_base, window, table, min_norm, slope, offset,
-                        sentence_min):
+                        sentence_min, sentence_cut):
     """The hot path in one pass: each post's best-passage logit of ONE head, float64[N], that passage's index
     among the post's passages (int64[N]: tiling A first, then tiling B, as ``feeds`` numbers them; the first of
     equals) and its lead over the runner-up passage (float64[N], inf for a post of one passage), with no gram
@@ -432,7 +432,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
 
     With ``sentence_min`` > 0 a long post with a boundary also has its sentence passages (``sentence_spans``),
     numbered after the tilings as ``passages`` numbers them; their sums are taken in a second loop over the
-    post's grams, so posts without a boundary pay only for finding none.
+    post's grams, so posts without a boundary pay only for finding none. A sentence passage's logit is lowered by
+    ``sentence_cut`` (``slope · FeatureSpec.sentence_discount``): a sentence alone has lost the context that
+    tells a warning or a news report from a pitch.
 
     A fourth output, int64[N], counts each post's content characters (not separators, spaces or newlines): the
     minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as the kernel reads every
@@ -490,6 +492,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                 if codes[i] == NEWLINE:
                     sentences = True
                     break
+        n_windows = n_q  # passages from here on are sentences
         if sentences:  # sentence_spans for one post, written out: local position → its sentence passage or -1
             begin = 0
             run = 0
@@ -649,6 +652,8 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
         best_q = 0
         for q in range(n_q):
             logit = slope * (sum_w[q] / max(min_norm, np.sqrt(sum_q[q]))) + offset
+            if q >= n_windows:
+                logit -= sentence_cut
             if logit > best:
                 second = best
                 best = logit

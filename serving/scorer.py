@@ -24,7 +24,8 @@ from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_SCA
 from mlmrisk.classifier.quotes import quote_index
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
-from mlmrisk.classifier.features import FeatureSpec, Grams, Passages, best_passage_rows
+from mlmrisk.classifier.features import (DISCOUNT_INPUT, FeatureSpec, Grams, Passages, best_passage_rows,
+                                          passage_discounts)
 from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
 from mlmrisk.classifier.manifest import (MANIFEST_NAME, check_digest, check_manifest, model_id,
@@ -350,9 +351,11 @@ class _GraphFiles:
         return self._guard
 
 
-def _session(path: Path, extra_inputs: frozenset[str] = frozenset()) -> ort.InferenceSession:
+def _session(path: Path, extra_inputs: frozenset[str] = frozenset(), discount: bool = False) -> ort.InferenceSession:
     """An onnxruntime session on one thread. onnxruntime is imported here, on the first session (~0.04 s): the
-    parent of forked bulk workers never opens one, so it no longer pays for the import before forking."""
+    parent of forked bulk workers never opens one, so it no longer pays for the import before forking.
+    ``extra_inputs``: int64 inputs the graph may have (the guard's); ``discount``: the graph must take the
+    sentence discounts (``DISCOUNT_INPUT``), which a spec with a ``sentence_discount`` needs."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -365,8 +368,9 @@ def _session(path: Path, extra_inputs: frozenset[str] = frozenset()) -> ort.Infe
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelLoadError(f"onnxruntime cannot load {path}: {exc}") from exc
     inputs = {i.name: i.type for i in session.get_inputs()}
-    expected = {**_EXPECTED_INPUTS, **{name: "tensor(int64)" for name in extra_inputs}}
-    if inputs != _EXPECTED_INPUTS and inputs != expected:
+    base = {**_EXPECTED_INPUTS, **({DISCOUNT_INPUT: "tensor(float)"} if discount else {})}
+    expected = {**base, **{name: "tensor(int64)" for name in extra_inputs}}
+    if inputs != base and inputs != expected:
         raise ModelLoadError(f"{path} has inputs {inputs}; expected {expected}")
     return session
 
@@ -448,13 +452,15 @@ class Scorer:
         """The full-path graph (``model.onnx``): every head, per-gram rows for evidence, and with the discussion
         guard its decision value per post (fed every gram of each post too)."""
         extra = frozenset(guard_input_names(self.guard.quotes)) if self.guard.active else frozenset()
-        return self._once("full", lambda: _session(self.graphs["onnx"], extra))
+        discount = bool(self.features.sentence_discount)
+        return self._once("full", lambda: _session(self.graphs["onnx"], extra, discount))
 
     @property
     def fast(self) -> ort.InferenceSession:
         """The hot-path graph (``mlm.onnx``) run by onnxruntime: the reference the fused kernel (``hot``) is tested
         against; scoring itself uses ``hot``."""
-        return self._once("fast", lambda: _session(self.graphs["fast_onnx"]))
+        return self._once("fast", lambda: _session(self.graphs["fast_onnx"],
+                                                   discount=bool(self.features.sentence_discount)))
 
     @property
     def screen(self) -> float:
@@ -591,6 +597,8 @@ class Scorer:
         bucket, passage, passage_doc, grams, membership = feature_feeds(batch, self.features)
         feeds = {"bucket": bucket, "passage": passage, "passage_doc": passage_doc,
                  "n_docs": np.array([batch.n_docs], dtype=np.int64)}
+        if self.features.sentence_discount:
+            feeds[DISCOUNT_INPUT] = passage_discounts(passage_doc, batch.starts, self.features)
         return feeds, grams, membership
 
     def _fast(self, batch: NormalizedBatch) -> np.ndarray:
@@ -659,6 +667,8 @@ class Scorer:
         new_passage = renumber[passage[keep]]
         kept_feeds = {"bucket": feeds["bucket"][keep], "passage": new_passage, "passage_doc": passage_doc[kept],
                       "n_docs": feeds["n_docs"]}
+        if DISCOUNT_INPUT in feeds:
+            kept_feeds[DISCOUNT_INPUT] = feeds[DISCOUNT_INPUT][kept]
         return kept_feeds, Passages(membership.gram[keep], new_passage, passage_doc[kept],
                                     membership.passage_start[kept], membership.passage_end[kept])
 

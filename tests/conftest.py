@@ -45,26 +45,27 @@ def normalizer_spec():
     return build_normalization_spec()
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory, normalizer_spec):
-    """A small model fitted on synthetic posts, exported; returns (model_dir, vectorizer, heads)."""
+def _tiny_model(directory: Path, normalizer_spec, **features):
+    """A small model fitted on synthetic posts, exported to ``directory``: (model_dir, vectorizer, heads);
+    ``features``: more vectorizer settings (sentence passages)."""
+    from mlmrisk.classifier.labels import ELEMENTS
     from mlmrisk.training.export import export_model
+    from mlmrisk.training.fit import passage_decisions
     from mlmrisk.training.heads import LinearHeads
     from mlmrisk.training.synthetic import generate
-    from mlmrisk.training.fit import passage_decisions
     from mlmrisk.training.vectorizer import HashedNgramVectorizer
 
     posts = generate(3000, seed=3)
     texts = [p.text for p in posts]
-    from mlmrisk.classifier.labels import ELEMENTS
-
     Y = np.array([[p.label] + [int(e in p.elements) for e in ELEMENTS] for p in posts])
     # a small window so that the synthetic posts' passages and the length prior are exercised
-    vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec, window=32, min_norm=12.0).fit(texts)
+    vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec, window=32, min_norm=12.0,
+                                       **features).fit(texts)
     X = vectorizer.transform(texts)
     heads = LinearHeads(C=4.0).fit(X, Y)
     counted = vectorizer.count(texts)
-    z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, len(texts), range(5))
+    z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, len(texts), range(5),
+                          vectorizer.spec_.sentence_discount * counted.sentence_flags())
     heads.calibrate(z, Y)
     # the discussion guard (classifier/discussion.py), on the generator's anti-传销 warnings
     from mlmrisk.training.discussion import DiscussionHead, choose_tau, fit_discussion, whole_post_decision
@@ -78,10 +79,23 @@ def tiny_model(tmp_path_factory, normalizer_spec):
 
     heads.discussion_ = DiscussionHead(coef, intercept, choose_tau(decision, Y[:, 0] == 1, 0.99), 2.0,
                                        *ramp_logits(0.25, 0.5))  # the manifest's thresholds below
-    directory = tmp_path_factory.mktemp("tiny_model")
     export_model(directory, vectorizer=vectorizer, heads=heads,
                  manifest_fields={"model_version": "test", "thresholds": {"flag": 0.5, "watch": 0.25}})
     return directory, vectorizer, heads
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, normalizer_spec):
+    """A small model fitted on synthetic posts, exported; returns (model_dir, vectorizer, heads)."""
+    return _tiny_model(tmp_path_factory.mktemp("tiny_model"), normalizer_spec)
+
+
+@pytest.fixture(scope="session")
+def sentence_model(tmp_path_factory, normalizer_spec):
+    """``tiny_model`` with sentence passages and a sentence discount (feature spec version 4, the graphs'
+    ``passage_discount`` input)."""
+    return _tiny_model(tmp_path_factory.mktemp("sentence_model"), normalizer_spec, sentence_min_chars=6,
+                       sentence_discount=0.7)
 
 
 @pytest.fixture(scope="session")

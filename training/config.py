@@ -32,14 +32,15 @@ except ModuleNotFoundError:  # Python 3.10
 
 from mlmrisk.classifier.errors import MlmriskError
 from mlmrisk.classifier.pinyin import parse_fold_rules
-from mlmrisk.training.fit import TrainConfig
+from mlmrisk.training.fit import SENTENCE_INSTANCES, TrainConfig
 
 #: Section of every TrainConfig field, in the order the file lists them.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": ("shared_data", "written_data", "extra_data"),
     "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction", "synthetic_boilerplate"),
     "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "sentence_min_chars",
-                 "min_norm", "max_chars", "negative_passages", "positive_passages"),
+                 "sentence_discount", "min_norm", "max_chars", "negative_passages", "positive_passages",
+                 "sentence_instances"),
     "fit": ("C_grid", "element_C", "min_df", "n_folds"),
     "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight", "discussion_data",
                    "discussion_boilerplate", "discussion_quotes"),
@@ -79,11 +80,15 @@ DOCS: dict[str, str] = {
     "window": "passage length in characters (a power of two); a post is scored by its best passage",
     "sentence_min_chars": "each sentence of a post with this many content characters or more is a passage too (a "
                           "pitch pasted into a longer post is scored on its own); 0 = windows only",
+    "sentence_discount": "taken off a sentence passage's MLM decision value before a post's best passage is chosen "
+                         "(a sentence alone has lost its context); 0 = none; needs sentence_min_chars",
     "min_norm": "length prior: floor of the TF-IDF norm, so a short text must show enough to score high",
     "max_chars": "characters of a post that are read (the rest is cut off)",
     "negative_passages": "add the passages of long benign posts as extra negatives",
     "positive_passages": "refit the MLM head with each long promotion's best passage (under a first fit) as an "
                          "extra positive",
+    "sentence_instances": 'which of those two passage sets may take sentence passages (sentence_min_chars): "both", '
+                          '"negatives", "positives" or "none" (windows only; serving scores every passage either way)',
     "C_grid": "inverse L2 strengths tried for the MLM head; chosen by out-of-fold average precision on real data",
     "element_C": "inverse L2 strength of the four element heads",
     "min_df": "buckets present in fewer of a head's training posts get no weight (1: every bucket seen)",
@@ -138,6 +143,8 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "bucket_bits": (lambda v: 8 <= v <= 26, "a whole number in 8..26"),
     "window": (_power_of_two, "a power of two ≥ 2"),
     "sentence_min_chars": (lambda v: v >= 0, "a whole number ≥ 0"),
+    "sentence_discount": (lambda v: 0 <= v < 1e6, "a number ≥ 0"),
+    "sentence_instances": (lambda v: v in SENTENCE_INSTANCES, " or ".join(f'"{v}"' for v in SENTENCE_INSTANCES)),
     "min_norm": (lambda v: v > 0, "a number > 0"),
     "max_chars": (lambda v: v >= 16, "a whole number ≥ 16"),
     "C_grid": (lambda v: len(v) > 0 and all(c > 0 for c in v), "a non-empty list of numbers > 0"),
@@ -328,6 +335,9 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         for entry in values.get("extra_data", []):
             if not Path(entry["path"]).is_absolute():
                 entry["path"] = str(base / entry["path"])
+    if values.get("sentence_discount", 0) and not values.get("sentence_min_chars", 0):
+        raise ConfigError(f"sentence_discount = {values['sentence_discount']} needs sentence passages: set "
+                          "sentence_min_chars (e.g. 8) in [features], or sentence_discount = 0")
     return TrainConfig(**values)
 
 

@@ -12,6 +12,8 @@ sides, so the graph inputs are plain integer arrays:
     passage      int64[K]  its passage
     passage_doc  int64[Q]  post of every passage (every post has ≥ 1)
     n_docs       int64[1]  number of posts N
+    passage_discount  float32[Q]  only for a feature spec with a ``sentence_discount``: taken off each passage's
+                 MLM decision value (``classifier.features.passage_discounts``: δ for a sentence passage, else 0)
 
 Two graphs, because onnxruntime runs every node of a graph whatever outputs are asked for (measured: asking for
 a cheap output of a graph with an expensive branch took as long as the expensive one):
@@ -44,6 +46,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_TABLE, QUOTE_INPUT, QUOTE_TABLE,
                                           guard_input_names, ramp_logits)
+from mlmrisk.classifier.features import DISCOUNT_INPUT
 from mlmrisk.classifier.labels import HEADS
 from mlmrisk.classifier.manifest import (ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, pack_snap_words,
                                          sha256_file)
@@ -60,6 +63,10 @@ def _inputs() -> list:
             helper.make_tensor_value_info("passage", TensorProto.INT64, ["K"]),
             helper.make_tensor_value_info("passage_doc", TensorProto.INT64, ["Q"]),
             helper.make_tensor_value_info("n_docs", TensorProto.INT64, [1])]
+
+
+def _discount_input() -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(DISCOUNT_INPUT, TensorProto.FLOAT, ["Q"])
 
 
 def _finish(nodes, inits, outputs, name: str, metadata: Mapping[str, str] | None,
@@ -105,8 +112,10 @@ def _normed_sum(table: str, bucket: str, group: str, zeros: str, names: tuple[st
 
 
 def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
-                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
-    """The MLM-only graph of the hot path (see the module docstring)."""
+                     offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None,
+                     discount: bool = False) -> onnx.ModelProto:
+    """The MLM-only graph of the hot path (see the module docstring); ``discount``: with the ``passage_discount``
+    input, each passage's logit loses slope · discount."""
     table = _tables(idf, coef[:1])
     inits = [
         numpy_helper.from_array(np.ascontiguousarray(table[:, 1]), "w"),
@@ -121,14 +130,17 @@ def build_fast_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
         N("ConstantOfShape", ["Q"], ["zeros_q"], value=numpy_helper.from_array(np.array([0.0], dtype=np.float32))),
         *_normed_sum("w", "bucket", "passage", "zeros_q", ("w_k", "q_k", "sum_w", "sum_q", "root", "norm", "z")),
         N("Mul", ["z", "slope"], ["z_scaled"]),
-        N("Add", ["z_scaled", "offset"], ["passage_logit"]),
+        *([N("Add", ["z_scaled", "offset"], ["undiscounted"]),
+           N("Mul", [DISCOUNT_INPUT, "slope"], ["cut"]),
+           N("Sub", ["undiscounted", "cut"], ["passage_logit"])] if discount else
+          [N("Add", ["z_scaled", "offset"], ["passage_logit"])]),
         N("ConstantOfShape", ["n_docs"], ["lowest"], value=numpy_helper.from_array(np.array([-np.inf], dtype=np.float32))),
         N("ScatterElements", ["lowest", "passage_doc", "passage_logit"], ["doc_logit"], axis=0, reduction="max"),
         N("Cast", ["doc_logit"], ["doc_logit64"], to=TensorProto.DOUBLE),
         N("Sigmoid", ["doc_logit64"], ["probability"]),
     ]
     outputs = [helper.make_tensor_value_info("probability", TensorProto.DOUBLE, ["N"])]
-    return _finish(nodes, inits, outputs, "mlmrisk-mlm", metadata)
+    return _finish(nodes, inits, outputs, "mlmrisk-mlm", metadata, (_discount_input(),) if discount else ())
 
 
 def guard_nodes(quotes: bool) -> list:
@@ -161,11 +173,14 @@ def guard_nodes(quotes: bool) -> list:
 
 def build_full_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
                      offset: np.ndarray, min_norm: float, metadata: Mapping[str, str] | None = None,
-                     discussion=None, ramp: tuple[float, float] | None = None) -> onnx.ModelProto:
+                     discussion=None, ramp: tuple[float, float] | None = None,
+                     discount: bool = False) -> onnx.ModelProto:
     """Every head, per passage, with the gathered rows evidence needs (see the module docstring); with
     ``discussion`` (a ``training.discussion.DiscussionHead``) and its ``ramp`` (onset, full logits), the guard too: two more
     inputs, every gram of each post once (``gram_bucket``, ``gram_doc``, as ``features.hash_grams`` gives them),
-    and one more output, ``discussion`` float64[N], each post's decision value ``d`` (summed in float64)."""
+    and one more output, ``discussion`` float64[N], each post's decision value ``d`` (summed in float64).
+    ``discount``: with the ``passage_discount`` input, each passage's MLM logit (column 0 only: the element heads
+    are read at the best passage, not compared across passages) loses slope · discount."""
     n_heads = coef.shape[0]
     table = _tables(idf, coef)
     inits = [
@@ -197,12 +212,20 @@ def build_full_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
         N("Squeeze", ["norm_col", "axes1"], ["passage_norms"]),
         N("Div", ["sum_w", "norm_col"], ["z"]),
         N("Mul", ["z", "slope"], ["z_scaled"]),
-        N("Add", ["z_scaled", "offset"], ["passage_logits"]),
+        *([N("Add", ["z_scaled", "offset"], ["undiscounted"]),
+           N("Unsqueeze", [DISCOUNT_INPUT, "axes1"], ["discount_col"]),
+           N("Mul", ["discount_col", "discount_scale"], ["cut"]),
+           N("Sub", ["undiscounted", "cut"], ["passage_logits"])] if discount else
+          [N("Add", ["z_scaled", "offset"], ["passage_logits"])]),
     ]
+    if discount:
+        scale = np.zeros(n_heads, dtype=np.float32)
+        scale[0] = np.float32(slope[0])
+        inits.append(_const("discount_scale", scale))
     outputs = [helper.make_tensor_value_info("passage_logits", TensorProto.FLOAT, ["Q", n_heads]),
                helper.make_tensor_value_info("passage_norms", TensorProto.FLOAT, ["Q"]),
                helper.make_tensor_value_info("gram_rows", TensorProto.FLOAT, ["K", n_heads + 1])]
-    extra_inputs: tuple = ()
+    extra_inputs: tuple = (_discount_input(),) if discount else ()
     if discussion is not None:
         if ramp is None or not np.isfinite(ramp).all() or ramp[1] <= ramp[0]:
             raise ValueError(f"the discussion guard needs a finite ramp onset < full (classifier.discussion."
@@ -223,8 +246,8 @@ def build_full_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray, s
             inits.append(numpy_helper.from_array(discussion.quote_table(idf.size).astype(np.float32), QUOTE_TABLE))
         nodes += guard_nodes(quotes)
         outputs.append(helper.make_tensor_value_info(GUARD_OUTPUT, TensorProto.DOUBLE, ["N"]))
-        extra_inputs = tuple(helper.make_tensor_value_info(name, TensorProto.INT64, ["G"])
-                             for name in guard_input_names(quotes))
+        extra_inputs += tuple(helper.make_tensor_value_info(name, TensorProto.INT64, ["G"])
+                              for name in guard_input_names(quotes))
     return _finish(nodes, inits, outputs, "mlmrisk-full", metadata, extra_inputs)
 
 
@@ -244,8 +267,11 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
     if discussion is not None:  # the guard's ramp follows the thresholds (classifier.discussion)
         ramp = ramp_logits(manifest_fields["thresholds"]["watch"], manifest_fields["thresholds"]["flag"])
         guard_inputs = {name: "int64[G]" for name in guard_input_names(discussion.has_quotes(vectorizer.idf_.size))}
-    for name, graph in ((FAST_FILE, build_fast_graph(*args, metadata=metadata)),
-                        (FULL_FILE, build_full_graph(*args, metadata=metadata, discussion=discussion, ramp=ramp))):
+    discount = bool(spec.sentence_discount)
+    discount_inputs = {DISCOUNT_INPUT: "float32[Q]"} if discount else {}
+    for name, graph in ((FAST_FILE, build_fast_graph(*args, metadata=metadata, discount=discount)),
+                        (FULL_FILE, build_full_graph(*args, metadata=metadata, discussion=discussion, ramp=ramp,
+                                                     discount=discount))):
         path = directory / name
         onnx.save(graph, path)
         files[name] = sha256_file(path)
@@ -257,8 +283,9 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
         ID_COVERS: ["onnx", "fast_onnx"],  # both graphs hold numbers that change scores (classifier.manifest)
         # ``onnx`` is the full graph, ``fast_onnx`` the MLM-only hot path; the model id covers both.
         "onnx": {"file": FULL_FILE, "sha256": files[FULL_FILE], "opset": OPSET,
-                 "inputs": {**GRAPH_INPUTS, **guard_inputs}},
-        "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET, "inputs": GRAPH_INPUTS},
+                 "inputs": {**GRAPH_INPUTS, **discount_inputs, **guard_inputs}},
+        "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET,
+                      "inputs": {**GRAPH_INPUTS, **discount_inputs}},
         "features": spec.to_dict(vectorizer.pinyin_spec_),
         "normalizer": vectorizer.normalizer_spec_,
         "evidence": {"snap_words": pack_snap_words(build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :],

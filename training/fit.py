@@ -94,9 +94,11 @@ class TrainConfig:
     bucket_bits: int = 20
     window: int = 64
     sentence_min_chars: int = 0  # sentence passages (classifier/features.py); 0 = windows only
+    sentence_discount: float = 0.0  # taken off a sentence passage's MLM decision value (classifier/features.py)
     min_norm: float = 32.0
     negative_passages: bool = True
     positive_passages: bool = True  # MLM-head refit on best passages (docs/training.md, "Six more writers…")
+    sentence_instances: str = "both"  # which of those passage sets take sentence passages (SENTENCE_INSTANCES)
     evasion_seed: int = 11
     n_jobs: int = 2
     output: str | None = None  # model directory when `mlmrisk train` gets no --output
@@ -116,6 +118,11 @@ class TrainConfig:
         return TrainConfig(**values)
 
 
+#: ``sentence_instances``: which training passage sets (``negative_passages``, ``positive_passages``) may take a
+#: sentence passage; serving scores every passage either way.
+SENTENCE_INSTANCES = ("both", "negatives", "positives", "none")
+
+
 def _log(message: str) -> None:
     print(f"[mlmrisk train] {message}", flush=True)
 
@@ -127,6 +134,7 @@ def config_vectorizer(config: "TrainConfig", normalizer_spec: Mapping) -> Hashed
                                  char_orders=tuple(config.char_orders), pinyin_orders=tuple(config.pinyin_orders),
                                  window=config.window, min_norm=config.min_norm,
                                  sentence_min_chars=config.sentence_min_chars,
+                                 sentence_discount=config.sentence_discount,
                                  pinyin_fold=tuple(config.pinyin_fold)).prepare()
 
 
@@ -169,10 +177,13 @@ def _evasive_rewrites(corpus: Corpus, seed: int) -> tuple[list[str], np.ndarray,
 
 
 def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc: np.ndarray, n_docs: int,
-                      heads: Sequence[int]) -> np.ndarray:
+                      heads: Sequence[int], discount: np.ndarray | None = None) -> np.ndarray:
     """Per post, decision values of ``heads`` as serving computes them: the MLM head (column 0 of the model) at
-    its best passage, the other heads at that same passage (elements follow the passage that drove the score)."""
+    its best passage, the other heads at that same passage (elements follow the passage that drove the score).
+    ``discount`` (float[Q], ``classifier.features.passage_discounts``) is taken off the MLM values first."""
     values = model.decision_function(X_passages)
+    if discount is not None:
+        values[:, 0] -= discount
     best = best_passage_rows(values[:, 0], passage_doc)
     out = np.full((n_docs, len(heads)), np.nan)
     out[passage_doc[best]] = values[best][:, list(heads)]
@@ -181,7 +192,8 @@ def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc
 
 def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
               n_heads: int, C: float, element_C: float, min_norm: float, negative_passages: bool,
-              positive_passages: bool = False, *, min_df: int = 3) -> LinearHeads:
+              positive_passages: bool = False, *, min_df: int = 3, sentence_instances: str = "both",
+              sentence_discount: float = 0.0) -> LinearHeads:
     """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives).
 
     With ``positive_passages``, the MLM head is refitted with each long promotion's best passage under the first
@@ -189,7 +201,16 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     passage, but a long promotion trains as a whole post, whose norm dilutes the few sentences that make it a
     scheme; its best passage is the instance serving will see (one round of multiple-instance learning,
     docs/training.md).
+
+    ``sentence_instances`` (``SENTENCE_INSTANCES``) says which of the two passage sets may take sentence passages
+    (``FeatureSpec.sentence_min_chars``): a sentence of a warning is a negative that looks like a pitch, and a
+    single recruiting sentence chosen as a positive teaches that one sentence is a promotion (docs/training.md,
+    "Sentence passages"). ``sentence_discount`` lowers a sentence's value when the best passage is chosen, as
+    serving does.
     """
+    if sentence_instances not in SENTENCE_INSTANCES:
+        raise ValueError(f"sentence_instances {sentence_instances!r}: expected one of {', '.join(SENTENCE_INSTANCES)}")
+    is_sentence = counted.sentence_flags()
     X = tfidf_weight(counted.docs[rows], idf, min_norm)
     y = Y[rows, :n_heads]
     w = weights[rows]
@@ -198,7 +219,10 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
         # A long benign post is scored by its best passage, so its passages are negatives in their own right.
         long_negative = np.zeros(counted.docs.shape[0], dtype=bool)
         long_negative[rows] = (Y[rows, 0] == 0) & (per_doc[rows] > 1)
-        extra = np.flatnonzero(long_negative[counted.passage_doc])
+        usable = long_negative[counted.passage_doc]
+        if sentence_instances not in ("both", "negatives"):
+            usable &= ~is_sentence
+        extra = np.flatnonzero(usable)
         if extra.size:
             X = sp.vstack([X, tfidf_weight(counted.passages[extra], idf, min_norm)], format="csr")
             y = np.vstack([y, np.zeros((extra.size, n_heads), dtype=y.dtype)])
@@ -208,12 +232,16 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
         return model
     long_positive = np.zeros(counted.docs.shape[0], dtype=bool)
     long_positive[rows] = (Y[rows, 0] == 1) & (per_doc[rows] > 1)
-    candidates = np.flatnonzero(long_positive[counted.passage_doc])
+    usable = long_positive[counted.passage_doc]
+    if sentence_instances not in ("both", "positives"):
+        usable &= ~is_sentence
+    candidates = np.flatnonzero(usable)
     if not candidates.size:
         return model
     X_candidates = tfidf_weight(counted.passages[candidates], idf, min_norm)
     docs = counted.passage_doc[candidates]
-    best = best_passage_rows(model.decision_function(X_candidates)[:, 0], docs)
+    candidate_values = model.decision_function(X_candidates)[:, 0] - sentence_discount * is_sentence[candidates]
+    best = best_passage_rows(candidate_values, docs)
     # Only the MLM head is refitted: a passage need not show every element of its post, and the element heads
     # answer for the whole promotion (docs/training.md, "Six more writers and best passages").
     X = sp.vstack([X, X_candidates[best]], format="csr")
@@ -228,7 +256,8 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
               predict_rows: np.ndarray, n_heads: int, C: float, element_C: float, min_norm: float,
               negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
               discussion_C: float = 4.0, guard_only: np.ndarray | None = None,
-              discussion_quotes: bool = False, *, min_df: int = 3) -> np.ndarray:
+              discussion_quotes: bool = False, *, min_df: int = 3, sentence_instances: str = "both",
+              sentence_discount: float = 0.0) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
     ``discussion`` labels, one more column: the discussion head's whole-post decision value
     (``training/discussion.py``), fitted on the same rows. Rows marked ``guard_only`` (``discussion_data``)
@@ -237,10 +266,11 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
     head_rows = train_rows if guard_only is None else train_rows[~guard_only[train_rows]]
     idf = idf_from_counts(counted.docs[head_rows])
     model = fit_heads(counted, Y, weights, head_rows, idf, n_heads, C, element_C, min_norm, negative_passages,
-                      positive_passages, min_df=min_df)
+                      positive_passages, min_df=min_df, sentence_instances=sentence_instances,
+                      sentence_discount=sentence_discount)
     sub = counted.select(predict_rows)
     values = passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
-                               range(n_heads))
+                               range(n_heads), sentence_discount * sub.sentence_flags())
     if discussion is None:
         return values
     coef, intercept = fit_discussion(counted, discussion, weights, train_rows, idf, discussion_C, min_norm,
@@ -293,7 +323,8 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
                            config.negative_passages, config.positive_passages,
                            None if discussion is None else discussion.labels, config.discussion_C, guard_only,
-                           config.discussion_quotes, min_df=config.min_df)
+                           config.discussion_quotes, min_df=config.min_df, sentence_instances=config.sentence_instances,
+                           sentence_discount=config.sentence_discount)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
@@ -418,7 +449,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                config.element_C, config.min_norm, config.negative_passages,
                                config.positive_passages, about_all if with_discussion else None,
                                config.discussion_C, guard_only_all, config.discussion_quotes,
-                               min_df=config.min_df)
+                               min_df=config.min_df, sentence_instances=config.sentence_instances,
+                               sentence_discount=config.sentence_discount)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -495,7 +527,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     # Final model on every training row.
     vectorizer.fit_counts(counted.docs[train_rows])
     heads = fit_heads(counted, Y, weights, train_rows, vectorizer.idf_, len(HEADS), best_C, config.element_C,
-                      config.min_norm, config.negative_passages, config.positive_passages, min_df=config.min_df)
+                      config.min_norm, config.negative_passages, config.positive_passages, min_df=config.min_df,
+                      sentence_instances=config.sentence_instances, sentence_discount=config.sentence_discount)
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     heads.discussion_ = None
     if guard is not None:
@@ -544,6 +577,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         "hyperparameters": {"C": best_C, "element_C": config.element_C, "labelled_weight": config.labelled_weight,
                             "min_norm": config.min_norm, "window": config.window,
                             "sentence_min_chars": config.sentence_min_chars,
+                            "sentence_discount": config.sentence_discount,
+                            "sentence_instances": config.sentence_instances,
                             "discussion": None if guard is None else {
                                 "kinds": config.discussion_kinds, "C": config.discussion_C,
                                 "quantile": config.discussion_quantile, "tau": round(guard[0], 6),
@@ -729,7 +764,7 @@ def generalisation_headline(report: dict) -> dict:
 def predict_posts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, counted: Counted) -> np.ndarray:
     """Calibrated probabilities [N, heads] of posts, exactly as serving computes them (best passage)."""
     z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, counted.docs.shape[0],
-                          range(heads.n_heads_))
+                          range(heads.n_heads_), vectorizer.spec_.sentence_discount * counted.sentence_flags())
     logit = z * heads.calibration_slope_ + heads.calibration_offset_
     guard = getattr(heads, "discussion_", None)
     if guard is not None:  # the post-level discussion guard on the MLM head (classifier/discussion.py)

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlmrisk.classifier.features import FeatureSpec, hash_grams, passages, smoothed_idf
+from mlmrisk.classifier.features import FeatureSpec, hash_grams, passages, sentence_passages, smoothed_idf
 from mlmrisk.classifier.normalize import NormalizedBatch, NormalizerTables, normalize_batch
 from mlmrisk.classifier.pinyin import PinyinTables
 from mlmrisk.classifier.quotes import NOT_QUOTED, QUOTE_BUCKETS, quote_index
@@ -67,6 +67,15 @@ class Counted:
     passages: sp.csr_matrix
     passage_doc: np.ndarray
     quoted: sp.csr_matrix | None = None
+    #: per passage, True for a sentence passage (``FeatureSpec.sentence_min_chars``), False for a window or a
+    #: short post's one passage; None: all windows (counts made before the flag existed)
+    passage_sentence: np.ndarray | None = None
+
+    def sentence_flags(self) -> np.ndarray:
+        """``passage_sentence`` as an array (all False where it is None)."""
+        if self.passage_sentence is None:
+            return np.zeros(self.passage_doc.size, dtype=bool)
+        return self.passage_sentence
 
     def select(self, rows: np.ndarray) -> "Counted":
         """The counts of the given posts (in order), passages included."""
@@ -76,7 +85,8 @@ class Counted:
         keep = np.flatnonzero(new_index[self.passage_doc] >= 0)
         keep = keep[np.argsort(new_index[self.passage_doc[keep]], kind="stable")]
         return Counted(self.docs[rows], self.passages[keep], new_index[self.passage_doc[keep]],
-                       None if self.quoted is None else self.quoted[rows])
+                       None if self.quoted is None else self.quoted[rows],
+                       None if self.passage_sentence is None else self.passage_sentence[keep])
 
     @staticmethod
     def stack(parts: Sequence["Counted"]) -> "Counted":
@@ -86,7 +96,8 @@ class Counted:
             quoted = sp.vstack([p.quoted for p in parts], format="csr")
         return Counted(sp.vstack([p.docs for p in parts], format="csr"),
                        sp.vstack([p.passages for p in parts], format="csr"),
-                       np.concatenate([p.passage_doc + o for p, o in zip(parts, offsets)]), quoted)
+                       np.concatenate([p.passage_doc + o for p, o in zip(parts, offsets)]), quoted,
+                       np.concatenate([p.sentence_flags() for p in parts]))
 
 
 class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
@@ -102,7 +113,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
     pinyin_fold : tuple of str
         Near-homophone fold rules for the syllable tables built here (``classifier.pinyin.fold_syllable``;
         ignored when ``pinyin_spec`` is given).
-    bucket_bits, char_orders, pinyin_orders, window, min_norm, sentence_min_chars
+    bucket_bits, char_orders, pinyin_orders, window, min_norm, sentence_min_chars, sentence_discount
         The ``classifier.features.FeatureSpec`` (see that module for what each means).
     batch_size : int
         Posts normalised per batch; only affects speed.
@@ -111,7 +122,8 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
     def __init__(self, normalizer_spec: Mapping | None = None, pinyin_spec: Mapping | None = None,
                  bucket_bits: int = 20, char_orders: tuple[int, ...] = (1, 2, 3, 4),
                  pinyin_orders: tuple[int, ...] = (1, 2, 3), window: int = 64, min_norm: float = 1.0,
-                 batch_size: int = 4096, pinyin_fold: tuple[str, ...] = (), sentence_min_chars: int = 0):
+                 batch_size: int = 4096, pinyin_fold: tuple[str, ...] = (), sentence_min_chars: int = 0,
+                 sentence_discount: float = 0.0):
         self.normalizer_spec = normalizer_spec
         self.pinyin_fold = pinyin_fold
         self.pinyin_spec = pinyin_spec
@@ -121,6 +133,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         self.window = window
         self.min_norm = min_norm
         self.sentence_min_chars = sentence_min_chars
+        self.sentence_discount = sentence_discount
         self.batch_size = batch_size
 
     # ------------------------------------------------------------------ fitting
@@ -140,7 +153,8 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         else:
             self.pinyin_spec_, pinyin = None, None
         self.spec_ = FeatureSpec(self.bucket_bits, tuple(self.char_orders), tuple(self.pinyin_orders), self.window,
-                                 float(self.min_norm), pinyin, int(self.sentence_min_chars))
+                                 float(self.min_norm), pinyin, int(self.sentence_min_chars),
+                                 float(self.sentence_discount))
         return self
 
     def fit(self, texts: Sequence[str], y=None) -> "HashedNgramVectorizer":
@@ -181,7 +195,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         if not parts:
             empty = sp.csr_matrix((0, self.spec_.n_buckets), dtype=np.float64)
             return Counted(empty, empty, np.zeros(0, dtype=np.int64),
-                           sp.csr_matrix((0, QUOTE_BUCKETS), dtype=np.float64))
+                           sp.csr_matrix((0, QUOTE_BUCKETS), dtype=np.float64), np.zeros(0, dtype=bool))
         return Counted.stack(parts)
 
 
@@ -205,7 +219,9 @@ def count_batch(batch: NormalizedBatch, spec: FeatureSpec, texts: Sequence[str] 
                                 shape=(q, spec.n_buckets))
     docs.sum_duplicates()
     per_passage.sum_duplicates()
-    return Counted(docs, per_passage, membership.passage_doc, quoted)
+    return Counted(docs, per_passage, membership.passage_doc, quoted,
+                   sentence_passages(membership.passage_doc, batch.starts, spec.window))
+
 
 
 def default_pinyin_spec(fold: tuple[str, ...] = ()) -> dict:

@@ -80,7 +80,7 @@ def run_everything(texts, parts) -> list[np.ndarray]:
     entry_bucket, passage, passage_doc, fed_grams, fed_membership = F.feeds(batch, spec)
     logits = F.best_passage_logits(batch, spec, hot.table, hot.min_norm, hot.slope, hot.offset)
     events = latin_events(batch.codes, spec.pinyin)
-    sentences = dataclasses.replace(spec, sentence_min_chars=4)  # and with sentence passages
+    sentences = dataclasses.replace(spec, sentence_min_chars=4, sentence_discount=0.5)  # and discounted sentences
     with_sentences = [F.passages(grams, batch, spec.window, 4), *F.feeds(batch, sentences)[:3],
                       *F.best_passage_logits(batch, sentences, hot.table, hot.min_norm, hot.slope, hot.offset)]
     fields = lambda record: [getattr(record, f.name) for f in dataclasses.fields(record)]  # noqa: E731
@@ -226,7 +226,7 @@ def test_the_compiled_kernels_release_the_gil(compiled_kernels, scorer_parts):
     args = F._batch_args(batch, spec)
     call = lambda: compiled_kernels.best_passage_logits(  # noqa: E731
         args[0], batch.starts, *args[2:], spec.window, hot.table, hot.min_norm, hot.slope, hot.offset,
-        spec.sentence_min_chars)
+        spec.sentence_min_chars, 0.0)
     call()
     entering, span = threading.Event(), []
 

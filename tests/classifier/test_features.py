@@ -556,3 +556,36 @@ def test_feature_spec_versions_round_trip(pinyin):
         FeatureSpec.from_dict({**sentences, "version": 5})
     with pytest.raises(ValueError, match="sentence_min_chars"):
         FeatureSpec(pinyin=None, pinyin_orders=(), sentence_min_chars=-1)
+    # a sentence discount is written only when set, and only beside sentence passages
+    assert "sentence_discount" not in sentences and FeatureSpec.from_dict(sentences).sentence_discount == 0.0
+    discounted = FeatureSpec(pinyin=None, pinyin_orders=(), sentence_min_chars=8, sentence_discount=1.5).to_dict(None)
+    assert discounted["sentence_discount"] == 1.5 and FeatureSpec.from_dict(discounted).sentence_discount == 1.5
+    assert FeatureSpec.from_dict({**written, "sentence_discount": 1.5}).sentence_discount == 0.0  # version 3
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="sentence_discount"):
+            FeatureSpec(pinyin=None, pinyin_orders=(), sentence_min_chars=8, sentence_discount=bad)
+    with pytest.raises(ValueError, match="needs sentence passages"):
+        FeatureSpec(pinyin=None, pinyin_orders=(), sentence_discount=1.0)
+
+
+def test_sentence_passages_are_the_passages_after_a_posts_windows(tables, spec):
+    """``sentence_passages`` marks exactly the passages ``passages`` adds for sentences (the rows beyond the
+    window-only membership of each post), and ``passage_discounts`` gives them the spec's discount."""
+    import dataclasses
+
+    from mlmrisk.classifier.features import passage_discounts, sentence_passages
+
+    texts = ["今天天气很好我们去公园散步了。" * 6 + "\n交368元入会推荐三人回本\n好的。", "短帖子。没有长度", "",
+             "一二三四五六七八九十。" * 20]
+    batch = normalize_batch(texts, tables)
+    grams = hash_grams(batch, spec)
+    windows = passages(grams, batch, spec.window)
+    membership = passages(grams, batch, spec.window, 6)
+    flags = sentence_passages(membership.passage_doc, batch.starts, spec.window)
+    assert flags.sum() == membership.passage_doc.size - windows.passage_doc.size > 0
+    assert np.array_equal(membership.passage_doc[~flags], windows.passage_doc)
+    assert np.array_equal(membership.passage_start[~flags], windows.passage_start)
+    discounted = dataclasses.replace(spec, sentence_min_chars=6, sentence_discount=0.5)
+    cut = passage_discounts(membership.passage_doc, batch.starts, discounted)
+    assert cut.dtype == np.float32 and np.array_equal(cut, np.where(flags, np.float32(0.5), np.float32(0)))
+    assert not passage_discounts(windows.passage_doc, batch.starts, spec).any()

@@ -43,13 +43,16 @@ def _texts() -> list[str]:
     filler = "今天天气不错，我们去公园散步，顺便买了点水果。"
     for k in range(0, 200, 13):
         texts.append(filler * 6 + "x" * k + PITCHES[k % len(PITCHES)] + filler * 5)
+        texts.append(filler * (1 + k % 3) + "\n" + PITCHES[k % len(PITCHES)] + "。" + filler * 2)  # a pitch sentence
         texts.append(filler[: k % 23] + " weixin fazhan " * 8 + filler * 4)
     return texts
 
 
-@pytest.mark.parametrize("which", ["tiny", "default"])
-def test_kernel_equals_graph(which, tiny_model, default_model):
-    scorer = Scorer.load(tiny_model[0] if which == "tiny" else default_model)
+@pytest.mark.parametrize("which", ["tiny", "sentences", "default"])
+def test_kernel_equals_graph(which, tiny_model, sentence_model, default_model):
+    """The fused kernel against the hot-path graph: the test model, the test model with discounted sentence
+    passages (the graph fed ``passage_discount``), the shipped model."""
+    scorer = Scorer.load({"tiny": tiny_model[0], "sentences": sentence_model[0], "default": default_model}[which])
     texts = _texts()
     kernel, graph = _kernel(scorer, texts), _graph(scorer, texts)
     assert kernel.shape == graph.shape == (len(texts),)
@@ -120,11 +123,14 @@ def test_model_dir_with_a_broken_hot_graph_fails_at_load(tiny_model, tmp_path):
 def _reference_logits(batch, spec, table, min_norm, slope, offset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The hot-path graph's formula in numpy over ``features.feeds`` (the arrays the graphs are fed): each post's
     best logit, and every passage's logit with its post."""
+    from mlmrisk.classifier.features import sentence_passages
+
     bucket, passage, passage_doc, _, _ = feature_feeds(batch, spec)
     q = passage_doc.size
     sum_w = np.bincount(passage, weights=table[bucket, 0].astype(np.float64), minlength=q)
     sum_q = np.bincount(passage, weights=table[bucket, 1].astype(np.float64), minlength=q)
-    logits = slope * (sum_w / np.maximum(min_norm, np.sqrt(sum_q))) + offset
+    discount = sentence_passages(passage_doc, batch.starts, spec.window) * spec.sentence_discount  # float64
+    logits = slope * (sum_w / np.maximum(min_norm, np.sqrt(sum_q)) - discount) + offset
     out = np.full(batch.n_docs, -np.inf)
     np.maximum.at(out, passage_doc, logits)
     return out, logits, passage_doc
@@ -150,10 +156,13 @@ def _check_best_passage(best, local, lead, logits, passage_doc) -> None:
 @pytest.mark.parametrize("bits", [8, 20])
 @pytest.mark.parametrize("char_orders, pinyin_orders", [((1, 2, 3, 4), (1, 2, 3)), ((2, 3), (2,)), ((3,), ()),
                                                          ((), (1, 2))])
-@pytest.mark.parametrize("window, sentence_min", [(4, 0), (4, 2), (16, 0), (16, 5), (64, 0), (64, 5)])
+@pytest.mark.parametrize("window, sentence_min, discount", [(4, 0, 0.0), (4, 2, 0.0), (4, 2, 0.8), (16, 0, 0.0),
+                                                           (16, 5, 0.0), (16, 5, 1.1), (64, 0, 0.0), (64, 5, 0.0),
+                                                           (64, 5, 0.6)])
 def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_orders, pinyin_orders, window,
-                                                     sentence_min):
-    """Other orders, bucket sizes, windows and sentence passages than the shipped model's: random weights, the
+                                                     sentence_min, discount):
+    """Other orders, bucket sizes, windows and sentence passages (discounted or not) than the shipped model's:
+    random weights, the
     numpy reference over the very arrays the graphs are fed; posts around the window's length, Latin runs across
     passage borders, sentence boundaries, and blanked spans inside posts (what the allow list leaves)."""
     import dataclasses
@@ -164,7 +173,8 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
 
     scorer = Scorer.load(default_model)
     spec = dataclasses.replace(scorer.features, bucket_bits=bits, char_orders=char_orders,
-                               pinyin_orders=pinyin_orders, window=window, sentence_min_chars=sentence_min)
+                               pinyin_orders=pinyin_orders, window=window, sentence_min_chars=sentence_min,
+                               sentence_discount=discount)
     rng = random.Random(bits + window + len(char_orders))
     alphabet = list("发展下线拿团队奖静态收益加微信abcdefghijklmnopqrstuvwxyz .1🔥\n，。")
     syllables = ["fa", "zhan", "xia", "xian", "wei", "xin", "dong", "tai", "shou", "yi", "jia"]

@@ -78,6 +78,9 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
     ('[features]\npinyin_fold = "zh-=z-"\n', "pinyin_fold must be a list"),
     ('[data]\nextra_data = [{file = "x.csv"}]\n', "unknown key 'file'"),
     ("[fit\nn_folds = 3\n", "is not valid TOML"),
+    ("[features]\nsentence_discount = 1.5\n", "sentence_discount = 1.5 needs sentence passages"),
+    ('[features]\nsentence_instances = "sentences"\n', "sentence_instances must be"),
+    ("[features]\nsentence_discount = -1\n", "sentence_discount must be a number ≥ 0"),
 ])
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, body, expected):
     path = tmp_path / "bad.toml"

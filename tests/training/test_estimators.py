@@ -60,11 +60,8 @@ def test_config_overrides():
         TrainConfig().override(["no_such_setting=1"])
 
 
-def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer_spec, monkeypatch):
-    """The multiple-instance refit adds one row per long promotion (its best passage under the first fit) to the
-    MLM head only, and that refit raises the best-passage score of promotions hidden in ordinary text."""
-    from mlmrisk.training import fit as fit_module
-
+def _hidden_pitch_corpus() -> tuple[list[str], list[int]]:
+    """Promotions hidden in ordinary text, the same pitches alone, long and short ordinary posts."""
     filler = ["今天下班去超市买了点水果，顺便给孩子带了本绘本，晚上一家人看电视聊天挺开心的。",
               "周末和朋友去爬山，山上风景很好，空气清新，拍了不少照片，回来路上吃了碗牛肉面。",
               "最近单位比较忙，天天加班到很晚，希望下个月能调休几天，回老家看看爸妈和亲戚。",
@@ -83,6 +80,15 @@ def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer
         labels.append(0)
         texts.append(filler[i % 4][: 10 + i])  # short ordinary post
         labels.append(0)
+    return texts, labels
+
+
+def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer_spec, monkeypatch):
+    """The multiple-instance refit adds one row per long promotion (its best passage under the first fit) to the
+    MLM head only, and that refit raises the best-passage score of promotions hidden in ordinary text."""
+    from mlmrisk.training import fit as fit_module
+
+    texts, labels = _hidden_pitch_corpus()
     vectorizer = HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=16, min_norm=8.0).prepare()
     counted = vectorizer.count(texts)
     # column 1: an element (lart) on half the promotions, so the element head has both classes to learn
@@ -120,3 +126,38 @@ def test_positive_passages_refit_on_each_long_promotions_best_passage(normalizer
         return z[hidden].mean() - z[ordinary].mean()
 
     assert margin(refit) > margin(plain) + 0.1
+
+
+def test_sentence_passages_are_flagged_and_can_stay_out_of_training(normalizer_spec):
+    """With sentence passages, the counts flag them (a post's windows keep the rows they have without), and
+    ``sentence_instances="none"`` fits exactly the model of the window-only counts, while "both" learns from the
+    sentences too."""
+    from mlmrisk.training import fit as fit_module
+
+    texts, labels = _hidden_pitch_corpus()
+    windows = HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=16, min_norm=8.0).prepare()
+    sentences = HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=16, min_norm=8.0,
+                                      sentence_min_chars=8).prepare()
+    plain, counted = windows.count(texts), sentences.count(texts)
+    flags = counted.sentence_flags()
+    assert not plain.sentence_flags().any() and flags.any()
+    assert (plain.docs != counted.docs).nnz == 0
+    assert np.array_equal(counted.passage_doc[~flags], plain.passage_doc)
+    assert (counted.passages[np.flatnonzero(~flags)] != plain.passages).nnz == 0
+    per_doc = np.bincount(counted.passage_doc, minlength=len(texts))
+    assert not flags[per_doc[counted.passage_doc] == 1].any()  # a post of one passage has no sentence passage
+    assert np.array_equal(counted.select(np.array([2, 0])).sentence_flags(),
+                          np.concatenate([flags[counted.passage_doc == 2], flags[counted.passage_doc == 0]]))
+
+    Y = np.column_stack([labels, labels])
+    rows = np.arange(len(texts))
+    idf = windows.fit_counts(plain.docs).idf_
+    args = (Y, np.ones(len(texts)), rows, idf, 2, 4.0, 4.0, 8.0, True, True)
+    reference = fit_module.fit_heads(plain, *args)
+    windows_only = fit_module.fit_heads(counted, *args, sentence_instances="none")
+    both = fit_module.fit_heads(counted, *args, sentence_instances="both")
+    assert np.allclose(windows_only.coef_, reference.coef_) and np.allclose(windows_only.intercept_,
+                                                                             reference.intercept_)
+    assert not np.allclose(both.coef_[0], reference.coef_[0])
+    with pytest.raises(ValueError, match="sentence_instances"):
+        fit_module.fit_heads(counted, *args, sentence_instances="sentences")

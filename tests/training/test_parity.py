@@ -15,6 +15,12 @@ EDGE_CASES = ["", " ", "\u200b", "a", "传", "发\u200b展\x00下线", "🔥" * 
               "x" * 30000]
 
 
+@pytest.fixture(params=["tiny_model", "sentence_model"])
+def model(request):
+    """Each test model: windows only, and sentence passages with a sentence discount."""
+    return request.getfixturevalue(request.param)
+
+
 def _max_delta(tiny_model, texts):
     """Largest |Δp| between training and serving: MLM for every post (hot path), every head on the full path."""
     from mlmrisk.training.fit import predict_texts
@@ -32,29 +38,30 @@ def _max_delta(tiny_model, texts):
                float(np.abs(full.probability - expected[:, 0]).max()), element_delta)
 
 
-def test_parity_on_synthetic_evasive_and_edge_cases(tiny_model):
+def test_parity_on_synthetic_evasive_and_edge_cases(model):
     from mlmrisk.training.synthetic import generate
 
     texts = [p.text for p in generate(600, seed=99)]
     texts += [perturb(t, kind, i) for i, t in enumerate(texts[:200]) for kind in PERTURBATIONS]
-    assert _max_delta(tiny_model, texts + EDGE_CASES) < TOLERANCE
+    texts += ["今天天气不错，我们去公园。\n" + t + "。晚上吃了面条，挺好吃的。" * 3 for t in texts[:100]]
+    assert _max_delta(model, texts + EDGE_CASES) < TOLERANCE
 
 
 @pytest.mark.shared_data
-def test_parity_on_thousands_of_real_texts(tiny_model, shared_data):
+def test_parity_on_thousands_of_real_texts(model, shared_data):
     texts = []
     for name in ("labelled/chineseharm_dev.jsonl", "negatives/weibo2018.jsonl", "negatives/cail2018_facts.jsonl"):
         with open(shared_data / name, encoding="utf-8") as handle:
             texts += [json.loads(line)["text"] for _, line in zip(range(1500), handle)]
     assert len(texts) >= 4000
-    assert _max_delta(tiny_model, texts) < TOLERANCE
+    assert _max_delta(model, texts) < TOLERANCE
 
 
-def test_hot_path_equals_full_path_above_watch(tiny_model):
+def test_hot_path_equals_full_path_above_watch(model):
     """Posts at or above the watch threshold: identical probability, level, elements and evidence either way."""
     from mlmrisk.training.synthetic import generate
 
-    directory, _, _ = tiny_model
+    directory, _, _ = model
     scorer = Scorer.load(directory)
     texts = [p.text for p in generate(400, seed=5)]
     texts += [perturb(t, kind, i) for i, t in enumerate(texts[:100]) for kind in PERTURBATIONS]
