@@ -1,6 +1,7 @@
 """The shipped model on the independent review set (``data/review_holdout/``, never trained on): what it does well
-there must not regress. Its known weaknesses on the set (short pitches inside long text, whole-post pinyin,
-random-letter noise, single-level referral ads; ``data/review_holdout/README.md``) are reported by
+there must not regress — since model 2.4.0 that includes the issue's bar for pitches inside ordinary text (≥ 90 %
+/ ≥ 80 % kept inside ~100 / ~300 characters). Its known weaknesses on the set (whole-post pinyin, random-letter
+noise, single-level referral ads; ``data/review_holdout/README.md``) are reported by
 ``benchmarks/eval_review_holdout.py``, not pinned here."""
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ def test_pitches_and_look_alikes(review):
     assert review["legal"]["flagged"] <= 4
 
 
-def test_embedded_legal_texts_are_not_flagged_and_pitches_mostly_kept(review):
+def test_embedded_legal_texts_are_not_flagged_and_pitches_kept(review):
+    """Issue 9's bar: a pitch inside ~100 / ~300 characters of ordinary text stays flagged in ≥ 90 % / ≥ 80 %."""
+    bars = {"context_100": 0.90, "context_300": 0.80}
+    assert set(review["embedded"]) == set(bars)
     for ctx, figures in review["embedded"].items():
         assert figures["legal_flagged"].startswith("0/"), (ctx, figures)
-        assert figures["share_kept"] >= 0.75, (ctx, figures)
+        assert figures["share_kept"] >= bars[ctx], (ctx, figures)
 
 
 def test_character_level_evasions_keep_their_flags(review):

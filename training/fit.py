@@ -48,7 +48,7 @@ from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 # 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes; 2.3: the guard
 # in the full-path graph, on a ramp from just under the watch threshold, reading quotation (hot-path rows of 8 bytes)
-MODEL_VERSION = "2.3.0"
+MODEL_VERSION = "2.4.0"
 
 
 @dataclass
