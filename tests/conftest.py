@@ -65,7 +65,7 @@ def _tiny_model(directory: Path, normalizer_spec, **features):
     heads = LinearHeads(C=4.0).fit(X, Y)
     counted = vectorizer.count(texts)
     z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, len(texts), range(5),
-                          vectorizer.spec_.sentence_discount * counted.sentence_flags())
+                          vectorizer.spec_.sentence_discount * counted.passage_sentence)
     heads.calibrate(z, Y)
     # the discussion guard (classifier/discussion.py), on the generator's anti-传销 warnings
     from mlmrisk.training.discussion import DiscussionHead, choose_tau, fit_discussion, whole_post_decision

@@ -210,7 +210,7 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     """
     if sentence_instances not in SENTENCE_INSTANCES:
         raise ValueError(f"sentence_instances {sentence_instances!r}: expected one of {', '.join(SENTENCE_INSTANCES)}")
-    is_sentence = counted.sentence_flags()
+    is_sentence = counted.passage_sentence
     X = tfidf_weight(counted.docs[rows], idf, min_norm)
     y = Y[rows, :n_heads]
     w = weights[rows]
@@ -270,7 +270,7 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
                       sentence_discount=sentence_discount)
     sub = counted.select(predict_rows)
     values = passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
-                               range(n_heads), sentence_discount * sub.sentence_flags())
+                               range(n_heads), sentence_discount * sub.passage_sentence)
     if discussion is None:
         return values
     coef, intercept = fit_discussion(counted, discussion, weights, train_rows, idf, discussion_C, min_norm,
@@ -764,7 +764,7 @@ def generalisation_headline(report: dict) -> dict:
 def predict_posts(heads: LinearHeads, vectorizer: HashedNgramVectorizer, counted: Counted) -> np.ndarray:
     """Calibrated probabilities [N, heads] of posts, exactly as serving computes them (best passage)."""
     z = passage_decisions(heads, vectorizer.weight(counted.passages), counted.passage_doc, counted.docs.shape[0],
-                          range(heads.n_heads_), vectorizer.spec_.sentence_discount * counted.sentence_flags())
+                          range(heads.n_heads_), vectorizer.spec_.sentence_discount * counted.passage_sentence)
     logit = z * heads.calibration_slope_ + heads.calibration_offset_
     guard = getattr(heads, "discussion_", None)
     if guard is not None:  # the post-level discussion guard on the MLM head (classifier/discussion.py)

@@ -66,16 +66,10 @@ class Counted:
     docs: sp.csr_matrix
     passages: sp.csr_matrix
     passage_doc: np.ndarray
-    quoted: sp.csr_matrix | None = None
     #: per passage, True for a sentence passage (``FeatureSpec.sentence_min_chars``), False for a window or a
-    #: short post's one passage; None: all windows (counts made before the flag existed)
-    passage_sentence: np.ndarray | None = None
-
-    def sentence_flags(self) -> np.ndarray:
-        """``passage_sentence`` as an array (all False where it is None)."""
-        if self.passage_sentence is None:
-            return np.zeros(self.passage_doc.size, dtype=bool)
-        return self.passage_sentence
+    #: short post's one passage (``classifier.features.sentence_passages``)
+    passage_sentence: np.ndarray
+    quoted: sp.csr_matrix | None = None
 
     def select(self, rows: np.ndarray) -> "Counted":
         """The counts of the given posts (in order), passages included."""
@@ -85,8 +79,7 @@ class Counted:
         keep = np.flatnonzero(new_index[self.passage_doc] >= 0)
         keep = keep[np.argsort(new_index[self.passage_doc[keep]], kind="stable")]
         return Counted(self.docs[rows], self.passages[keep], new_index[self.passage_doc[keep]],
-                       None if self.quoted is None else self.quoted[rows],
-                       None if self.passage_sentence is None else self.passage_sentence[keep])
+                       self.passage_sentence[keep], None if self.quoted is None else self.quoted[rows])
 
     @staticmethod
     def stack(parts: Sequence["Counted"]) -> "Counted":
@@ -96,8 +89,8 @@ class Counted:
             quoted = sp.vstack([p.quoted for p in parts], format="csr")
         return Counted(sp.vstack([p.docs for p in parts], format="csr"),
                        sp.vstack([p.passages for p in parts], format="csr"),
-                       np.concatenate([p.passage_doc + o for p, o in zip(parts, offsets)]), quoted,
-                       np.concatenate([p.sentence_flags() for p in parts]))
+                       np.concatenate([p.passage_doc + o for p, o in zip(parts, offsets)]),
+                       np.concatenate([p.passage_sentence for p in parts]), quoted)
 
 
 class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
@@ -194,8 +187,8 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
             parts.append(count_batch(normalize_batch(part, self.tables_), self.spec_, part))
         if not parts:
             empty = sp.csr_matrix((0, self.spec_.n_buckets), dtype=np.float64)
-            return Counted(empty, empty, np.zeros(0, dtype=np.int64),
-                           sp.csr_matrix((0, QUOTE_BUCKETS), dtype=np.float64), np.zeros(0, dtype=bool))
+            return Counted(empty, empty, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool),
+                           sp.csr_matrix((0, QUOTE_BUCKETS), dtype=np.float64))
         return Counted.stack(parts)
 
 
@@ -219,8 +212,8 @@ def count_batch(batch: NormalizedBatch, spec: FeatureSpec, texts: Sequence[str] 
                                 shape=(q, spec.n_buckets))
     docs.sum_duplicates()
     per_passage.sum_duplicates()
-    return Counted(docs, per_passage, membership.passage_doc, quoted,
-                   sentence_passages(membership.passage_doc, batch.starts, spec.window))
+    return Counted(docs, per_passage, membership.passage_doc,
+                   sentence_passages(membership.passage_doc, batch.starts, spec.window), quoted)
 
 
 

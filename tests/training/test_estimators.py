@@ -139,14 +139,14 @@ def test_sentence_passages_are_flagged_and_can_stay_out_of_training(normalizer_s
     sentences = HashedNgramVectorizer(normalizer_spec=normalizer_spec, bucket_bits=16, min_norm=8.0,
                                       sentence_min_chars=8).prepare()
     plain, counted = windows.count(texts), sentences.count(texts)
-    flags = counted.sentence_flags()
-    assert not plain.sentence_flags().any() and flags.any()
+    flags = counted.passage_sentence
+    assert not plain.passage_sentence.any() and flags.any()
     assert (plain.docs != counted.docs).nnz == 0
     assert np.array_equal(counted.passage_doc[~flags], plain.passage_doc)
     assert (counted.passages[np.flatnonzero(~flags)] != plain.passages).nnz == 0
     per_doc = np.bincount(counted.passage_doc, minlength=len(texts))
     assert not flags[per_doc[counted.passage_doc] == 1].any()  # a post of one passage has no sentence passage
-    assert np.array_equal(counted.select(np.array([2, 0])).sentence_flags(),
+    assert np.array_equal(counted.select(np.array([2, 0])).passage_sentence,
                           np.concatenate([flags[counted.passage_doc == 2], flags[counted.passage_doc == 0]]))
 
     Y = np.column_stack([labels, labels])
