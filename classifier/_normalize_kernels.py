@@ -30,6 +30,9 @@ from mlmrisk.classifier.normalize import (
     FLAG_ORDINARY_REPEAT,
     FLAG_PAIRED,
     FLAG_STYLED,
+    LETTER_NOISE_BELOW,
+    LETTER_NOISE_MIXED,
+    LETTER_NOISE_SAME,
     MIN_MARKED_JOINS,
     NEWLINE,
     RULE_BITS,
@@ -246,8 +249,54 @@ def collapse_repeats(codes, origin, doc, char_class, char_flags, rules):
 
 
 @_jit
+def _letter_candidate(codes, i, char_class):
+    """Position ``i`` holds a single letter (not a digit) between two Chinese characters."""
+    return (codes[i] != ZERO and codes[i] < LETTER_NOISE_BELOW and char_class[codes[i]] == CLASS_CONTENT
+            and char_class[codes[i - 1]] == CLASS_CJK and char_class[codes[i + 1]] == CLASS_CJK)
+
+
+@_jit
+def _mark_letter_chain(codes, doc, char_class, first, last, drop, rules):
+    for p in range(first, last + 1):
+        if _letter_candidate(codes, p, char_class):
+            drop[p] = True
+            rules[doc[p]] |= _NOISE
+
+
+@_jit
+def _letter_chains(codes, doc, char_class, drop, rules):
+    """Mark letter noise in ``drop`` (``normalize.LETTER_NOISE_MIXED``): chains of single letters, each between two
+    Chinese characters, one or two Chinese characters apart, of ≥ ``LETTER_NOISE_MIXED`` letters or ≥
+    ``LETTER_NOISE_SAME`` of one letter. Returns whether anything was marked."""
+    marked = False
+    first = -1
+    last = -1
+    count = 0
+    mixed = False
+    for i in range(1, codes.size - 1):
+        if not _letter_candidate(codes, i, char_class):
+            continue
+        if last >= 0 and (i - last == 2 or i - last == 3):
+            count += 1
+            mixed = mixed or codes[i] != codes[first]
+        else:
+            if count >= LETTER_NOISE_MIXED or (count >= LETTER_NOISE_SAME and not mixed):
+                _mark_letter_chain(codes, doc, char_class, first, last, drop, rules)
+                marked = True
+            first = i
+            count = 1
+            mixed = False
+        last = i
+    if count >= LETTER_NOISE_MIXED or (count >= LETTER_NOISE_SAME and not mixed):
+        _mark_letter_chain(codes, doc, char_class, first, last, drop, rules)
+        marked = True
+    return marked
+
+
+@_jit
 def drop_noise(codes, origin, doc, char_class, char_flags, rules):
-    """Drop a letter/digit repeated between ≥3 consecutive Chinese characters (动x态x收x益 → 动态收益).
+    """Drop a letter/digit repeated between ≥3 consecutive Chinese characters (动x态x收x益 → 动态收益), and chains of
+    single letters between Chinese characters (``_letter_chains``: 网e赚v新c项j目 → 网赚新项目).
 
     Returns (codes, origin, doc, anything dropped). Digit chains with a link word (3至5) or whose digits all
     precede a measure word (1月1日) stay. Amounts between words (充100送50元) are dropped and reported like noise:
@@ -255,6 +304,8 @@ def drop_noise(codes, origin, doc, char_class, char_flags, rules):
     known gaps).
     """
     size = codes.size
+    drop = np.zeros(size, dtype=np.bool_)
+    dropped = _letter_chains(codes, doc, char_class, drop, rules)
     # pair i: noise candidates at i and i+2 (a letter/digit between Chinese characters) hold the same character,
     # and they are not digits around a link word (3至5). Written out twice: a helper taking the arrays costs a
     # reference count per call.
@@ -266,20 +317,19 @@ def drop_noise(codes, origin, doc, char_class, char_flags, rules):
                 and not (codes[i] == ZERO and (char_flags[codes[i + 1]] & FLAG_NUMBER_LINK) != 0)):
             first_pair = i
             break
-    if first_pair < 0:
+    if first_pair < 0 and not dropped:
         return codes, origin, doc, False
+    begin = first_pair if first_pair >= 0 else size  # no pair: only letter chains were marked
     pair = np.zeros(size, dtype=np.bool_)  # candidate i and i+2 hold the same character
-    for i in range(first_pair, size - 3):
+    for i in range(begin, size - 3):
         pair[i] = (codes[i] == codes[i + 2] and char_class[codes[i]] == CLASS_CONTENT
                    and char_class[codes[i - 1]] == CLASS_CJK and char_class[codes[i + 1]] == CLASS_CJK
                    and char_class[codes[i + 3]] == CLASS_CJK
                    and not (codes[i] == ZERO and (char_flags[codes[i + 1]] & FLAG_NUMBER_LINK) != 0))
-    drop = np.zeros(size, dtype=np.bool_)
-    dropped = False
     chain_start = -1
     previous = -1
     numbers = True
-    for i in range(first_pair, size):
+    for i in range(begin, size):
         if not (pair[i] or (i >= 2 and pair[i - 2])):
             continue
         if chain_start >= 0 and not (pair[previous] and i == previous + 2):
@@ -335,6 +385,12 @@ def clean(codes, origin, doc, char_class, char_flags, rules):
                 and char_class[codes[i - 1]] == CLASS_CJK and char_class[codes[i + 1]] == CLASS_CJK
                 and char_class[codes[i + 3]] == CLASS_CJK
                 and not (codes[i] == ZERO and (char_flags[codes[i + 1]] & FLAG_NUMBER_LINK) != 0)):
+            noisy[doc[i]] = True
+            any_noisy = True
+        # two single letters of a possible letter chain (_letter_chains; a cheap test of the code point first)
+        elif (codes[i] < LETTER_NOISE_BELOW and codes[i] != ZERO and _letter_candidate(codes, i, char_class)
+              and (_letter_candidate(codes, i + 2, char_class)
+                   or (i + 4 < size and _letter_candidate(codes, i + 3, char_class)))):
             noisy[doc[i]] = True
             any_noisy = True
     if not any_noisy:

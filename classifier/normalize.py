@@ -97,6 +97,15 @@ FLAG_PAIRED = 64  #: brackets and quotes: [汗][汗][汗] is not an alternating 
 FLAG_ORDINARY_REPEAT = 128  #: interjections whose long runs (哈哈哈) are not reported as ``repeats``
 FLAG_NUMBER_LINK = 256  #: a word between two numbers (3至5, 4比3, 第一第二): the digits are not noise
 ZERO = 0x30
+#: letter noise (rule 6, ``noise``): a chain of single letters, each alone between two Chinese characters and one or two
+#: Chinese characters after the last, is dropped when it holds at least ``LETTER_NOISE_MIXED`` letters, or
+#: ``LETTER_NOISE_SAME`` of one letter (网e赚v新c项j目 → 网赚新项目; 打法o投资o风险o学费 → 打法投资风险学费). Shorter
+#: chains are content (选了A选不上B, 买A加B即送C); on ~75k real posts the rule touched 3, anonymised names (黄X宣、黄X伟)
+#: and placeholders (x号楼x单), and one evasive post (docs/normalization_data.md, "noise")
+LETTER_NOISE_MIXED = 4
+LETTER_NOISE_SAME = 3
+#: code points under this are checked for letter noise at all (every Chinese character and CJK mark is above it)
+LETTER_NOISE_BELOW = 0x2E80
 #: joins across marked separators (emoji, symbols, a lone * | _) a post needs before ``separators`` is reported
 MIN_MARKED_JOINS = 2
 

@@ -29,6 +29,9 @@ from mlmrisk.classifier.normalize import (
     FLAG_ORDINARY_REPEAT,
     FLAG_PAIRED,
     FLAG_STYLED,
+    LETTER_NOISE_BELOW,
+    LETTER_NOISE_MIXED,
+    LETTER_NOISE_SAME,
     MIN_MARKED_JOINS,
     NEWLINE,
     RULE_BITS,
@@ -206,6 +209,23 @@ def _collapse_repeats(
     return codes[keep], origin[keep], doc[keep]
 
 
+def _letter_chains(codes: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+    """Positions of letter noise (``normalize.LETTER_NOISE_MIXED``): single letters (not digits) between Chinese
+    characters, chained at strides 2–3, ≥ LETTER_NOISE_MIXED of them or ≥ LETTER_NOISE_SAME of one letter.
+    Written for the letter-noise rule as a vectorised oracle of ``_letter_chains`` in the kernels."""
+    at = np.flatnonzero(candidate & (codes != ZERO) & (codes < LETTER_NOISE_BELOW))
+    if at.size == 0:
+        return at
+    first = np.ones(at.size, dtype=bool)
+    first[1:] = ~np.isin(np.diff(at), (2, 3))
+    chain = np.cumsum(first) - 1
+    size = np.bincount(chain)
+    start = at[np.flatnonzero(first)][chain]  # each letter's chain's first position
+    mixed = np.bincount(chain, weights=codes[at] != codes[start]) > 0
+    keep = (size >= LETTER_NOISE_MIXED) | ((size >= LETTER_NOISE_SAME) & ~mixed)
+    return at[keep[chain]]
+
+
 def _drop_noise(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: NormalizerTables,
                 rules: np.ndarray) -> np.ndarray | None:
     """Mask of positions to keep after dropping a noise character repeated between Chinese characters.
@@ -223,14 +243,13 @@ def _drop_noise(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: 
     candidate[1:-1] = (klass[1:-1] == CLASS_CONTENT) & cjk[:-2] & cjk[2:]
     if candidate.sum() < 2:
         return None
+    letters = _letter_chains(codes, candidate)  # added with letter noise (not in the numpy original)
     pair = np.zeros(codes.size, dtype=bool)  # candidate i and i+2 hold the same character
     pair[:-2] = candidate[:-2] & candidate[2:] & (codes[:-2] == codes[2:])
-    if not pair.any():
-        return None
     at = np.flatnonzero(pair)
     linked = (codes[at] == ZERO) & ((tables.char_flags[codes[at + 1]] & FLAG_NUMBER_LINK) != 0)
     pair[at[linked]] = False
-    if not pair.any():
+    if not pair.any() and letters.size == 0:
         return None
     member = pair.copy()
     member[2:] |= pair[:-2]
@@ -240,8 +259,8 @@ def _drop_noise(codes: np.ndarray, origin: np.ndarray, doc: np.ndarray, tables: 
     first[1:] = ~pair[positions[:-1]] | (positions[1:] != positions[:-1] + 2)
     chain = np.cumsum(first) - 1
     counted = (codes[positions] == ZERO) & ((tables.char_flags[codes[positions + 1]] & FLAG_MEASURE) != 0)
-    numbers = np.bincount(chain, weights=counted) == np.bincount(chain)
-    drop = positions[~numbers[chain]]
+    numbers = np.bincount(chain, weights=counted, minlength=1) == np.bincount(chain, minlength=1)
+    drop = np.union1d(positions[~numbers[chain]], letters)
     if drop.size == 0:
         return None
     np.bitwise_or.at(rules, doc[drop], RULE_BITS["noise"])
@@ -417,6 +436,9 @@ def test_kernel_equals_oracle(tables, fold_variants):
     ["好a钱銭a多"], ["好a钱銭a多", "c销"],
     # numerals that meet their context only once the noise between them is dropped
     ["头a下下下a一一a第a二二二a下a好好a月"], ["百A元"],
+    # letter noise: chains of different letters (≥4) or of one letter at strides 2–3 (≥3), beside kept ones
+    ["网e赚v新c项j目", "选了A选不上B选了D", "打法o投资o风险o学费"], ["就x能成x为正x式会x员"],
+    ["动α态β收γ益", "在A区B栋C座", "网e赚v新c项j目x"], ["e网v赚c新", "网e赚v新c项j目d下x下a线"],
 ])
 def test_kernel_equals_oracle_examples(tables, texts):
     assert_same(texts, tables)
