@@ -35,8 +35,15 @@ MANIFEST_FORMAT = "mlmrisk-model"
 #: UTF-8 → 1.07 MB), which keeps the served model (both graphs and the manifest) under 40 MB in decimal units too;
 #: inflating costs ~7 ms where the lexicon is built (on the first evidence, or a bulk worker's start-up thread).
 #: Versions 1–4 still load.
-MANIFEST_FORMAT_VERSION = 5
-SUPPORTED_FORMAT_VERSIONS = (1, 2, 3, 4, 5)
+#: 6: ``discussion_grams`` says how the discussion guard's inputs are fed (``"distinct"``: each distinct gram of a
+#: post once, ``classifier.discussion.distinct_grams``; absent: every occurrence, as versions 3–5 were trained). A
+#: reader of version 5 would feed every occurrence to a guard trained on distinct grams and score pasted copies as
+#: the model never meant. Versions 1–5 still load.
+MANIFEST_FORMAT_VERSION = 6
+SUPPORTED_FORMAT_VERSIONS = (1, 2, 3, 4, 5, 6)
+#: manifest key: how the discussion guard reads a post's grams (``GUARD_GRAMS``; absent: ``"occurrences"``)
+GUARD_GRAMS_KEY = "discussion_grams"
+GUARD_GRAMS = ("occurrences", "distinct")
 MANIFEST_NAME = "manifest.json"
 
 
@@ -79,6 +86,9 @@ def check_manifest(manifest: Mapping, where: str) -> None:
     onnx = manifest.get("onnx")
     if not isinstance(onnx, Mapping) or not isinstance(onnx.get("file"), str) or not isinstance(onnx.get("sha256"), str):
         raise ModelLoadError(f"{where} lacks onnx.file / onnx.sha256; rebuild the model with `mlmrisk train`")
+    if manifest.get(GUARD_GRAMS_KEY, GUARD_GRAMS[0]) not in GUARD_GRAMS:
+        raise ModelLoadError(f"{where}: {GUARD_GRAMS_KEY} must be one of {GUARD_GRAMS}, got "
+                             f"{manifest.get(GUARD_GRAMS_KEY)!r}; this mlmrisk may be older than the model")
     covers = manifest.get(ID_COVERS)
     if covers is not None and (not isinstance(covers, list) or not covers or not all(
             isinstance(manifest.get(key), Mapping) and isinstance(manifest[key].get("sha256"), str) for key in covers)):

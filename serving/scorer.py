@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, overload
 from pathlib import Path
 
@@ -20,15 +20,15 @@ import numpy as np
 import orjson
 
 from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_SCALARS, QUOTE_INPUT, QUOTE_TABLE,
-                                          DiscussionGuard, guard_input_names)
-from mlmrisk.classifier.quotes import quote_index
+                                          DiscussionGuard, distinct_grams, guard_input_names)
+from mlmrisk.classifier.quotes import NOT_QUOTED, quote_index
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.evidence import extract_evidence, top_features
 from mlmrisk.classifier.features import (DISCOUNT_INPUT, FeatureSpec, Grams, Passages, best_passage_rows,
                                           passage_discounts)
 from mlmrisk.classifier.features import feeds as feature_feeds
 from mlmrisk.classifier.labels import ELEMENTS
-from mlmrisk.classifier.manifest import (MANIFEST_NAME, check_digest, check_manifest, model_id,
+from mlmrisk.classifier.manifest import (GUARD_GRAMS_KEY, MANIFEST_NAME, check_digest, check_manifest, model_id,
                                          snap_word_count, snap_words_text)
 from mlmrisk.classifier.lists import PhraseList, apply_allow_list, find_deny_hits
 from mlmrisk.classifier.normalize import (REPORTED_RULE_MASK, NormalizedBatch, NormalizerTables, normalize_batch,
@@ -520,6 +520,8 @@ class Scorer:
             files.wait()
             raise
         guard = files.guard()
+        if manifest.get(GUARD_GRAMS_KEY) == "distinct":  # check_manifest refused any other value but "occurrences"
+            guard = replace(guard, distinct=True)
         thresholds = Thresholds(**manifest["thresholds"])
         allow_list = PhraseList.coerce(allow, tables, kind="allow")
         deny_list = PhraseList.coerce(deny, tables, kind="deny")
@@ -623,10 +625,14 @@ class Scorer:
         if not every_passage:
             feeds, membership = self._best_passages_only(batch, feeds, membership, passages)
         outputs = ["passage_logits", "passage_norms", "gram_rows"]
-        if self.guard.active:  # the discussion guard reads every gram of each post once (classifier.discussion)
-            feeds = {**feeds, GUARD_INPUTS[0]: grams.bucket, GUARD_INPUTS[1]: grams.doc}
-            if self.guard.quotes:
-                feeds[QUOTE_INPUT] = quote_index(grams, batch, texts, self.features.n_buckets)
+        if self.guard.active:  # the guard reads every gram (or each distinct gram) of a post once (classifier.discussion)
+            bucket, doc = grams.bucket, grams.doc
+            quote = quote_index(grams, batch, texts, self.features.n_buckets) if self.guard.quotes else None
+            if self.guard.distinct:
+                bucket, doc, quote = distinct_grams(bucket, doc, quote, self.features.n_buckets, NOT_QUOTED)
+            feeds = {**feeds, GUARD_INPUTS[0]: bucket, GUARD_INPUTS[1]: doc}
+            if quote is not None:
+                feeds[QUOTE_INPUT] = quote
             outputs.append(GUARD_OUTPUT)
         logits, norms, gram_rows, *about = self.full.run(outputs, feeds)
         top = best_passage_rows(logits[:, 0].astype(np.float64), membership.passage_doc)

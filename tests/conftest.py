@@ -45,8 +45,9 @@ def normalizer_spec():
     return build_normalization_spec()
 
 
-def _tiny_model(directory: Path, normalizer_spec, **features):
+def _tiny_model(directory: Path, normalizer_spec, distinct: bool = True, **features):
     """A small model fitted on synthetic posts, exported to ``directory``: (model_dir, vectorizer, heads);
+    ``distinct``: the guard counts each distinct gram of a post once (else every occurrence, as models 2.1–2.4);
     ``features``: more vectorizer settings (sentence passages)."""
     from mlmrisk.classifier.labels import ELEMENTS
     from mlmrisk.training.export import export_model
@@ -73,12 +74,12 @@ def _tiny_model(directory: Path, normalizer_spec, **features):
     about = np.array([int(p.scheme == "anti_mlm") for p in posts])
     rows = np.arange(len(posts))
     coef, intercept = fit_discussion(counted, about, np.ones(len(posts)), rows, vectorizer.idf_, 4.0,
-                                     vectorizer.min_norm, quotes=True)  # with the quoted channel
-    decision = whole_post_decision(counted, rows, vectorizer.idf_, vectorizer.min_norm, coef, intercept)
+                                     vectorizer.min_norm, quotes=True, distinct=distinct)  # with the quoted channel
+    decision = whole_post_decision(counted, rows, vectorizer.idf_, vectorizer.min_norm, coef, intercept, distinct)
     from mlmrisk.classifier.discussion import ramp_logits
 
     heads.discussion_ = DiscussionHead(coef, intercept, choose_tau(decision, Y[:, 0] == 1, 0.99), 2.0,
-                                       *ramp_logits(0.25, 0.5))  # the manifest's thresholds below
+                                       *ramp_logits(0.25, 0.5), distinct=distinct)  # the manifest's thresholds below
     export_model(directory, vectorizer=vectorizer, heads=heads,
                  manifest_fields={"model_version": "test", "thresholds": {"flag": 0.5, "watch": 0.25}})
     return directory, vectorizer, heads
@@ -93,9 +94,9 @@ def tiny_model(tmp_path_factory, normalizer_spec):
 @pytest.fixture(scope="session")
 def sentence_model(tmp_path_factory, normalizer_spec):
     """``tiny_model`` with sentence passages and a sentence discount (feature spec version 4, the graphs'
-    ``passage_discount`` input)."""
-    return _tiny_model(tmp_path_factory.mktemp("sentence_model"), normalizer_spec, sentence_min_chars=6,
-                       sentence_discount=0.7)
+    ``passage_discount`` input), and a guard that counts every occurrence of a gram (models 2.1–2.4)."""
+    return _tiny_model(tmp_path_factory.mktemp("sentence_model"), normalizer_spec, distinct=False,
+                       sentence_min_chars=6, sentence_discount=0.7)
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                  "sentence_instances"),
     "fit": ("C_grid", "element_C", "min_df", "n_folds"),
     "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight", "discussion_data",
-                   "discussion_boilerplate", "discussion_quotes"),
+                   "discussion_boilerplate", "discussion_quotes", "discussion_distinct"),
     "thresholds": ("max_benign_fpr", "min_precision", "watch_ratio"),
     "evaluation": ("style_holdout",),
     "system": ("synthetic_seed", "evasion_seed", "n_jobs", "output"),
@@ -104,6 +104,8 @@ DOCS: dict[str, str] = {
                               "as its negatives only, with a stock line attached (data/boilerplate/train.jsonl)",
     "discussion_quotes": "the guard also reads which n-grams stand inside quotation marks (classifier/quotes.py): "
                          "a warning quotes the pitch it warns against",
+    "discussion_distinct": "the guard counts each distinct n-gram of a post once, not every occurrence, so a pitch "
+                           "pasted many times over reads as it does once (false: every occurrence, models 2.1-2.4)",
     "max_benign_fpr": "false-positive budget: the flag threshold keeps the benign corpora's FPR at or below this",
     "min_precision": "the flag threshold needs at least this precision on the labelled task (else best F1)",
     "watch_ratio": "watch threshold = flag threshold x this (posts above watch get evidence)",

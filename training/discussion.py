@@ -42,6 +42,7 @@ class DiscussionHead:
     weight: float
     onset: float
     full: float
+    distinct: bool = False  # fitted on each distinct gram of a post once (``guard_matrix``), not every occurrence
 
     def has_quotes(self, n_buckets: int) -> bool:
         return has_quoted_channel(self.coef, n_buckets)
@@ -62,7 +63,7 @@ class DiscussionHead:
     def decision(self, counted: Counted, idf: np.ndarray, min_norm: float) -> np.ndarray:
         """Decision values of every post of ``counted`` (whole posts)."""
         return whole_post_decision(counted, np.arange(counted.docs.shape[0]), idf, min_norm, self.coef,
-                                   self.intercept)
+                                   self.intercept, self.distinct)
 
     def apply(self, logit: np.ndarray, decision: np.ndarray) -> np.ndarray:
         """Calibrated MLM logits after the guard, as serving computes them (``classifier.discussion``)."""
@@ -78,37 +79,48 @@ def discussion_labels(styles: Sequence[dict], categories: Sequence[str], kinds: 
                         for style, category in zip(styles, categories)), dtype=np.int64, count=len(styles))
 
 
-def guard_matrix(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: float, quotes: bool) -> sp.csr_matrix:
+def _binary(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """The same matrix with every stored count 1: each distinct gram (or quoted row) of a post once."""
+    out = counts.copy()
+    out.data = np.ones_like(out.data)
+    return out
+
+
+def guard_matrix(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: float, quotes: bool,
+                 distinct: bool = False) -> sp.csr_matrix:
     """The guard's features of the whole posts ``rows``: their TF-IDF rows (every gram once), and with ``quotes``
     the quoted channel (``classifier.quotes``): each quoted gram once more, in its row of the channel, weighing
     ``QUOTE_SCALE`` (not idf), and a column shared by every quoted gram weighing ``QUOTE_SHARED``; all under the
-    post's own norm, so that the full graph adds ``discussion_q[row]`` per quoted gram to the same sum."""
-    X = tfidf_weight(counted.docs[rows], idf, min_norm)
+    post's own norm, so that the full graph adds ``discussion_q[row]`` per quoted gram to the same sum.
+    ``distinct``: each distinct gram (and quoted row) of a post counts once, whatever its number of occurrences —
+    what serving feeds such a guard (``classifier.discussion.distinct_grams``), so copies of a text change nothing."""
+    docs = _binary(counted.docs[rows]) if distinct else counted.docs[rows]
+    X = tfidf_weight(docs, idf, min_norm)
     if not quotes:
         return X
     if counted.quoted is None:
         raise ValueError("the quoted channel needs counts made from the texts (HashedNgramVectorizer.count)")
-    norm = occurrence_norms(counted.docs[rows], idf, min_norm)
-    quoted = counted.quoted[rows]
+    norm = occurrence_norms(docs, idf, min_norm)
+    quoted = _binary(counted.quoted[rows]) if distinct else counted.quoted[rows]
     shared = np.asarray(quoted.sum(axis=1)).ravel() * QUOTE_SHARED / norm
     return sp.hstack([X, sp.diags(QUOTE_SCALE / norm) @ quoted, sp.csr_matrix(shared[:, None])], format="csr")
 
 
 def fit_discussion(counted: Counted, labels: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
-                   C: float, min_norm: float, quotes: bool = False) -> tuple[np.ndarray, float]:
+                   C: float, min_norm: float, quotes: bool = False, distinct: bool = False) -> tuple[np.ndarray, float]:
     """(coef, intercept) of the discussion head fitted on the whole posts ``rows`` (``coef``: float64[B], or
-    [B + QUOTE_BUCKETS + 1] with the quoted channel)."""
-    X = guard_matrix(counted, rows, idf, min_norm, quotes)
+    [B + QUOTE_BUCKETS + 1] with the quoted channel; ``distinct``: ``guard_matrix``)."""
+    X = guard_matrix(counted, rows, idf, min_norm, quotes, distinct)
     head = LinearHeads(C=C).fit(X, labels[rows][:, None], sample_weight=weights[rows])
     return head.coef_[0], float(head.intercept_[0])
 
 
 def whole_post_decision(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: float, coef: np.ndarray,
-                        intercept: float) -> np.ndarray:
+                        intercept: float, distinct: bool = False) -> np.ndarray:
     """Decision values of the whole posts ``rows`` (the full graph's ``discussion`` output); the quoted channel
     is used when ``coef`` has it."""
     quotes = has_quoted_channel(coef, idf.size)
-    return np.asarray(guard_matrix(counted, rows, idf, min_norm, quotes) @ coef).ravel() + intercept
+    return np.asarray(guard_matrix(counted, rows, idf, min_norm, quotes, distinct) @ coef).ravel() + intercept
 
 
 def choose_tau(decision: np.ndarray, positive: np.ndarray, quantile: float) -> float:

@@ -48,8 +48,8 @@ from mlmrisk.classifier.discussion import (GUARD_INPUTS, GUARD_OUTPUT, GUARD_TAB
                                           guard_input_names, ramp_logits)
 from mlmrisk.classifier.features import DISCOUNT_INPUT
 from mlmrisk.classifier.labels import HEADS
-from mlmrisk.classifier.manifest import (ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, pack_snap_words,
-                                         sha256_file)
+from mlmrisk.classifier.manifest import (GUARD_GRAMS_KEY, ID_COVERS, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION,
+                                         pack_snap_words, sha256_file)
 from mlmrisk.training.snap_lexicon import build_snap_lexicon
 
 OPSET = 18
@@ -286,6 +286,7 @@ def export_model(directory: Path, *, vectorizer, heads, manifest_fields: Mapping
                  "inputs": {**GRAPH_INPUTS, **discount_inputs, **guard_inputs}},
         "fast_onnx": {"file": FAST_FILE, "sha256": files[FAST_FILE], "opset": OPSET,
                       "inputs": {**GRAPH_INPUTS, **discount_inputs}},
+        **({GUARD_GRAMS_KEY: "distinct"} if discussion is not None and discussion.distinct else {}),
         "features": spec.to_dict(vectorizer.pinyin_spec_),
         "normalizer": vectorizer.normalizer_spec_,
         "evidence": {"snap_words": pack_snap_words(build_snap_lexicon(heads.coef_ * vectorizer.idf_[None, :],

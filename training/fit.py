@@ -47,8 +47,9 @@ from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from
 
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 # 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes; 2.3: the guard
-# in the full-path graph, on a ramp from just under the watch threshold, reading quotation (hot-path rows of 8 bytes)
-MODEL_VERSION = "2.4.0"
+# in the full-path graph, on a ramp from just under the watch threshold, reading quotation (hot-path rows of 8 bytes);
+# 2.4: sentence passages with a discount; 2.5: the guard over distinct grams (pasted copies), letter noise dropped
+MODEL_VERSION = "2.5.0"
 
 
 @dataclass
@@ -83,6 +84,9 @@ class TrainConfig:
     discussion_boilerplate: float = 0.15
     # the guard also reads which n-grams stand inside quotation marks (classifier/quotes.py)
     discussion_quotes: bool = True
+    # Each distinct gram of a post once, not every occurrence (classifier/discussion.py: copies of a pitch pasted
+    # over and over must not read as a text about schemes)
+    discussion_distinct: bool = True
     labelled_weight: float = 10.0
     max_benign_fpr: float = 0.002
     min_precision: float = 0.70
@@ -257,7 +261,7 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
               negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
               discussion_C: float = 4.0, guard_only: np.ndarray | None = None,
               discussion_quotes: bool = False, *, min_df: int = 3, sentence_instances: str = "both",
-              sentence_discount: float = 0.0) -> np.ndarray:
+              sentence_discount: float = 0.0, discussion_distinct: bool = False) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
     ``discussion`` labels, one more column: the discussion head's whole-post decision value
     (``training/discussion.py``), fitted on the same rows. Rows marked ``guard_only`` (``discussion_data``)
@@ -274,8 +278,8 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
     if discussion is None:
         return values
     coef, intercept = fit_discussion(counted, discussion, weights, train_rows, idf, discussion_C, min_norm,
-                                     discussion_quotes)
-    about = whole_post_decision(counted, predict_rows, idf, min_norm, coef, intercept)
+                                     discussion_quotes, discussion_distinct)
+    about = whole_post_decision(counted, predict_rows, idf, min_norm, coef, intercept, discussion_distinct)
     return np.column_stack([values, about])
 
 
@@ -324,7 +328,8 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
                            config.negative_passages, config.positive_passages,
                            None if discussion is None else discussion.labels, config.discussion_C, guard_only,
                            config.discussion_quotes, min_df=config.min_df, sentence_instances=config.sentence_instances,
-                           sentence_discount=config.sentence_discount)
+                           sentence_discount=config.sentence_discount,
+                           discussion_distinct=config.discussion_distinct)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
@@ -450,7 +455,8 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                config.positive_passages, about_all if with_discussion else None,
                                config.discussion_C, guard_only_all, config.discussion_quotes,
                                min_df=config.min_df, sentence_instances=config.sentence_instances,
-                               sentence_discount=config.sentence_discount)
+                               sentence_discount=config.sentence_discount,
+                               discussion_distinct=config.discussion_distinct)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -533,8 +539,9 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     heads.discussion_ = None
     if guard is not None:
         coef, intercept = fit_discussion(counted, about, weights, guard_train_rows, vectorizer.idf_,
-                                         config.discussion_C, config.min_norm, config.discussion_quotes)
-        heads.discussion_ = DiscussionHead(coef, intercept, *guard)
+                                         config.discussion_C, config.min_norm, config.discussion_quotes,
+                                         config.discussion_distinct)
+        heads.discussion_ = DiscussionHead(coef, intercept, *guard, distinct=config.discussion_distinct)
     log(f"final model fitted ({time.time() - started:.0f}s)")
 
     from mlmrisk.training.evaluate import build_report, render_markdown, render_model_card
@@ -583,7 +590,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                 "kinds": config.discussion_kinds, "C": config.discussion_C,
                                 "quantile": config.discussion_quantile, "tau": round(guard[0], 6),
                                 "weight": guard[1], "onset": round(guard[2], 6), "full": round(guard[3], 6),
-                                "quotes": config.discussion_quotes},
+                                "quotes": config.discussion_quotes, "distinct": config.discussion_distinct},
                             "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
                             "pinyin_fold": config.pinyin_fold,
                             "solver": "lbfgs", "penalty": "l2", "min_df": config.min_df, "calibration": "sigmoid (out-of-fold)"},

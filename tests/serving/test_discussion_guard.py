@@ -10,8 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from mlmrisk.classifier.discussion import (ONSET_GAP, GUARD_SCALARS, GUARD_TABLE, DiscussionGuard, guarded_logit,
-                                           ramp_logits)
+from mlmrisk.classifier.discussion import (ONSET_GAP, GUARD_SCALARS, GUARD_TABLE, DiscussionGuard, distinct_grams,
+                                           guarded_logit, ramp_logits)
 from mlmrisk.classifier.errors import ModelLoadError
 from mlmrisk.classifier.normalize import normalize_batch
 from mlmrisk.serving import Scorer
@@ -75,11 +75,16 @@ def test_the_tiny_model_lowers_warnings_not_promotions(tiny_model):
     assert (penalty[promotion] > 0).mean() < 0.05
 
 
-def test_training_and_serving_give_the_same_decision(tiny_model):
-    """The full-path graph's decision value d is training's (sparse TF-IDF rows times the guard's coefficients)."""
-    directory, vectorizer, heads = tiny_model
+@pytest.mark.parametrize("model", ["tiny_model", "sentence_model"])
+def test_training_and_serving_give_the_same_decision(model, request):
+    """The full-path graph's decision value d is training's (sparse TF-IDF rows times the guard's coefficients), for
+    a guard over distinct grams (``tiny_model``) and one over every occurrence (``sentence_model``, models 2.1–2.4);
+    copies and repeated quotes are where the two differ."""
+    directory, vectorizer, heads = request.getfixturevalue(model)
     scorer = Scorer.load(directory)
-    texts = [p.text for p in _posts(seed=13, n=200)] + [PITCH, "警惕！有人宣传" + PITCH + "，这是传销，请报警"]
+    assert scorer.guard.distinct == heads.discussion_.distinct == (model == "tiny_model")
+    texts = [p.text for p in _posts(seed=13, n=200)] + [PITCH, "警惕！有人宣传" + PITCH + "，这是传销，请报警",
+                                                         PITCH * 7, "“拉人头”“拉人头”有人说“拉人头”，这是传销" * 3]
     served = scorer.score_full(normalize_batch(texts, scorer.tables), texts).discussion
     trained = heads.discussion_.decision(vectorizer.count(texts), vectorizer.idf_, vectorizer.min_norm)
     assert np.abs(served - trained).max() < 1e-4
@@ -90,6 +95,44 @@ def test_training_and_serving_give_the_same_decision(tiny_model):
     assert abs(values[0] - values[1]) > 1e-3
     trained = heads.discussion_.decision(vectorizer.count([plain, quoted]), vectorizer.idf_, vectorizer.min_norm)
     assert np.abs(values - trained).max() < 1e-4
+
+
+def test_distinct_grams_are_each_distinct_gram_once():
+    """``distinct_grams``: the distinct (doc, bucket) pairs with no quoted row, then the distinct (doc, quoted row)
+    pairs on the empty bucket — what a binary count matrix sums."""
+    rng = np.random.default_rng(3)
+    n_buckets, not_quoted = 50, 8
+    bucket = rng.integers(0, n_buckets + 1, 400)
+    doc = np.sort(rng.integers(0, 6, 400))
+    quote = np.where(rng.random(400) < 0.3, bucket % not_quoted, not_quoted)
+    out_bucket, out_doc, out_quote = distinct_grams(bucket, doc, quote, n_buckets, not_quoted)
+    plain = out_quote == not_quoted
+    assert set(zip(out_doc[plain], out_bucket[plain])) == set(zip(doc, bucket))
+    assert len(set(zip(out_doc[plain], out_bucket[plain]))) == plain.sum()
+    quoted = ~plain
+    assert (out_bucket[quoted] == n_buckets).all()
+    inside = quote != not_quoted
+    assert set(zip(out_doc[quoted], out_quote[quoted])) == set(zip(doc[inside], quote[inside]))
+    assert len(set(zip(out_doc[quoted], out_quote[quoted]))) == quoted.sum()
+    b, d, q = distinct_grams(bucket, doc, None, n_buckets, not_quoted)
+    assert q is None and np.array_equal(b, out_bucket[plain]) and np.array_equal(d, out_doc[plain])
+    empty = distinct_grams(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), n_buckets, not_quoted)
+    assert all(part.size == 0 for part in empty)
+
+
+@pytest.mark.parametrize("model", ["tiny_model", "sentence_model"])
+def test_copies_of_a_post_change_a_distinct_guard_not_at_all(model, request):
+    """A pitch pasted over and over is the same text to a guard over distinct grams: two copies or forty give the
+    same ``d`` (one copy differs only by the grams across the seam between copies); to a guard over every
+    occurrence ``d`` moves with the copies (model 2.4.0 read a pitch pasted 40 times as a text about schemes)."""
+    scorer = Scorer.load(request.getfixturevalue(model)[0])
+    warning = "警惕“" + PITCH + "”这是传销"
+    texts = [PITCH, PITCH * 2, PITCH * 40, warning * 2, warning * 6]
+    d = scorer.score_full(normalize_batch(texts, scorer.tables), texts).discussion
+    if scorer.guard.distinct:
+        assert abs(d[2] - d[1]) < 1e-6 and abs(d[4] - d[3]) < 1e-6 and abs(d[1] - d[0]) < 0.2
+    else:
+        assert abs(d[2] - d[1]) > 1e-2 and abs(d[4] - d[3]) > 1e-2
 
 
 def test_hot_path_equals_full_path_with_the_guard(tiny_model):
@@ -223,3 +266,21 @@ def test_a_guard_without_the_quoted_channel(tiny_model, tmp_path):
     served = scorer.score_full(normalize_batch(texts, scorer.tables), texts).discussion
     trained = plain.discussion_.decision(vectorizer.count(texts), vectorizer.idf_, vectorizer.min_norm)
     assert np.abs(served - trained).max() < 1e-4
+
+
+def test_the_manifest_says_how_the_guard_reads_grams(tiny_model, sentence_model, tmp_path):
+    """``discussion_grams`` (manifest version 6): "distinct" for a guard over distinct grams, absent for one over
+    every occurrence (models 2.1–2.4); a value this version does not know is refused, not guessed."""
+    import json
+
+    from mlmrisk.classifier.manifest import GUARD_GRAMS_KEY, MANIFEST_FORMAT_VERSION
+
+    distinct = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))
+    occurrences = json.loads((sentence_model[0] / "manifest.json").read_text(encoding="utf-8"))
+    assert distinct[GUARD_GRAMS_KEY] == "distinct" and GUARD_GRAMS_KEY not in occurrences
+    assert distinct["format_version"] == MANIFEST_FORMAT_VERSION == 6
+    target = tmp_path / "future"
+    shutil.copytree(tiny_model[0], target)
+    (target / "manifest.json").write_text(json.dumps({**distinct, GUARD_GRAMS_KEY: "weighted"}), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="discussion_grams must be one of"):
+        Scorer.load(target)
