@@ -48,8 +48,9 @@ _B = ("bool", 1)
 _U8 = ("uint8", 1)
 _U16 = ("uint16", 1)
 _F8 = ("float64", 1)
-#: the arguments after (codes, doc) of ``hash_grams``: orders, syllable tables, Latin events, salts, bits, base
-_TABLES = (_B, _B, ("int16", 1), _I, _I, _I, ("uint64", 2), "int64", "int64")
+#: the arguments after (codes, doc) of ``hash_grams``: orders, syllable tables, Latin events, the positions whose
+#: characters are not hashed (``features.latin_block``), salts, bits, base
+_TABLES = (_B, _B, ("int16", 1), _I, _I, _I, _U8, ("uint64", 2), "int64", "int64")
 _CLEAN = (_I, _I, _I, _U8, _U16, _U16)
 
 

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlmrisk.classifier import compiled
-from mlmrisk.classifier.normalize import NormalizedBatch
+from mlmrisk.classifier.normalize import SPACE, NormalizedBatch
 from mlmrisk.classifier.pinyin import PinyinTables, latin_events
 
 K1 = np.uint64(0x9E3779B97F4A7C15)
@@ -68,6 +68,8 @@ K3 = np.uint64(0x165667B19E3779F9)
 SYLLABLE_BASE = 0x110000
 FEATURE_VERSION = 3
 SENTENCE_FEATURE_VERSION = 4  #: version 3 plus sentence passages (``FeatureSpec.sentence_min_chars``)
+#: version 4 (sentence passages optional) plus ``FeatureSpec.latin_syllables_only``
+LATIN_FEATURE_VERSION = 5
 #: the graphs' input of per-passage discounts (float32[Q], ``passage_discounts``), present when a spec has a
 #: ``sentence_discount``
 DISCOUNT_INPUT = "passage_discount"
@@ -91,6 +93,9 @@ class FeatureSpec:
     sentence_min_chars: int = 0  #: 0: no sentence passages (specs of version 3)
     #: taken off a sentence passage's MLM decision value before the max (``sentence_passages``); 0: none
     sentence_discount: float = 0.0
+    #: a Latin run read as pinyin (every syllable of two letters or more: ``latin_block``) gives its syllables
+    #: only, no character n-grams (spec version 5)
+    latin_syllables_only: bool = False
 
     def __post_init__(self) -> None:
         if self.window < 2 or self.window & (self.window - 1):
@@ -109,6 +114,8 @@ class FeatureSpec:
             raise ValueError(f"sentence_discount must be a finite number ≥ 0, got {self.sentence_discount}")
         if self.sentence_discount and not self.sentence_min_chars:
             raise ValueError("sentence_discount needs sentence passages (sentence_min_chars ≥ 1)")
+        if self.latin_syllables_only and not (self.pinyin is not None and self.pinyin_orders):
+            raise ValueError("latin_syllables_only needs the syllable channel (pinyin_orders and pinyin tables)")
 
     @property
     def n_buckets(self) -> int:
@@ -118,7 +125,9 @@ class FeatureSpec:
         """The manifest's ``features``. A spec without sentence passages is written as version 3, byte for byte
         as before they existed, so older models keep their ids; one with them is version 4, which a version of
         mlmrisk that cannot build sentence passages refuses instead of scoring without them."""
-        spec = {"version": SENTENCE_FEATURE_VERSION if self.sentence_min_chars else FEATURE_VERSION,
+        version = (LATIN_FEATURE_VERSION if self.latin_syllables_only else
+                   SENTENCE_FEATURE_VERSION if self.sentence_min_chars else FEATURE_VERSION)
+        spec = {"version": version,
                 "bucket_bits": self.bucket_bits, "char_orders": list(self.char_orders),
                 "pinyin_orders": list(self.pinyin_orders), "window": self.window, "min_norm": self.min_norm,
                 "syllable_base": SYLLABLE_BASE, "pinyin": dict(pinyin_spec) if pinyin_spec is not None else None}
@@ -126,21 +135,27 @@ class FeatureSpec:
             spec["sentence_min_chars"] = self.sentence_min_chars
         if self.sentence_discount:
             spec["sentence_discount"] = self.sentence_discount
+        if self.latin_syllables_only:
+            spec["latin_syllables_only"] = True
         return spec
 
     @classmethod
     def from_dict(cls, spec: Mapping) -> "FeatureSpec":
         version = spec.get("version")
-        if version not in (FEATURE_VERSION, SENTENCE_FEATURE_VERSION):
-            raise ValueError(f"feature spec version {version!r} is not supported (expected {FEATURE_VERSION} or "
-                             f"{SENTENCE_FEATURE_VERSION}); rebuild the model with this version of mlmrisk")
+        known = (FEATURE_VERSION, SENTENCE_FEATURE_VERSION, LATIN_FEATURE_VERSION)
+        if version not in known:
+            raise ValueError(f"feature spec version {version!r} is not supported (expected one of {known}); "
+                             "rebuild the model with this version of mlmrisk")
         pinyin = PinyinTables.from_spec(spec["pinyin"]) if spec.get("pinyin") else None
-        sentence_min = int(spec.get("sentence_min_chars", 0)) if version == SENTENCE_FEATURE_VERSION else 0
+        sentence_min = int(spec.get("sentence_min_chars", 0)) if version != FEATURE_VERSION else 0
         if version == SENTENCE_FEATURE_VERSION and sentence_min < 1:
             raise ValueError("feature spec version 4 needs sentence_min_chars ≥ 1")
-        discount = float(spec.get("sentence_discount", 0.0)) if version == SENTENCE_FEATURE_VERSION else 0.0
+        discount = float(spec.get("sentence_discount", 0.0)) if version != FEATURE_VERSION else 0.0
+        latin = version == LATIN_FEATURE_VERSION and bool(spec.get("latin_syllables_only", False))
+        if version == LATIN_FEATURE_VERSION and not latin:
+            raise ValueError("feature spec version 5 needs latin_syllables_only = true")
         return cls(int(spec["bucket_bits"]), tuple(spec["char_orders"]), tuple(spec["pinyin_orders"]),
-                   int(spec["window"]), float(spec["min_norm"]), pinyin, sentence_min, discount)
+                   int(spec["window"]), float(spec["min_norm"]), pinyin, sentence_min, discount, latin)
 
 
 @dataclass(frozen=True)
@@ -190,13 +205,47 @@ def _kernel_args(spec: FeatureSpec) -> tuple:
             spec.bucket_bits, SYLLABLE_BASE)
 
 
+_NO_BLOCK = np.zeros(0, dtype=np.uint8)
+
+
+def latin_block(codes: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """uint8[codes.size]: 1 at every position of a Latin run read as pinyin, from the run's syllable events
+    (``start``, ``end``, sorted; a run's events touch end to start): a run whose syllables all have two letters or
+    more; and 1 at a space between two such runs (``fa zhan``: the spaces are part of the spelling). Its
+    character n-grams are not hashed (``FeatureSpec.latin_syllables_only``): a post written in pinyin
+    (``mian fei jia ru``) then carries the syllable n-grams its Chinese spelling carries, and nothing else —
+    its Latin character n-grams, three or four per letter, outweighed the syllables in the norm and read as
+    English. Runs with a one-letter syllable (``em`` → e m, the markup of QQ emoticons ``[em]e163[/em]``) keep
+    their character n-grams: English words and markup split that way far more often than pinyin is written so.
+    Empty (no blocking) when no run qualifies."""
+    if start.size == 0:
+        return _NO_BLOCK
+    first = np.ones(start.size, dtype=bool)
+    first[1:] = start[1:] != end[:-1]
+    run = np.cumsum(first) - 1
+    short = np.bincount(run, weights=(end - start) < 2) > 0
+    keep = ~short[run]
+    if not keep.any():
+        return _NO_BLOCK
+    s, e = start[keep], end[keep]
+    lengths = e - s
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    block = np.zeros(codes.size, dtype=np.uint8)
+    block[np.repeat(s, lengths) + np.arange(int(lengths.sum())) - offsets] = 1
+    spaces = np.flatnonzero(codes[1:-1] == SPACE) + 1
+    spaces = spaces[(block[spaces - 1] != 0) & (block[spaces + 1] != 0)]
+    block[spaces] = 1
+    return block
+
+
 def _batch_args(batch: NormalizedBatch, spec: FeatureSpec) -> tuple:
     char_orders, pinyin_orders, table, salts, bits, base = _kernel_args(spec)
     if pinyin_orders.size > 1 and batch.codes.size:
         latin = latin_events(batch.codes, spec.pinyin)
     else:
         latin = (np.zeros(0, dtype=np.int64),) * 3
-    return (batch.codes, batch.doc, char_orders, pinyin_orders, table, *latin, salts, bits, base)
+    block = latin_block(batch.codes, latin[1], latin[2]) if spec.latin_syllables_only else _NO_BLOCK
+    return (batch.codes, batch.doc, char_orders, pinyin_orders, table, *latin, block, salts, bits, base)
 
 
 def hash_grams(batch: NormalizedBatch, spec: FeatureSpec) -> Grams:

@@ -87,12 +87,13 @@ def _no_content(codes, a, b):
 
 @_jit
 def hash_grams(codes, doc, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start, latin_end,
-               salts, bits, syllable_base):
+               block, salts, bits, syllable_base):
     """Every gram of a flat normalised batch: (bucket, doc, start, end), int64[G] each.
 
     ``char_orders``/``pinyin_orders`` are bool masks indexed by order (length max order + 1; length ≤ 1: channel
     off). ``char_syllable`` is the int16 char → syllable table (empty: no syllable channel); the Latin events
-    (from ``pinyin.latin_events``) are sorted by start. ``salts[channel, order]``.
+    (from ``pinyin.latin_events``) are sorted by start. ``block`` (uint8, one per position, or empty): no
+    character n-gram covers a position marked 1 (``features.latin_block``). ``salts[channel, order]``.
     """
     t = codes.size
     shift = np.uint64(64 - bits)
@@ -104,8 +105,9 @@ def hash_grams(codes, doc, char_orders, pinyin_orders, char_syllable, latin_syll
     run = np.zeros(t + 1, dtype=np.int64)
     count_c = np.zeros(max(max_c, 0) + 2, dtype=np.int64)
     if max_c > 0:
+        blocking = block.size > 0
         for i in range(t - 1, -1, -1):
-            r = 0 if codes[i] == SEPARATOR else min(run[i + 1] + 1, max_c)
+            r = 0 if codes[i] == SEPARATOR or (blocking and block[i] != 0) else min(run[i + 1] + 1, max_c)
             run[i] = r
             count_c[r] += 1
         for n in range(max_c - 1, 0, -1):  # count_c[n] = grams of order n = positions with run ≥ n
@@ -370,10 +372,10 @@ def passages(bucket, gdoc, gstart, gend, starts, window, codes, sentence_min):
 
 @_jit
 def feeds(codes, doc, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start, latin_end,
-          salts, bits, syllable_base, window, sentence_min):
+          block, salts, bits, syllable_base, window, sentence_min):
     """``hash_grams`` then ``passages`` in one call: the grams and the membership."""
     bucket, gdoc, gstart, gend = hash_grams(codes, doc, char_orders, pinyin_orders, char_syllable, latin_syllable,
-                                            latin_start, latin_end, salts, bits, syllable_base)
+                                            latin_start, latin_end, block, salts, bits, syllable_base)
     gram, passage, entry_bucket, passage_doc, p_start, p_end = passages(bucket, gdoc, gstart, gend, starts, window,
                                                                          codes, sentence_min)
     return bucket, gdoc, gstart, gend, gram, passage, entry_bucket, passage_doc, p_start, p_end
@@ -414,7 +416,7 @@ def _membership(long_post, s, e, wshift, half, n_a):
 
 @_jit
 def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable, latin_syllable, latin_start,
-                        latin_end, salts, bits, syllable_base, window, table, min_norm, slope, offset,
+                        latin_end, block, salts, bits, syllable_base, window, table, min_norm, slope, offset,
                         sentence_min, sentence_cut):
     """The hot path in one pass: each post's best-passage logit of ONE head, float64[N], that passage's index
     among the post's passages (int64[N]: tiling A first, then tiling B, as ``feeds`` numbers them; the first of
@@ -435,6 +437,8 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     post's grams, so posts without a boundary pay only for finding none. A sentence passage's logit is lowered by
     ``sentence_cut`` (``slope · FeatureSpec.sentence_discount``): a sentence alone has lost the context that
     tells a warning or a news report from a pitch.
+
+    ``block`` (uint8 per position, or empty): no character n-gram covers a marked position (``hash_grams``).
 
     A fourth output, int64[N], counts each post's content characters (not separators, spaces or newlines): the
     minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as the kernel reads every
@@ -470,6 +474,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
     g_pass = np.empty(max_grams, dtype=np.int64)  # passage A + 1 in the low 32 bits, passage B + 1 above (0: none)
     g_sentence = np.empty(max_grams if sentence_min > 0 else 0, dtype=np.int64)  # sentence passage, -1: none
     table_size = char_syllable.size
+    blocking = block.size > 0
     k = 0  # next Latin event (sorted by flat start)
     for d in range(n):
         s0 = starts[d]
@@ -519,7 +524,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
                 h = np.uint64(0)
                 for m in range(min(max_c, L - i)):  # the grams starting at i end at the next separator
                     c = codes[s0 + i + m]
-                    if c == SEPARATOR:
+                    if c == SEPARATOR or (blocking and block[s0 + i + m] != 0):
                         break
                     x = np.uint64(c) * K1
                     h = x if m == 0 else (h * K2) ^ x

@@ -93,10 +93,11 @@ def tiny_model(tmp_path_factory, normalizer_spec):
 
 @pytest.fixture(scope="session")
 def sentence_model(tmp_path_factory, normalizer_spec):
-    """``tiny_model`` with sentence passages and a sentence discount (feature spec version 4, the graphs'
-    ``passage_discount`` input), and a guard that counts every occurrence of a gram (models 2.1–2.4)."""
+    """``tiny_model`` with the newer feature options: sentence passages and a sentence discount (the graphs'
+    ``passage_discount`` input) and Latin pinyin read by its syllables only (feature spec version 5); and a guard
+    that counts every occurrence of a gram (models 2.1–2.4)."""
     return _tiny_model(tmp_path_factory.mktemp("sentence_model"), normalizer_spec, distinct=False,
-                       sentence_min_chars=6, sentence_discount=0.7)
+                       sentence_min_chars=6, sentence_discount=0.7, latin_syllables_only=True)
 
 
 @pytest.fixture(scope="session")

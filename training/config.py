@@ -40,7 +40,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction", "synthetic_boilerplate"),
     "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "sentence_min_chars",
                  "sentence_discount", "min_norm", "max_chars", "negative_passages", "positive_passages",
-                 "sentence_instances"),
+                 "sentence_instances", "latin_syllables_only"),
     "fit": ("C_grid", "element_C", "min_df", "n_folds"),
     "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight", "discussion_data",
                    "discussion_boilerplate", "discussion_quotes", "discussion_distinct"),
@@ -80,6 +80,9 @@ DOCS: dict[str, str] = {
     "window": "passage length in characters (a power of two); a post is scored by its best passage",
     "sentence_min_chars": "each sentence of a post with this many content characters or more is a passage too (a "
                           "pitch pasted into a longer post is scored on its own); 0 = windows only",
+    "latin_syllables_only": "a Latin run that splits wholly into pinyin syllables of two letters or more gives its "
+                            "syllable n-grams only, no character n-grams (a post written in pinyin reads as its "
+                            "Chinese spelling; classifier/features.py: latin_block)",
     "sentence_discount": "taken off a sentence passage's MLM decision value before a post's best passage is chosen "
                          "(a sentence alone has lost its context); 0 = none; needs sentence_min_chars",
     "min_norm": "length prior: floor of the TF-IDF norm, so a short text must show enough to score high",

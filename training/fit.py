@@ -99,6 +99,8 @@ class TrainConfig:
     window: int = 64
     sentence_min_chars: int = 0  # sentence passages (classifier/features.py); 0 = windows only
     sentence_discount: float = 0.0  # taken off a sentence passage's MLM decision value (classifier/features.py)
+    # Latin runs read as pinyin give their syllables only, no character n-grams (classifier/features.py: latin_block)
+    latin_syllables_only: bool = False
     min_norm: float = 32.0
     negative_passages: bool = True
     positive_passages: bool = True  # MLM-head refit on best passages (docs/training.md, "Six more writers…")
@@ -139,6 +141,7 @@ def config_vectorizer(config: "TrainConfig", normalizer_spec: Mapping) -> Hashed
                                  window=config.window, min_norm=config.min_norm,
                                  sentence_min_chars=config.sentence_min_chars,
                                  sentence_discount=config.sentence_discount,
+                                 latin_syllables_only=config.latin_syllables_only,
                                  pinyin_fold=tuple(config.pinyin_fold)).prepare()
 
 
@@ -586,6 +589,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                             "sentence_min_chars": config.sentence_min_chars,
                             "sentence_discount": config.sentence_discount,
                             "sentence_instances": config.sentence_instances,
+                            "latin_syllables_only": config.latin_syllables_only,
                             "discussion": None if guard is None else {
                                 "kinds": config.discussion_kinds, "C": config.discussion_C,
                                 "quantile": config.discussion_quantile, "tau": round(guard[0], 6),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 
@@ -267,7 +268,7 @@ def test_kernels_work_without_a_writable_cache(tmp_path):
     code = ("import numpy as np; from mlmrisk.classifier import kernels; "
             "b, d, s, e = kernels.hash_grams(np.array([20320, 22909, 0]), np.zeros(3, dtype=np.int64), "
             "np.array([False, True, True]), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int16), "
-            "*(np.zeros(0, dtype=np.int64),) * 3, np.ones((2, 3), dtype=np.uint64), 20, 0); "
+            "*(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=np.uint8), np.ones((2, 3), dtype=np.uint64), 20, 0); "
             "assert list(s) == [0, 1, 0] and list(e) == [1, 2, 2], (s, e)")
     unwritable = "/proc/mlmrisk-numba-cache"  # mkdir fails there, even as root
     env = dict(os.environ, NUMBA_CACHE_DIR=unwritable, NUMBA_CACHE_LOCATOR_CLASSES="UserProvidedCacheLocator")
@@ -552,7 +553,9 @@ def test_feature_spec_versions_round_trip(pinyin):
     assert FeatureSpec.from_dict(sentences).sentence_min_chars == 8
     with pytest.raises(ValueError, match="sentence_min_chars"):
         FeatureSpec.from_dict({**sentences, "sentence_min_chars": 0})
-    with pytest.raises(ValueError, match="version 5"):
+    with pytest.raises(ValueError, match="version 6"):
+        FeatureSpec.from_dict({**sentences, "version": 6})
+    with pytest.raises(ValueError, match="version 5 needs latin_syllables_only"):
         FeatureSpec.from_dict({**sentences, "version": 5})
     with pytest.raises(ValueError, match="sentence_min_chars"):
         FeatureSpec(pinyin=None, pinyin_orders=(), sentence_min_chars=-1)
@@ -589,3 +592,71 @@ def test_sentence_passages_are_the_passages_after_a_posts_windows(tables, spec):
     cut = passage_discounts(membership.passage_doc, batch.starts, discounted)
     assert cut.dtype == np.float32 and np.array_equal(cut, np.where(flags, np.float32(0.5), np.float32(0)))
     assert not passage_discounts(windows.passage_doc, batch.starts, spec).any()
+
+
+def test_feature_spec_version_5_reads_latin_pinyin_by_syllables(pinyin):
+    """``latin_syllables_only`` is written as version 5 (with or without sentence passages) and needs the
+    syllable channel; specs without it stay versions 3 / 4."""
+    from mlmrisk.classifier.features import LATIN_FEATURE_VERSION
+
+    tables_spec = PinyinTables.spec_from_readings({ord("发"): "fa", ord("展"): "zhan"})
+    spec = FeatureSpec(pinyin=pinyin, latin_syllables_only=True)
+    written = spec.to_dict(tables_spec)
+    assert written["version"] == LATIN_FEATURE_VERSION and written["latin_syllables_only"] is True
+    back = FeatureSpec.from_dict(written)
+    assert back.latin_syllables_only and back.sentence_min_chars == 0
+    both = FeatureSpec(pinyin=pinyin, latin_syllables_only=True, sentence_min_chars=8, sentence_discount=1.5)
+    again = FeatureSpec.from_dict(both.to_dict(tables_spec))
+    assert (again.sentence_min_chars, again.sentence_discount, again.latin_syllables_only) == (8, 1.5, True)
+    assert "latin_syllables_only" not in FeatureSpec(pinyin=pinyin).to_dict(None)
+    with pytest.raises(ValueError, match="needs the syllable channel"):
+        FeatureSpec(pinyin=None, pinyin_orders=(), latin_syllables_only=True)
+
+
+def test_latin_block_marks_runs_read_as_pinyin():
+    """Runs whose syllables all have two letters or more are marked, whole, with a single space between two of
+    them; a run with a one-letter syllable (``em`` → e m) is not."""
+    from mlmrisk.classifier.features import latin_block
+
+    # runs: [0, 4) mian | [5, 8) fei | [10, 12) e m (one-letter syllables) | [14, 20) xia xian
+    start = np.array([0, 5, 10, 11, 14, 17])
+    end = np.array([4, 8, 11, 12, 17, 20])
+    codes = np.full(22, ord("x"))
+    codes[[4, 8, 9, 12, 13, 20]] = SPACE  # mian fei  em  xiaxian: spaces at 4 (between two runs), 8–9, 12–13, 20
+    block = latin_block(codes, start, end)
+    assert block.dtype == np.uint8 and block.size == 22
+    assert np.flatnonzero(block).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17, 18, 19]
+    assert latin_block(codes[:5], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).size == 0
+    assert latin_block(codes[:5], np.array([1, 2]), np.array([2, 3])).size == 0  # one-letter syllables: no block
+
+
+def test_a_post_in_pinyin_carries_the_syllable_grams_of_its_chinese_spelling(tables, pinyin):
+    """With ``latin_syllables_only`` a post written in pinyin hashes to the syllable n-grams of its Chinese
+    spelling and nothing else; a run with a one-letter syllable (QQ emoticon markup ``em``) and a run that is not
+    pinyin (``vx``) keep their character n-grams; Chinese text is hashed exactly as without the option."""
+    plain = FeatureSpec(pinyin=pinyin)
+    latin = FeatureSpec(pinyin=pinyin, latin_syllables_only=True)
+    chinese, spelled = "发展下线动态收益", "fa zhan xia xian dong tai shou yi"
+
+    def grams(text, spec):
+        return hash_grams(normalize_batch([text], tables), spec)
+
+    ours = grams(spelled, latin)
+    assert set(ours.bucket.tolist()) <= set(grams(chinese, plain).bucket.tolist())
+    syllables_only = grams(chinese, dataclasses.replace(plain, char_orders=()))
+    assert set(ours.bucket.tolist()) == set(syllables_only.bucket.tolist())
+    assert grams(spelled, plain).bucket.size > 3 * ours.bucket.size  # Latin character grams outnumbered them
+    for kept in ("[em]e163[/em]你好", "加vx详聊"):
+        assert np.array_equal(grams(kept, latin).bucket, grams(kept, plain).bucket), kept
+    mixed = "你fazhan的xiaxian交费"
+    g = grams(mixed, latin)
+    n_syllable = grams(mixed, dataclasses.replace(latin, char_orders=())).bucket.size
+    n_char = g.bucket.size - n_syllable  # characters first, then syllables (hash_grams' order)
+    text = normalize_batch([mixed], tables).text(0)
+    latin_at = {i for i, c in enumerate(text) if "a" <= c <= "z"}
+    char_spans = list(zip(g.start[:n_char].tolist(), g.end[:n_char].tolist()))
+    assert char_spans and not any(latin_at & set(range(a, b)) for a, b in char_spans)
+    # what is left are the character n-grams of 你, 的 and 交费 alone: 1 + 1 + 3 with orders 1–4
+    assert n_char == 5 and n_syllable == grams(mixed, dataclasses.replace(plain, char_orders=())).bucket.size
+    chinese_only = "今天天气不错一起去爬山吧"
+    assert np.array_equal(grams(chinese_only, latin).bucket, grams(chinese_only, plain).bucket)

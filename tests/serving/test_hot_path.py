@@ -24,7 +24,10 @@ PITCHES = ["静态收益加动态收益，直推十人拿见点奖", "加入只�
            "jia wo weixin, fazhan xiaxian, dongtaishouyi meitian daozhang", "dtsy jdj ztj 加v详聊",
            "发①展②下③线", "发展下下下线拿团队奖", "动Ⅹ态Ⅹ收Ⅹ益", "發展下綫拿團隊獎", "发🈲展下线"]
 ODD = ["", " ", "\u200b", "a", "传", "。。。。", "🔥" * 50, "ａｂｃ１２３" * 40, "x" * 30000, "fa" * 5000,
-       "zhongguo" * 20 + "发展下线" + "weixin" * 30]
+       "zhongguo" * 20 + "发展下线" + "weixin" * 30,
+       # a post in pinyin (spaced, joined and beside Chinese) and QQ emoticon markup, whose runs split as e m
+       "mian fei jia ru wang zhuan lian meng , ni jie shao de xia xian jiao fei ni na 40%", "你jieshao的xiaxian交费",
+       "有[em]e163[/em]时[em]e163[/em]间吗"]
 
 
 def _graph(scorer: Scorer, texts: list[str]) -> np.ndarray:

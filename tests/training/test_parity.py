@@ -12,7 +12,8 @@ from mlmrisk.training.perturb import PERTURBATIONS, perturb
 
 TOLERANCE = 1e-5
 EDGE_CASES = ["", " ", "\u200b", "a", "传", "发\u200b展\x00下线", "🔥" * 50, "ｖ信：ａｂｃ１２３", "發展下綫拿團隊獎",
-              "x" * 30000]
+              "x" * 30000, "mian fei jia ru wang zhuan , fa zhan xia xian na ti cheng", "你jieshao的xiaxian交费",
+              "有[em]e163[/em]时[em]e163[/em]间吗"]
 
 
 @pytest.fixture(params=["tiny_model", "sentence_model"])
