@@ -318,6 +318,28 @@ def pinyin_initials(text: str, rng: random.Random) -> str:
     return _rewrite_latin(text, select_key_spans(text, rng), lambda w: "".join(_initials(w)))
 
 
+def pinyin_post(text: str, rng: random.Random) -> str:
+    """The WHOLE post in toneless pinyin, one space between syllables; what is not Chinese stays as written:
+    免费加入网赚联盟，升级VIP只要100元 → mian fei jia ru wang zhuan lian meng ，sheng ji VIP zhi yao 100 yuan.
+    (A family the key-word kinds never produced; an independent review found the model kept 0 of 31 pitches so
+    written: data/review_holdout/README.md.) ``rng`` is unused: the rewrite is deterministic."""
+    from pypinyin import Style, lazy_pinyin
+
+    pieces = lazy_pinyin(text, style=Style.NORMAL, errors="default", v_to_u=False)
+    return " ".join(pieces)
+
+
+#: letters put between characters by ``letter_noise`` (lowercase ASCII, as typed)
+NOISE_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def letter_noise(text: str, rng: random.Random) -> str:
+    """A random letter after every Chinese character of the WHOLE post (网e赚v新c项j目d): the letters differ, so
+    no single symbol repeats the way ``noise`` writes it (the review set's random letters: 9 of 31 pitches kept
+    before the normaliser's letter-noise rule)."""
+    return "".join(ch + rng.choice(NOISE_LETTERS) if _is_cjk(ch) else ch for ch in text)
+
+
 def repeats(text: str, rng: random.Random) -> str:
     """1–2 characters of each of 1–3 key words written 2–3 times: 发展下线 → 发展下下下线."""
     spans = select_key_spans(text, rng)
@@ -500,18 +522,20 @@ PERTURBATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "pinyin_spaced": pinyin_spaced,
     "pinyin_mixed": pinyin_mixed,
     "pinyin_initials": pinyin_initials,
+    "pinyin_post": pinyin_post,
     "numbers": numbers,
     "repeats": repeats,
     "noise": noise,
+    "letter_noise": letter_noise,
     "emoji": emoji,
 }
 
 #: Kinds grouped into the evasion families reports name; every kind of ``PERTURBATIONS`` is in exactly one.
 EVASION_FAMILIES: dict[str, tuple[str, ...]] = {
-    "pinyin": ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials"),
+    "pinyin": ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials", "pinyin_post"),
     "numbers": ("numbers",),
     "repeats": ("repeats",),
-    "noise": ("noise",),
+    "noise": ("noise", "letter_noise"),
     "emoji": ("emoji",),
     "traditional": ("traditional",),
     "separators": ("separators",),

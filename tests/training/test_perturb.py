@@ -49,11 +49,14 @@ def fold_back(text: str) -> str:
 def test_registry():
     assert set(PERTURBATIONS) == {
         "traditional", "separators", "homophones", "fullwidth_zero_width",
-        "pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials", "numbers", "repeats", "noise", "emoji",
+        "pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials", "pinyin_post", "numbers", "repeats",
+        "noise", "letter_noise", "emoji",
     }
     grouped = [kind for kinds in EVASION_FAMILIES.values() for kind in kinds]
     assert sorted(grouped) == sorted(PERTURBATIONS)  # every kind in exactly one family
-    assert EVASION_FAMILIES["pinyin"] == ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials")
+    assert EVASION_FAMILIES["pinyin"] == ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials",
+                                          "pinyin_post")
+    assert EVASION_FAMILIES["noise"] == ("noise", "letter_noise")
     for family in ("numbers", "repeats", "noise", "emoji", "traditional", "separators", "homophones",
                    "fullwidth_zero_width"):
         assert family in EVASION_FAMILIES
@@ -68,7 +71,8 @@ def test_deterministic_and_changes_text(kind):
 
 
 @pytest.mark.parametrize("kind", ["separators", "homophones", "fullwidth_zero_width", "pinyin_full", "pinyin_spaced",
-                                  "pinyin_mixed", "pinyin_initials", "numbers", "repeats", "noise", "emoji"])
+                                  "pinyin_mixed", "pinyin_initials", "numbers", "repeats", "noise", "emoji",
+                                  "letter_noise"])
 def test_seed_matters(kind):
     assert len({perturb(POST, kind, seed) for seed in range(10)}) > 1
 
@@ -162,7 +166,7 @@ def test_fullwidth_zero_width():
 KEY_WORD_FAMILIES = ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_initials", "repeats", "noise", "emoji")
 #: families the normaliser is meant to undo (docs/normalization_data.md §1b)
 UNDONE = ("repeats", "noise", "emoji", "numbers", "traditional", "separators", "fullwidth_zero_width")
-PINYIN = ("pinyin_full", "pinyin_spaced", "pinyin_mixed")
+PINYIN = ("pinyin_full", "pinyin_spaced", "pinyin_mixed", "pinyin_post")
 #: every vocabulary word here has a Chinese neighbour or 3+ characters, and no numeral sits next to one
 POST2 = "加微信了解详情，发展下线拿直推奖和见点奖，每天分享静态收益和动态收益，提现秒到账。"
 SWEEP = (POST2, "入门费3980元，第5代也拿分红，加权分红天天有", "今天天气真好我们去公园散步吧")
@@ -349,3 +353,23 @@ def test_noise_uses_one_symbol_per_word():
         out = perturb("动态收益", "noise", seed)
         symbol = out[1]
         assert symbol in NOISE_SYMBOLS and out == symbol.join("动态收益")
+
+
+def test_whole_post_families(tables, pinyin_tables):
+    """``pinyin_post`` spells every Chinese character of the post in pinyin (the phonetic channel hears the whole
+    post's syllables, in order); ``letter_noise`` puts a letter after every Chinese character, which the
+    normaliser's letter-noise rule drops again wherever four or more letters chain (long runs of Chinese)."""
+    from pypinyin import Style, lazy_pinyin
+
+    out = perturb(POST2, "pinyin_post", 3)
+    assert out == perturb(POST2, "pinyin_post", 4)  # no randomness
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in out)
+    chinese = "".join(ch for ch in POST2 if "\u4e00" <= ch <= "\u9fff")
+    assert _syllables_of(out, tables, pinyin_tables) == lazy_pinyin(chinese, style=Style.NORMAL)
+    text = "今天天气真好我们去公园散步吧"
+    for seed in range(10):
+        noisy = perturb(text, "letter_noise", seed)
+        assert len(noisy) == 2 * len(text) and noisy[::2] == text
+        # every letter between two Chinese characters goes; the one after the last character has no Chinese
+        # neighbour on its right and stays, as 3级 or A股 would
+        assert normalize_batch([noisy], tables).text(0) == normalize_batch([text], tables).text(0) + noisy[-1]
