@@ -15,7 +15,7 @@ corpus's warnings and news) from everything else, pitches and ordinary text alik
     ramp(z) = clip((z − onset) / (full − onset), 0, 1),
     d = (Σ idf·γ + Σ_quoted q[row]) / max(min_norm, √Σ idf²) + intercept
 
-over every n-gram occurrence of the post (each once) — or, from model 2.5, over every DISTINCT n-gram of the
+over every n-gram occurrence of the post (each once) — or, for a guard trained with ``discussion_distinct``, over every DISTINCT n-gram of the
 post (``distinct_grams``; a guard with ``discussion_distinct`` in its graph): summed over occurrences, ``d`` grew
 with √copies of a post's text, so a pitch pasted 40 times over read as a text about schemes and lost its flag (22
 of 34 review pitches kept, against 31 once); over distinct grams, copies change nothing. The second sum, from model 2.3, runs over the grams that
@@ -60,7 +60,7 @@ GUARD_INPUTS = ("gram_bucket", "gram_doc")
 QUOTE_INPUT = "gram_quote"
 QUOTE_TABLE = "discussion_q"
 #: a scalar initializer of ``model.onnx`` (value 1) in guards that read each distinct gram of a post once
-#: (``distinct_grams``, from model 2.5); absent: every occurrence, as models 2.1–2.4 were trained
+#: (``distinct_grams``, ``discussion_distinct``); absent: every occurrence, as models 2.1–2.4 were trained
 DISTINCT_SCALAR = "discussion_distinct"
 #: where the guard starts, in logit under the watch threshold's: a post it touches at all is one the full path sees
 ONSET_GAP = 0.1

@@ -48,7 +48,8 @@ from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from
 BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 # 2.1: the discussion guard in the hot-path graph; 2.2: the guard trained on texts about schemes; 2.3: the guard
 # in the full-path graph, on a ramp from just under the watch threshold, reading quotation (hot-path rows of 8 bytes);
-# 2.4: sentence passages with a discount; 2.5: the guard over distinct grams (pasted copies), letter noise dropped
+# 2.4: sentence passages with a discount; 2.5: letter noise dropped by the normaliser (and, as options, the guard over
+# distinct grams and Latin pinyin read by its syllables: docs/training.md, "Pasted copies, letter noise and Latin pinyin")
 MODEL_VERSION = "2.5.0"
 
 
@@ -85,8 +86,8 @@ class TrainConfig:
     # the guard also reads which n-grams stand inside quotation marks (classifier/quotes.py)
     discussion_quotes: bool = True
     # Each distinct gram of a post once, not every occurrence (classifier/discussion.py: copies of a pitch pasted
-    # over and over must not read as a text about schemes)
-    discussion_distinct: bool = True
+    # over and over must not read as a text about schemes); measured, not yet shipped (docs/training.md)
+    discussion_distinct: bool = False
     labelled_weight: float = 10.0
     max_benign_fpr: float = 0.002
     min_precision: float = 0.70

@@ -313,12 +313,12 @@ def test_model_without_snap_words_still_scores_with_unwidened_evidence(tiny_mode
 
 def test_older_manifest_forms_still_load_and_score_the_same(tiny_model, tmp_path):
     """Version 1 kept the evidence words as a JSON list, versions 2–4 as one newline-joined string; a model written
-    then scores and snaps exactly as its version 5 form (the packed list). A version this mlmrisk does not know is
+    then scores and snaps exactly as its version 5–6 form (the packed list). A version this mlmrisk does not know is
     refused, saying which versions it reads."""
     from mlmrisk.classifier.manifest import snap_words
 
     manifest = json.loads((tiny_model[0] / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 5 and set(manifest["evidence"]["snap_words"]) == {"count", "zlib_base64"}
+    assert manifest["format_version"] == 6 and set(manifest["evidence"]["snap_words"]) == {"count", "zlib_base64"}
     words = snap_words(manifest["evidence"]["snap_words"])
     assert len(words) == manifest["evidence"]["snap_words"]["count"] > 0
     new = Scorer.load(tiny_model[0])
@@ -331,9 +331,9 @@ def test_older_manifest_forms_still_load_and_score_the_same(tiny_model, tmp_path
         old = Scorer.load(target)
         assert old.manifest["evidence"]["snap_words"] == new.manifest["evidence"]["snap_words"] == len(new.lexicon)
         assert [r.to_dict() for r in old.score(EVASIVE)] == expected
-    future = {**manifest, "format_version": 6}
+    future = {**manifest, "format_version": 7}
     (target / "manifest.json").write_text(json.dumps(future, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(ModelLoadError, match=r"versions \(1, 2, 3, 4, 5\)"):
+    with pytest.raises(ModelLoadError, match=r"versions \(1, 2, 3, 4, 5, 6\)"):
         Scorer.load(target)
 
 
