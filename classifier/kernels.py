@@ -520,11 +520,22 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
             sum_q[q] = 0.0
         # characters
         if max_c > 0:
+            # the next position whose characters are not hashed (``block``), L when none: a bound on each gram's
+            # length found outside the inner loop, which a test per character there slowed by ~8 %
+            next_block = L
+            if blocking:
+                next_block = 0
+                while next_block < L and block[s0 + next_block] == 0:
+                    next_block += 1
             for i in range(L):
+                if blocking and next_block < i:
+                    next_block = i
+                    while next_block < L and block[s0 + next_block] == 0:
+                        next_block += 1
                 h = np.uint64(0)
-                for m in range(min(max_c, L - i)):  # the grams starting at i end at the next separator
+                for m in range(min(max_c, L - i, next_block - i)):  # grams from i end at a separator or a block
                     c = codes[s0 + i + m]
-                    if c == SEPARATOR or (blocking and block[s0 + i + m] != 0):
+                    if c == SEPARATOR:
                         break
                     x = np.uint64(c) * K1
                     h = x if m == 0 else (h * K2) ^ x
