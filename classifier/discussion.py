@@ -15,12 +15,13 @@ corpus's warnings and news) from everything else, pitches and ordinary text alik
     ramp(z) = clip((z − onset) / (full − onset), 0, 1),
     d = (Σ idf·γ + Σ_quoted q[row]) / max(min_norm, √Σ idf²) + intercept
 
-over every n-gram occurrence of the post (each once) — or, for a guard trained with ``discussion_distinct``, over every DISTINCT n-gram of the
-post (``distinct_grams``; a guard with ``discussion_distinct`` in its graph): summed over occurrences, ``d`` grew
-with √copies of a post's text, so a pitch pasted 40 times over read as a text about schemes and lost its flag (22
-of 34 review pitches kept, against 31 once); over distinct grams, copies change nothing. The second sum, from model 2.3, runs over the grams that
-stand inside quotation marks (``classifier.quotes``: a warning quotes the pitch it warns against), each adding
-its row of a small table of its own. ``tau`` is set in training so that almost no promotion is touched (a high
+over every n-gram occurrence of the post (each once) — or, for a guard trained with ``discussion_distinct``
+(the manifest's ``discussion_grams: "distinct"``), over every DISTINCT n-gram of the post (``distinct_grams``):
+summed over occurrences, ``d`` grows with √copies of a post's text, so a pitch pasted 40 times over reads as a
+text about schemes and loses its flag (22 of 34 review pitches kept, against 31 once); over distinct grams,
+copies change nothing. The second sum, from model 2.3, runs over the grams that stand inside quotation marks
+(``classifier.quotes``: a warning quotes the pitch it warns against), each adding its row of a small table of
+its own. ``tau`` is set in training so that almost no promotion is touched (a high
 quantile of out-of-fold ``d`` over training promotions).
 
 The ramp (from model 2.3): the guard does not touch a post whose MLM logit is under ``onset`` — a logit just
@@ -59,9 +60,6 @@ GUARD_INPUTS = ("gram_bucket", "gram_doc")
 #: the quoted channel (``classifier.quotes``): a third input, each gram's row of the channel, and its table
 QUOTE_INPUT = "gram_quote"
 QUOTE_TABLE = "discussion_q"
-#: a scalar initializer of ``model.onnx`` (value 1) in guards that read each distinct gram of a post once
-#: (``distinct_grams``, ``discussion_distinct``); absent: every occurrence, as models 2.1–2.4 were trained
-DISTINCT_SCALAR = "discussion_distinct"
 #: where the guard starts, in logit under the watch threshold's: a post it touches at all is one the full path sees
 ONSET_GAP = 0.1
 

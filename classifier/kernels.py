@@ -520,13 +520,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
             sum_q[q] = 0.0
         # characters
         if max_c > 0:
-            # the next position whose characters are not hashed (``block``), L when none: a bound on each gram's
-            # length found outside the inner loop, which a test per character there slowed by ~8 %
-            next_block = L
-            if blocking:
-                next_block = 0
-                while next_block < L and block[s0 + next_block] == 0:
-                    next_block += 1
+            # the next position whose characters are not hashed (``block``; L when none, -1 until looked for): a
+            # bound on each gram's length found outside the inner loop, which a test per character there slowed by ~8 %
+            next_block = -1 if blocking else L
             for i in range(L):
                 if blocking and next_block < i:
                     next_block = i
