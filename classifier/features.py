@@ -96,6 +96,9 @@ class FeatureSpec:
     #: a Latin run read as pinyin (every syllable of two letters or more: ``latin_block``) gives its syllables
     #: only, no character n-grams (spec version 5)
     latin_syllables_only: bool = False
+    #: with ``latin_syllables_only``: only in a post whose content characters are at least this share such runs
+    #: (a post written in pinyin, not a Chinese post with a pinyin tag or an English word); 0: every post
+    latin_post_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.window < 2 or self.window & (self.window - 1):
@@ -116,6 +119,10 @@ class FeatureSpec:
             raise ValueError("sentence_discount needs sentence passages (sentence_min_chars ≥ 1)")
         if self.latin_syllables_only and not (self.pinyin is not None and self.pinyin_orders):
             raise ValueError("latin_syllables_only needs the syllable channel (pinyin_orders and pinyin tables)")
+        if not (0.0 <= self.latin_post_share <= 1.0):
+            raise ValueError(f"latin_post_share must lie in [0, 1], got {self.latin_post_share}")
+        if self.latin_post_share and not self.latin_syllables_only:
+            raise ValueError("latin_post_share needs latin_syllables_only")
 
     @property
     def n_buckets(self) -> int:
@@ -137,6 +144,8 @@ class FeatureSpec:
             spec["sentence_discount"] = self.sentence_discount
         if self.latin_syllables_only:
             spec["latin_syllables_only"] = True
+        if self.latin_post_share:
+            spec["latin_post_share"] = self.latin_post_share
         return spec
 
     @classmethod
@@ -154,8 +163,9 @@ class FeatureSpec:
         latin = version == LATIN_FEATURE_VERSION and bool(spec.get("latin_syllables_only", False))
         if version == LATIN_FEATURE_VERSION and not latin:
             raise ValueError("feature spec version 5 needs latin_syllables_only = true")
+        share = float(spec.get("latin_post_share", 0.0)) if latin else 0.0
         return cls(int(spec["bucket_bits"]), tuple(spec["char_orders"]), tuple(spec["pinyin_orders"]),
-                   int(spec["window"]), float(spec["min_norm"]), pinyin, sentence_min, discount, latin)
+                   int(spec["window"]), float(spec["min_norm"]), pinyin, sentence_min, discount, latin, share)
 
 
 @dataclass(frozen=True)
@@ -208,7 +218,8 @@ def _kernel_args(spec: FeatureSpec) -> tuple:
 _NO_BLOCK = np.zeros(0, dtype=np.uint8)
 
 
-def latin_block(codes: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+def latin_block(codes: np.ndarray, start: np.ndarray, end: np.ndarray, doc: np.ndarray | None = None,
+                content: np.ndarray | None = None, post_share: float = 0.0) -> np.ndarray:
     """uint8[codes.size]: 1 at every position of a Latin run read as pinyin, from the run's syllable events
     (``start``, ``end``, sorted; a run's events touch end to start): a run whose syllables all have two letters or
     more; and 1 at a space between two such runs (``fa zhan``: the spaces are part of the spelling). Its
@@ -217,7 +228,11 @@ def latin_block(codes: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     its Latin character n-grams, three or four per letter, outweighed the syllables in the norm and read as
     English. Runs with a one-letter syllable (``em`` → e m, the markup of QQ emoticons ``[em]e163[/em]``) keep
     their character n-grams: English words and markup split that way far more often than pinyin is written so.
-    Empty (no blocking) when no run qualifies."""
+    With ``post_share`` > 0 (``FeatureSpec.latin_post_share``; needs ``doc``, the post of each position, and
+    ``content``, each post's content characters), a post is blocked only where such runs make at least that share
+    of its content characters: a Chinese post keeps the character n-grams of its pinyin tag or English word, which
+    on real short-video and forum posts carried signal the syllables alone lost (measured: held-out short-video
+    recall at P0.9 0.90 → 0.73 with every post blocked). Empty (no blocking) when no run qualifies."""
     if start.size == 0:
         return _NO_BLOCK
     first = np.ones(start.size, dtype=bool)
@@ -234,7 +249,13 @@ def latin_block(codes: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     block[np.repeat(s, lengths) + np.arange(int(lengths.sum())) - offsets] = 1
     spaces = np.flatnonzero(codes[1:-1] == SPACE) + 1
     spaces = spaces[(block[spaces - 1] != 0) & (block[spaces + 1] != 0)]
-    block[spaces] = 1
+    if post_share > 0:
+        letters = np.bincount(doc, weights=block, minlength=content.size)
+        posts = letters >= post_share * np.maximum(content, 1)
+        if not posts.any():
+            return _NO_BLOCK
+        block &= posts[doc].view(np.uint8)
+    block[spaces[block[spaces - 1] != 0]] = 1
     return block
 
 
@@ -244,7 +265,12 @@ def _batch_args(batch: NormalizedBatch, spec: FeatureSpec) -> tuple:
         latin = latin_events(batch.codes, spec.pinyin)
     else:
         latin = (np.zeros(0, dtype=np.int64),) * 3
-    block = latin_block(batch.codes, latin[1], latin[2]) if spec.latin_syllables_only else _NO_BLOCK
+    if not spec.latin_syllables_only:
+        block = _NO_BLOCK
+    elif spec.latin_post_share:
+        block = latin_block(batch.codes, latin[1], latin[2], batch.doc, batch.content_chars(), spec.latin_post_share)
+    else:
+        block = latin_block(batch.codes, latin[1], latin[2])
     return (batch.codes, batch.doc, char_orders, pinyin_orders, table, *latin, block, salts, bits, base)
 
 

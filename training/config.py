@@ -40,8 +40,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction", "synthetic_boilerplate"),
     "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "sentence_min_chars",
                  "sentence_discount", "min_norm", "max_chars", "negative_passages", "positive_passages",
-                 "sentence_instances", "latin_syllables_only"),
-    "fit": ("C_grid", "element_C", "min_df", "n_folds"),
+                 "sentence_instances", "latin_syllables_only", "latin_post_share"),
+    "fit": ("C_grid", "element_C", "min_df", "n_folds", "solver_tol"),
     "discussion": ("discussion_kinds", "discussion_C", "discussion_quantile", "discussion_weight", "discussion_data",
                    "discussion_boilerplate", "discussion_quotes", "discussion_distinct"),
     "thresholds": ("max_benign_fpr", "min_precision", "watch_ratio"),
@@ -83,6 +83,9 @@ DOCS: dict[str, str] = {
     "latin_syllables_only": "a Latin run that splits wholly into pinyin syllables of two letters or more gives its "
                             "syllable n-grams only, no character n-grams (a post written in pinyin reads as its "
                             "Chinese spelling; classifier/features.py: latin_block)",
+    "latin_post_share": "with latin_syllables_only: only in posts whose content characters are at least this share "
+                        "such runs (a post written in pinyin; a Chinese post keeps its pinyin tags' character "
+                        "n-grams); 0 = every post",
     "sentence_discount": "taken off a sentence passage's MLM decision value before a post's best passage is chosen "
                          "(a sentence alone has lost its context); 0 = none; needs sentence_min_chars",
     "min_norm": "length prior: floor of the TF-IDF norm, so a short text must show enough to score high",
@@ -95,6 +98,8 @@ DOCS: dict[str, str] = {
     "C_grid": "inverse L2 strengths tried for the MLM head; chosen by out-of-fold average precision on real data",
     "element_C": "inverse L2 strength of the four element heads",
     "min_df": "buckets present in fewer of a head's training posts get no weight (1: every bucket seen)",
+    "solver_tol": "lbfgs gradient tolerance of every linear fit (heads and guard); scikit-learn minimises the mean "
+                  "loss, so 1e-4 (models up to 2.4.0) stops before rare n-grams move: docs/training.md",
     "n_folds": "grouped cross-validation folds (out-of-fold scores drive calibration and thresholds)",
     "discussion_kinds": "kinds of posts that talk ABOUT schemes, the guard's positives: a written "
                         "record's kind or a synthetic scheme (anti_mlm); [] = no guard",
@@ -166,6 +171,8 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "watch_ratio": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
     "style_holdout": (lambda v: set(v) <= set(STYLE_AXES), f"a list drawn from {', '.join(STYLE_AXES)}"),
     "n_jobs": (lambda v: v >= 1, "a whole number ≥ 1"),
+    "latin_post_share": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+    "solver_tol": (lambda v: 0 < v < 1, "a number in (0, 1)"),
 }
 #: Optional string fields: "" in the file means None; ``shared_data = "default"`` means the default folder.
 MIN_TRAIN_ROWS = 20

@@ -107,11 +107,12 @@ def guard_matrix(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: 
 
 
 def fit_discussion(counted: Counted, labels: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
-                   C: float, min_norm: float, quotes: bool = False, distinct: bool = False) -> tuple[np.ndarray, float]:
+                   C: float, min_norm: float, quotes: bool = False, distinct: bool = False, *,
+                   tol: float = 1e-4) -> tuple[np.ndarray, float]:
     """(coef, intercept) of the discussion head fitted on the whole posts ``rows`` (``coef``: float64[B], or
     [B + QUOTE_BUCKETS + 1] with the quoted channel; ``distinct``: ``guard_matrix``)."""
     X = guard_matrix(counted, rows, idf, min_norm, quotes, distinct)
-    head = LinearHeads(C=C).fit(X, labels[rows][:, None], sample_weight=weights[rows])
+    head = LinearHeads(C=C, tol=tol, max_iter=2000).fit(X, labels[rows][:, None], sample_weight=weights[rows])
     return head.coef_[0], float(head.intercept_[0])
 
 

@@ -51,6 +51,8 @@ BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 # 2.4: sentence passages with a discount; 2.5: letter noise dropped by the normaliser (and, as options, the guard over
 # distinct grams and Latin pinyin read by its syllables: docs/training.md, "Pasted copies, letter noise and Latin pinyin")
 MODEL_VERSION = "2.5.0"
+#: iteration bound of every linear fit; ``TrainConfig.solver_tol`` decides where the solver stops before it
+SOLVER_MAX_ITER = 2000
 
 
 @dataclass
@@ -74,6 +76,8 @@ class TrainConfig:
     element_C: float = 4.0
     # buckets present in fewer training posts of a head get no weight (docs/training.md, "Rare n-grams")
     min_df: int = 3
+    # lbfgs gradient tolerance of every linear fit (training/heads.py: LinearHeads); models up to 2.4.0: 1e-4
+    solver_tol: float = 1e-4
     # The discussion guard (classifier/discussion.py; docs/training.md, "The discussion guard")
     discussion_kinds: list[str] = field(default_factory=lambda: ["anti_mlm_warning", "news", "anti_mlm"])
     discussion_C: float = 4.0
@@ -102,6 +106,7 @@ class TrainConfig:
     sentence_discount: float = 0.0  # taken off a sentence passage's MLM decision value (classifier/features.py)
     # Latin runs read as pinyin give their syllables only, no character n-grams (classifier/features.py: latin_block)
     latin_syllables_only: bool = False
+    latin_post_share: float = 0.0  # …only in posts mostly written so (classifier/features.py: latin_block); 0 = all
     min_norm: float = 32.0
     negative_passages: bool = True
     positive_passages: bool = True  # MLM-head refit on best passages (docs/training.md, "Six more writers…")
@@ -143,6 +148,7 @@ def config_vectorizer(config: "TrainConfig", normalizer_spec: Mapping) -> Hashed
                                  sentence_min_chars=config.sentence_min_chars,
                                  sentence_discount=config.sentence_discount,
                                  latin_syllables_only=config.latin_syllables_only,
+                                 latin_post_share=config.latin_post_share,
                                  pinyin_fold=tuple(config.pinyin_fold)).prepare()
 
 
@@ -201,7 +207,7 @@ def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc
 def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
               n_heads: int, C: float, element_C: float, min_norm: float, negative_passages: bool,
               positive_passages: bool = False, *, min_df: int = 3, sentence_instances: str = "both",
-              sentence_discount: float = 0.0) -> LinearHeads:
+              sentence_discount: float = 0.0, tol: float = 1e-4) -> LinearHeads:
     """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives).
 
     With ``positive_passages``, the MLM head is refitted with each long promotion's best passage under the first
@@ -214,7 +220,7 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     (``FeatureSpec.sentence_min_chars``): a sentence of a warning is a negative that looks like a pitch, and a
     single recruiting sentence chosen as a positive teaches that one sentence is a promotion (docs/training.md,
     "Sentence passages"). ``sentence_discount`` lowers a sentence's value when the best passage is chosen, as
-    serving does.
+    serving does. ``tol``: the solver's tolerance (``LinearHeads``, ``TrainConfig.solver_tol``).
     """
     if sentence_instances not in SENTENCE_INSTANCES:
         raise ValueError(f"sentence_instances {sentence_instances!r}: expected one of {', '.join(SENTENCE_INSTANCES)}")
@@ -235,7 +241,8 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
             X = sp.vstack([X, tfidf_weight(counted.passages[extra], idf, min_norm)], format="csr")
             y = np.vstack([y, np.zeros((extra.size, n_heads), dtype=y.dtype)])
             w = np.concatenate([w, np.ones(extra.size)])
-    model = LinearHeads(C=C, element_C=element_C, min_df=min_df).fit(X, y, sample_weight=w)
+    model = LinearHeads(C=C, element_C=element_C, min_df=min_df, tol=tol, max_iter=SOLVER_MAX_ITER).fit(
+        X, y, sample_weight=w)
     if not positive_passages:
         return model
     long_positive = np.zeros(counted.docs.shape[0], dtype=bool)
@@ -255,7 +262,8 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     X = sp.vstack([X, X_candidates[best]], format="csr")
     y = np.concatenate([y[:, 0], Y[docs[best], 0]])
     w = np.concatenate([w, weights[docs[best]]])
-    mlm_head = LinearHeads(C=C, element_C=element_C, min_df=min_df).fit(X, y[:, None], sample_weight=w)
+    mlm_head = LinearHeads(C=C, element_C=element_C, min_df=min_df, tol=tol, max_iter=SOLVER_MAX_ITER).fit(
+        X, y[:, None], sample_weight=w)
     model.coef_[0], model.intercept_[0] = mlm_head.coef_[0], mlm_head.intercept_[0]
     return model
 
@@ -265,7 +273,7 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
               negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
               discussion_C: float = 4.0, guard_only: np.ndarray | None = None,
               discussion_quotes: bool = False, *, min_df: int = 3, sentence_instances: str = "both",
-              sentence_discount: float = 0.0, discussion_distinct: bool = False) -> np.ndarray:
+              sentence_discount: float = 0.0, discussion_distinct: bool = False, tol: float = 1e-4) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
     ``discussion`` labels, one more column: the discussion head's whole-post decision value
     (``training/discussion.py``), fitted on the same rows. Rows marked ``guard_only`` (``discussion_data``)
@@ -275,14 +283,14 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
     idf = idf_from_counts(counted.docs[head_rows])
     model = fit_heads(counted, Y, weights, head_rows, idf, n_heads, C, element_C, min_norm, negative_passages,
                       positive_passages, min_df=min_df, sentence_instances=sentence_instances,
-                      sentence_discount=sentence_discount)
+                      sentence_discount=sentence_discount, tol=tol)
     sub = counted.select(predict_rows)
     values = passage_decisions(model, tfidf_weight(sub.passages, idf, min_norm), sub.passage_doc, predict_rows.size,
                                range(n_heads), sentence_discount * sub.passage_sentence)
     if discussion is None:
         return values
     coef, intercept = fit_discussion(counted, discussion, weights, train_rows, idf, discussion_C, min_norm,
-                                     discussion_quotes, discussion_distinct)
+                                     discussion_quotes, discussion_distinct, tol=tol)
     about = whole_post_decision(counted, predict_rows, idf, min_norm, coef, intercept, discussion_distinct)
     return np.column_stack([values, about])
 
@@ -333,7 +341,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
                            None if discussion is None else discussion.labels, config.discussion_C, guard_only,
                            config.discussion_quotes, min_df=config.min_df, sentence_instances=config.sentence_instances,
                            sentence_discount=config.sentence_discount,
-                           discussion_distinct=config.discussion_distinct)
+                           discussion_distinct=config.discussion_distinct, tol=config.solver_tol)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
     for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
@@ -460,7 +468,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                config.discussion_C, guard_only_all, config.discussion_quotes,
                                min_df=config.min_df, sentence_instances=config.sentence_instances,
                                sentence_discount=config.sentence_discount,
-                               discussion_distinct=config.discussion_distinct)
+                               discussion_distinct=config.discussion_distinct, tol=config.solver_tol)
             for fit_rows, predict_rows in jobs
         )
         for (_, predict_rows), values in zip(jobs, results):
@@ -538,13 +546,14 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     vectorizer.fit_counts(counted.docs[train_rows])
     heads = fit_heads(counted, Y, weights, train_rows, vectorizer.idf_, len(HEADS), best_C, config.element_C,
                       config.min_norm, config.negative_passages, config.positive_passages, min_df=config.min_df,
-                      sentence_instances=config.sentence_instances, sentence_discount=config.sentence_discount)
+                      sentence_instances=config.sentence_instances, sentence_discount=config.sentence_discount,
+                      tol=config.solver_tol)
     heads.calibration_slope_, heads.calibration_offset_ = slopes, offsets
     heads.discussion_ = None
     if guard is not None:
         coef, intercept = fit_discussion(counted, about, weights, guard_train_rows, vectorizer.idf_,
                                          config.discussion_C, config.min_norm, config.discussion_quotes,
-                                         config.discussion_distinct)
+                                         config.discussion_distinct, tol=config.solver_tol)
         heads.discussion_ = DiscussionHead(coef, intercept, *guard, distinct=config.discussion_distinct)
     log(f"final model fitted ({time.time() - started:.0f}s)")
 
@@ -591,6 +600,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                             "sentence_discount": config.sentence_discount,
                             "sentence_instances": config.sentence_instances,
                             "latin_syllables_only": config.latin_syllables_only,
+                            "latin_post_share": config.latin_post_share,
                             "discussion": None if guard is None else {
                                 "kinds": config.discussion_kinds, "C": config.discussion_C,
                                 "quantile": config.discussion_quantile, "tau": round(guard[0], 6),
@@ -598,7 +608,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
                                 "quotes": config.discussion_quotes, "distinct": config.discussion_distinct},
                             "char_orders": config.char_orders, "pinyin_orders": config.pinyin_orders,
                             "pinyin_fold": config.pinyin_fold,
-                            "solver": "lbfgs", "penalty": "l2", "min_df": config.min_df, "calibration": "sigmoid (out-of-fold)"},
+                            "solver": "lbfgs", "solver_tol": config.solver_tol, "penalty": "l2", "min_df": config.min_df, "calibration": "sigmoid (out-of-fold)"},
         "config": config_dict,
         "versions": _versions(),
     }
@@ -663,7 +673,8 @@ def generalisation_sections(*, corpus: Corpus, config: TrainConfig, thresholds: 
     written_index = np.full(len(corpus), -1, dtype=np.int64)
     written_index[written] = np.arange(written.size)
     if task.any() and label[task].max() == 1:
-        baseline = gen.real_only_baseline(texts, label, corpus.array("fold"), real_train, task, eval_sets)
+        baseline = gen.real_only_baseline(texts, label, corpus.array("fold"), real_train, task, eval_sets,
+                                          tol=config.solver_tol)
         baseline.pop("_oof")
         scores = baseline.pop("_scores")
         baseline_written = scores.get("written")

@@ -104,8 +104,11 @@ def level_distribution(p: np.ndarray, thresholds: Thresholds) -> dict:
 
 
 def real_only_baseline(texts: Sequence[str], y: np.ndarray, folds: np.ndarray, train_mask: np.ndarray,
-                       task_mask: np.ndarray, eval_sets: dict[str, tuple[Sequence[str], np.ndarray]]) -> dict:
+                       task_mask: np.ndarray, eval_sets: dict[str, tuple[Sequence[str], np.ndarray]],
+                       tol: float = 1e-4) -> dict:
     """A plain char 1–3 TF-IDF + logistic regression trained on the REAL labelled and benign data alone.
+
+    ``tol``: the solver's tolerance, the run's ``solver_tol``, so the baseline is fitted as far as the model is.
 
     ``train_mask`` selects its training rows (real only: no synthetic, no written posts); out-of-fold scores on
     ``task_mask`` rows (the ChineseHarm task) use the same folds as the model; ``eval_sets`` are scored by the
@@ -119,7 +122,7 @@ def real_only_baseline(texts: Sequence[str], y: np.ndarray, folds: np.ndarray, t
     def fit(rows: np.ndarray):
         vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
         X = vectorizer.fit_transform(texts[rows])
-        model = LogisticRegression(C=16.0, max_iter=1000, class_weight="balanced").fit(X, y[rows])
+        model = LogisticRegression(C=16.0, max_iter=2000, class_weight="balanced", tol=tol).fit(X, y[rows])
         return lambda t: model.predict_proba(vectorizer.transform(list(t)))[:, 1]
 
     oof = np.full(len(texts), np.nan)

@@ -107,7 +107,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         Near-homophone fold rules for the syllable tables built here (``classifier.pinyin.fold_syllable``;
         ignored when ``pinyin_spec`` is given).
     bucket_bits, char_orders, pinyin_orders, window, min_norm, sentence_min_chars, sentence_discount,
-    latin_syllables_only
+    latin_syllables_only, latin_post_share
         The ``classifier.features.FeatureSpec`` (see that module for what each means).
     batch_size : int
         Posts normalised per batch; only affects speed.
@@ -117,7 +117,8 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
                  bucket_bits: int = 20, char_orders: tuple[int, ...] = (1, 2, 3, 4),
                  pinyin_orders: tuple[int, ...] = (1, 2, 3), window: int = 64, min_norm: float = 1.0,
                  batch_size: int = 4096, pinyin_fold: tuple[str, ...] = (), sentence_min_chars: int = 0,
-                 sentence_discount: float = 0.0, latin_syllables_only: bool = False):
+                 sentence_discount: float = 0.0, latin_syllables_only: bool = False,
+                 latin_post_share: float = 0.0):
         self.normalizer_spec = normalizer_spec
         self.pinyin_fold = pinyin_fold
         self.pinyin_spec = pinyin_spec
@@ -129,6 +130,7 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
         self.sentence_min_chars = sentence_min_chars
         self.sentence_discount = sentence_discount
         self.latin_syllables_only = latin_syllables_only
+        self.latin_post_share = latin_post_share
         self.batch_size = batch_size
 
     # ------------------------------------------------------------------ fitting
@@ -149,7 +151,8 @@ class HashedNgramVectorizer(TransformerMixin, BaseEstimator):
             self.pinyin_spec_, pinyin = None, None
         self.spec_ = FeatureSpec(self.bucket_bits, tuple(self.char_orders), tuple(self.pinyin_orders), self.window,
                                  float(self.min_norm), pinyin, int(self.sentence_min_chars),
-                                 float(self.sentence_discount), bool(self.latin_syllables_only))
+                                 float(self.sentence_discount), bool(self.latin_syllables_only),
+                                 float(self.latin_post_share))
         return self
 
     def fit(self, texts: Sequence[str], y=None) -> "HashedNgramVectorizer":

@@ -609,8 +609,15 @@ def test_feature_spec_version_5_reads_latin_pinyin_by_syllables(pinyin):
     again = FeatureSpec.from_dict(both.to_dict(tables_spec))
     assert (again.sentence_min_chars, again.sentence_discount, again.latin_syllables_only) == (8, 1.5, True)
     assert "latin_syllables_only" not in FeatureSpec(pinyin=pinyin).to_dict(None)
+    assert "latin_post_share" not in written
+    gated = FeatureSpec(pinyin=pinyin, latin_syllables_only=True, latin_post_share=0.5)
+    assert FeatureSpec.from_dict(gated.to_dict(tables_spec)).latin_post_share == 0.5
     with pytest.raises(ValueError, match="needs the syllable channel"):
         FeatureSpec(pinyin=None, pinyin_orders=(), latin_syllables_only=True)
+    with pytest.raises(ValueError, match="needs latin_syllables_only"):
+        FeatureSpec(pinyin=pinyin, latin_post_share=0.5)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        FeatureSpec(pinyin=pinyin, latin_syllables_only=True, latin_post_share=1.5)
 
 
 def test_latin_block_marks_runs_read_as_pinyin():
@@ -628,6 +635,28 @@ def test_latin_block_marks_runs_read_as_pinyin():
     assert np.flatnonzero(block).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17, 18, 19]
     assert latin_block(codes[:5], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).size == 0
     assert latin_block(codes[:5], np.array([1, 2]), np.array([2, 3])).size == 0  # one-letter syllables: no block
+
+
+def test_latin_post_share_blocks_only_posts_mostly_written_in_pinyin(tables, pinyin):
+    """With ``latin_post_share`` a post written in pinyin reads as its syllables, as without the gate, while a
+    Chinese post with a pinyin word keeps that word's character n-grams — in the same batch, so the gate is per
+    post, not per batch."""
+    plain = FeatureSpec(pinyin=pinyin)
+    every = FeatureSpec(pinyin=pinyin, latin_syllables_only=True)
+    gated = FeatureSpec(pinyin=pinyin, latin_syllables_only=True, latin_post_share=0.5)
+    texts = ["fa zhan xia xian dong tai shou yi 888", "今天去看了很多朋友，大家说的fazhan很好", "fazhan很好"]
+    batch = normalize_batch(texts, tables)
+
+    def per_post(spec):
+        g = hash_grams(batch, spec)
+        return [sorted(g.bucket[g.doc == i].tolist()) for i in range(len(texts))]
+
+    ours, blocked, kept = per_post(gated), per_post(every), per_post(plain)
+    assert ours[0] == blocked[0] != kept[0]  # 28 of 31 content characters are pinyin: blocked
+    assert ours[1] == kept[1] != blocked[1]  # 6 of 20: kept
+    assert ours[2] == blocked[2] != kept[2]  # 6 of 8: blocked
+    lone = normalize_batch(texts[1:2], tables)
+    assert hash_grams(lone, gated).bucket.tolist() == hash_grams(lone, plain).bucket.tolist()
 
 
 def test_a_post_in_pinyin_carries_the_syllable_grams_of_its_chinese_spelling(tables, pinyin):

@@ -161,3 +161,26 @@ def test_sentence_passages_are_flagged_and_can_stay_out_of_training(normalizer_s
     assert not np.allclose(both.coef_[0], reference.coef_[0])
     with pytest.raises(ValueError, match="sentence_instances"):
         fit_module.fit_heads(counted, *args, sentence_instances="sentences")
+
+
+def test_solver_tolerance_decides_whether_rare_ngrams_are_learnt():
+    """scikit-learn minimises the MEAN loss, so on many rows a feature seen in a few positives has a gradient
+    below the default tolerance from the start: at 1e-4 the fit stops with its weight near zero, at 1e-7 it
+    reaches the optimum (the reference: the same problem solved to 1e-10). ``TrainConfig.solver_tol``."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    n, common = 100000, 50
+    X = sp.random(n, common, density=0.05, random_state=1, format="csr")
+    y = (rng.random(n) < 0.05).astype(int)
+    rare = np.zeros((n, 1))
+    rare[np.flatnonzero(y)[:12], 0] = 0.3  # a pitch n-gram: in 12 promotions, nowhere else
+    X = sp.hstack([X, sp.csr_matrix(rare)], format="csr")
+    reference = LogisticRegression(C=16.0, tol=1e-10, max_iter=5000).fit(X, y).coef_[0, -1]
+    early = LinearHeads(C=16.0, min_df=1, tol=1e-4).fit(X, y).coef_[0, -1]
+    converged = LinearHeads(C=16.0, min_df=1, tol=1e-7, max_iter=2000).fit(X, y).coef_[0, -1]
+    assert reference > 5.0
+    assert early < 0.5 * reference
+    assert converged == pytest.approx(reference, rel=0.02)
+    assert TrainConfig().solver_tol > 0
