@@ -148,7 +148,7 @@ def fit_mlm_head(config: TrainConfig) -> Callable[[Sequence[str]], np.ndarray]:
     heads = fit_heads(counted, Y, weights, rows, vectorizer.idf_, 1, config.C_grid[0], config.element_C,
                       config.min_norm, config.negative_passages, config.positive_passages,
                       min_df=config.min_df, sentence_instances=config.sentence_instances,
-                      sentence_discount=config.sentence_discount)
+                      sentence_discount=config.sentence_discount, tol=config.solver_tol)
     return lambda texts: predict_texts(heads, vectorizer, list(texts))[:, 0]
 
 

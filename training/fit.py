@@ -41,7 +41,7 @@ from mlmrisk.training.discussion import (DiscussionHead, choose_tau, discussion_
 from mlmrisk.training.data import (DEFAULT_SHARED_DATA, GUARD_ONLY, Corpus, CorpusSpec, build_corpus,
                                    discussion_corpora, head_training_rows, shared_corpora, written_corpora)
 from mlmrisk.resources import data_path
-from mlmrisk.training.heads import LinearHeads, fit_sigmoid_calibration
+from mlmrisk.training.heads import SOLVER_MAX_ITER, LinearHeads, fit_sigmoid_calibration
 from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
 
@@ -51,8 +51,6 @@ BENIGN_FPR_CORPORA = ("weibo2018", "tnews", "online_shopping", "mudou_sms")
 # 2.4: sentence passages with a discount; 2.5: letter noise dropped by the normaliser (and, as options, the guard over
 # distinct grams and Latin pinyin read by its syllables: docs/training.md, "Pasted copies, letter noise and Latin pinyin")
 MODEL_VERSION = "2.5.0"
-#: iteration bound of every linear fit; ``TrainConfig.solver_tol`` decides where the solver stops before it
-SOLVER_MAX_ITER = 2000
 
 
 @dataclass

@@ -20,6 +20,11 @@ from sklearn.utils.validation import check_is_fitted
 from mlmrisk.classifier.labels import HEADS
 
 
+#: iteration bound of the project's linear fits (heads and guard); the run's ``solver_tol`` decides where the
+#: solver stops before it
+SOLVER_MAX_ITER = 2000
+
+
 class LinearHeads(ClassifierMixin, BaseEstimator):
     """One logistic regression per column of ``Y`` (column 0 = MLM, then the elements in ``HEADS`` order).
 
