@@ -230,9 +230,10 @@ def latin_block(codes: np.ndarray, start: np.ndarray, end: np.ndarray, doc: np.n
     their character n-grams: English words and markup split that way far more often than pinyin is written so.
     With ``post_share`` > 0 (``FeatureSpec.latin_post_share``; needs ``doc``, the post of each position, and
     ``content``, each post's content characters), a post is blocked only where such runs make at least that share
-    of its content characters: a Chinese post keeps the character n-grams of its pinyin tag or English word, which
-    on real short-video and forum posts carried signal the syllables alone lost (measured: held-out short-video
-    recall at P0.9 0.90 → 0.73 with every post blocked). Empty (no blocking) when no run qualifies."""
+    of its content characters: a Chinese post keeps the character n-grams of its pinyin tag or English word, and
+    Chinese traffic is hashed exactly as without the option (blocking every post was measured once, at a solver
+    tolerance whose single runs are noisy: held-out short-video recall at P0.9 0.90 → 0.73; docs/training.md).
+    Empty (no blocking) when no run qualifies."""
     if start.size == 0:
         return _NO_BLOCK
     first = np.ones(start.size, dtype=bool)

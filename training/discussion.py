@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from mlmrisk.classifier.discussion import guarded_logit
 from mlmrisk.classifier.quotes import QUOTE_BUCKETS, QUOTE_SCALE, QUOTE_SHARED
-from mlmrisk.training.heads import SOLVER_MAX_ITER, LinearHeads
+from mlmrisk.training.heads import DEFAULT_SOLVER_TOL, LinearHeads
 from mlmrisk.training.vectorizer import Counted, occurrence_norms, tfidf_weight
 
 
@@ -108,11 +108,11 @@ def guard_matrix(counted: Counted, rows: np.ndarray, idf: np.ndarray, min_norm: 
 
 def fit_discussion(counted: Counted, labels: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
                    C: float, min_norm: float, quotes: bool = False, distinct: bool = False, *,
-                   tol: float = 1e-4) -> tuple[np.ndarray, float]:
+                   tol: float = DEFAULT_SOLVER_TOL) -> tuple[np.ndarray, float]:
     """(coef, intercept) of the discussion head fitted on the whole posts ``rows`` (``coef``: float64[B], or
     [B + QUOTE_BUCKETS + 1] with the quoted channel; ``distinct``: ``guard_matrix``)."""
     X = guard_matrix(counted, rows, idf, min_norm, quotes, distinct)
-    head = LinearHeads(C=C, tol=tol, max_iter=SOLVER_MAX_ITER).fit(X, labels[rows][:, None], sample_weight=weights[rows])
+    head = LinearHeads(C=C, tol=tol).fit(X, labels[rows][:, None], sample_weight=weights[rows])
     return head.coef_[0], float(head.intercept_[0])
 
 

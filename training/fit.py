@@ -41,7 +41,7 @@ from mlmrisk.training.discussion import (DiscussionHead, choose_tau, discussion_
 from mlmrisk.training.data import (DEFAULT_SHARED_DATA, GUARD_ONLY, Corpus, CorpusSpec, build_corpus,
                                    discussion_corpora, head_training_rows, shared_corpora, written_corpora)
 from mlmrisk.resources import data_path
-from mlmrisk.training.heads import SOLVER_MAX_ITER, LinearHeads, fit_sigmoid_calibration
+from mlmrisk.training.heads import DEFAULT_SOLVER_TOL, LinearHeads, fit_sigmoid_calibration
 from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
 
@@ -75,7 +75,7 @@ class TrainConfig:
     # buckets present in fewer training posts of a head get no weight (docs/training.md, "Rare n-grams")
     min_df: int = 3
     # lbfgs gradient tolerance of every linear fit (training/heads.py: LinearHeads); models up to 2.4.0: 1e-4
-    solver_tol: float = 1e-4
+    solver_tol: float = DEFAULT_SOLVER_TOL
     # The discussion guard (classifier/discussion.py; docs/training.md, "The discussion guard")
     discussion_kinds: list[str] = field(default_factory=lambda: ["anti_mlm_warning", "news", "anti_mlm"])
     discussion_C: float = 4.0
@@ -205,7 +205,7 @@ def passage_decisions(model: LinearHeads, X_passages: sp.csr_matrix, passage_doc
 def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.ndarray, idf: np.ndarray,
               n_heads: int, C: float, element_C: float, min_norm: float, negative_passages: bool,
               positive_passages: bool = False, *, min_df: int = 3, sentence_instances: str = "both",
-              sentence_discount: float = 0.0, tol: float = 1e-4) -> LinearHeads:
+              sentence_discount: float = 0.0, tol: float = DEFAULT_SOLVER_TOL) -> LinearHeads:
     """Fit heads 0..n_heads-1 on the posts ``rows`` (and, if asked, the passages of their long negatives).
 
     With ``positive_passages``, the MLM head is refitted with each long promotion's best passage under the first
@@ -239,8 +239,7 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
             X = sp.vstack([X, tfidf_weight(counted.passages[extra], idf, min_norm)], format="csr")
             y = np.vstack([y, np.zeros((extra.size, n_heads), dtype=y.dtype)])
             w = np.concatenate([w, np.ones(extra.size)])
-    model = LinearHeads(C=C, element_C=element_C, min_df=min_df, tol=tol, max_iter=SOLVER_MAX_ITER).fit(
-        X, y, sample_weight=w)
+    model = LinearHeads(C=C, element_C=element_C, min_df=min_df, tol=tol).fit(X, y, sample_weight=w)
     if not positive_passages:
         return model
     long_positive = np.zeros(counted.docs.shape[0], dtype=bool)
@@ -260,8 +259,7 @@ def fit_heads(counted: Counted, Y: np.ndarray, weights: np.ndarray, rows: np.nda
     X = sp.vstack([X, X_candidates[best]], format="csr")
     y = np.concatenate([y[:, 0], Y[docs[best], 0]])
     w = np.concatenate([w, weights[docs[best]]])
-    mlm_head = LinearHeads(C=C, element_C=element_C, min_df=min_df, tol=tol, max_iter=SOLVER_MAX_ITER).fit(
-        X, y[:, None], sample_weight=w)
+    mlm_head = LinearHeads(C=C, element_C=element_C, min_df=min_df, tol=tol).fit(X, y[:, None], sample_weight=w)
     model.coef_[0], model.intercept_[0] = mlm_head.coef_[0], mlm_head.intercept_[0]
     return model
 
@@ -271,7 +269,8 @@ def _fit_fold(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: 
               negative_passages: bool, positive_passages: bool = False, discussion: np.ndarray | None = None,
               discussion_C: float = 4.0, guard_only: np.ndarray | None = None,
               discussion_quotes: bool = False, *, min_df: int = 3, sentence_instances: str = "both",
-              sentence_discount: float = 0.0, discussion_distinct: bool = False, tol: float = 1e-4) -> np.ndarray:
+              sentence_discount: float = 0.0, discussion_distinct: bool = False,
+              tol: float = DEFAULT_SOLVER_TOL) -> np.ndarray:
     """Decision values [predict_rows, n_heads] from a model fitted on ``train_rows`` (idf refitted on them); with
     ``discussion`` labels, one more column: the discussion head's whole-post decision value
     (``training/discussion.py``), fitted on the same rows. Rows marked ``guard_only`` (``discussion_data``)

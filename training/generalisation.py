@@ -15,6 +15,7 @@ from mlmrisk.classifier.normalize import NormalizerTables, normalize_batch
 from mlmrisk.classifier.risk import LEVELS, Thresholds, flagged_mask, risk_levels
 from mlmrisk.resources import data_path
 from mlmrisk.training.metrics import average_precision, binary_metrics
+from mlmrisk.training.heads import DEFAULT_SOLVER_TOL, SOLVER_MAX_ITER
 
 Predict = Callable[[Sequence[str]], np.ndarray]
 EMBED_SIZES = (100, 300)
@@ -105,7 +106,7 @@ def level_distribution(p: np.ndarray, thresholds: Thresholds) -> dict:
 
 def real_only_baseline(texts: Sequence[str], y: np.ndarray, folds: np.ndarray, train_mask: np.ndarray,
                        task_mask: np.ndarray, eval_sets: dict[str, tuple[Sequence[str], np.ndarray]],
-                       tol: float = 1e-4) -> dict:
+                       tol: float = DEFAULT_SOLVER_TOL) -> dict:
     """A plain char 1–3 TF-IDF + logistic regression trained on the REAL labelled and benign data alone.
 
     ``tol``: the solver's tolerance, the run's ``solver_tol``, so the baseline is fitted as far as the model is.
@@ -122,7 +123,7 @@ def real_only_baseline(texts: Sequence[str], y: np.ndarray, folds: np.ndarray, t
     def fit(rows: np.ndarray):
         vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
         X = vectorizer.fit_transform(texts[rows])
-        model = LogisticRegression(C=16.0, max_iter=2000, class_weight="balanced", tol=tol).fit(X, y[rows])
+        model = LogisticRegression(C=16.0, max_iter=SOLVER_MAX_ITER, class_weight="balanced", tol=tol).fit(X, y[rows])
         return lambda t: model.predict_proba(vectorizer.transform(list(t)))[:, 1]
 
     oof = np.full(len(texts), np.nan)

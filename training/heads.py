@@ -23,6 +23,8 @@ from mlmrisk.classifier.labels import HEADS
 #: iteration bound of the project's linear fits (heads and guard); the run's ``solver_tol`` decides where the
 #: solver stops before it
 SOLVER_MAX_ITER = 2000
+#: the solver tolerance models up to 2.4.0 were fitted with (scikit-learn's default; ``TrainConfig.solver_tol``)
+DEFAULT_SOLVER_TOL = 1e-4
 
 
 class LinearHeads(ClassifierMixin, BaseEstimator):
@@ -56,8 +58,8 @@ class LinearHeads(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {}
 
-    def __init__(self, C: float = 4.0, element_C: float | None = None, class_weight=None, max_iter: int = 300,
-                 min_df: int = 3, tol: float = 1e-4):
+    def __init__(self, C: float = 4.0, element_C: float | None = None, class_weight=None,
+                 max_iter: int = SOLVER_MAX_ITER, min_df: int = 3, tol: float = DEFAULT_SOLVER_TOL):
         self.C = C
         self.element_C = element_C
         self.class_weight = class_weight
