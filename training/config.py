@@ -37,7 +37,8 @@ from mlmrisk.training.fit import SENTENCE_INSTANCES, TrainConfig
 #: Section of every TrainConfig field, in the order the file lists them.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": ("shared_data", "written_data", "extra_data"),
-    "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction", "synthetic_boilerplate"),
+    "mix": ("labelled_weight", "written_weight", "synthetic_n", "synthetic_positive_fraction", "synthetic_boilerplate",
+            "train_rewrites", "train_rewrite_share"),
     "features": ("char_orders", "pinyin_orders", "pinyin_fold", "bucket_bits", "window", "sentence_min_chars",
                  "sentence_discount", "min_norm", "max_chars", "negative_passages", "positive_passages",
                  "sentence_instances", "latin_syllables_only", "latin_post_share"),
@@ -72,6 +73,9 @@ DOCS: dict[str, str] = {
     "synthetic_boilerplate": "share of the synthetic posts, of both classes, given one stock line (disclaimer, "
                              "group rule, risk notice, anti-fraud slogan; data/boilerplate/train.jsonl)",
     "synthetic_positive_fraction": "share of the synthetic posts that are promotions (the rest are hard negatives)",
+    "train_rewrites": "perturbation kinds (training/perturb.py, e.g. pinyin_post) of which copies of written "
+                      "training posts of both labels become training rows, with their source's fold and style",
+    "train_rewrite_share": "share of the written training posts given one such rewritten copy; 0 = none",
     "char_orders": "character n-gram orders hashed into the feature space",
     "pinyin_orders": "pinyin-syllable n-gram orders (the phonetic channel); [] switches the channel off",
     "pinyin_fold": 'near-homophones the phonetic channel merges: "zh-=z-" folds an initial, "-ing=-in" a final '
@@ -136,6 +140,12 @@ def _valid_fold_rules(rules: list) -> bool:
     return True
 
 
+def _known_perturbations(kinds: list) -> bool:
+    from mlmrisk.training.perturb import PERTURBATIONS
+
+    return all(isinstance(k, str) and k in PERTURBATIONS for k in kinds)
+
+
 def _power_of_two(value: int) -> bool:
     return value >= 2 and not value & (value - 1)
 
@@ -172,6 +182,8 @@ RANGES: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "style_holdout": (lambda v: set(v) <= set(STYLE_AXES), f"a list drawn from {', '.join(STYLE_AXES)}"),
     "n_jobs": (lambda v: v >= 1, "a whole number ≥ 1"),
     "latin_post_share": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+    "train_rewrites": (_known_perturbations, "a list of kinds from training/perturb.py (PERTURBATIONS)"),
+    "train_rewrite_share": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "solver_tol": (lambda v: 0 < v < 1, "a number in (0, 1)"),
 }
 #: Optional string fields: "" in the file means None; ``shared_data = "default"`` means the default folder.

@@ -41,6 +41,7 @@ from mlmrisk.training.discussion import (DiscussionHead, choose_tau, discussion_
 from mlmrisk.training.data import (DEFAULT_SHARED_DATA, GUARD_ONLY, Corpus, CorpusSpec, build_corpus,
                                    discussion_corpora, head_training_rows, shared_corpora, written_corpora)
 from mlmrisk.resources import data_path
+from mlmrisk.training.rewrites import REWRITE
 from mlmrisk.training.heads import DEFAULT_SOLVER_TOL, LinearHeads, fit_sigmoid_calibration
 from mlmrisk.training.normalization_spec import DEFAULT_MAX_CHARS, build_normalization_spec
 from mlmrisk.training.vectorizer import Counted, HashedNgramVectorizer, idf_from_counts, tfidf_weight
@@ -69,6 +70,10 @@ class TrainConfig:
     synthetic_positive_fraction: float = 0.5
     # share of the synthetic posts (both classes) given a stock line (training/boilerplate.py; docs/training.md)
     synthetic_boilerplate: float = 0.0
+    # perturbation kinds (training/perturb.py) of which a share of the written training posts (both labels) are
+    # copied as training rows (training/rewrites.py; docs/training.md, "Rewrites as training rows")
+    train_rewrites: list[str] = field(default_factory=list)
+    train_rewrite_share: float = 0.0
     n_folds: int = 5
     C_grid: list[float] = field(default_factory=lambda: [16.0])
     element_C: float = 4.0
@@ -307,6 +312,13 @@ class GuardPlan:
     full: float
 
 
+def style_left_out(role: np.ndarray, values: np.ndarray, value: str) -> np.ndarray:
+    """Rows a model that must never see the style ``value`` (of one axis; ``values`` per row) leaves out: the
+    written posts of that style, the guard's own posts of it and the rewritten copies of its posts
+    (``training.rewrites``), which carry their source's style."""
+    return np.isin(role, ("written", GUARD_ONLY, REWRITE)) & (np.asarray(values) == value)
+
+
 def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,
                         corpus: Corpus, config: "TrainConfig", C: float, slope: float, offset: float,
                         discussion: "GuardPlan | None" = None,
@@ -320,7 +332,6 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
     """
     role = corpus.array("role")
     written = role == "written"
-    styled = written | (role == GUARD_ONLY)
     jobs, keys = [], []
     for axis in config.style_holdout:
         values = np.asarray([style.get(axis, "") for style in corpus.style])
@@ -329,7 +340,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
             y = Y[held, 0]
             if y.sum() < 3 or (1 - y).sum() < 3:
                 continue
-            left_out = styled & (values == value)  # the guard's own posts of this style go out with it
+            left_out = style_left_out(role, values, value)
             jobs.append((train_rows[~left_out[train_rows]], np.flatnonzero(held)))
             keys.append((axis, value, held))
     results = Parallel(n_jobs=config.n_jobs)(
@@ -402,6 +413,12 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         stock_line_copies = add_stock_line_promotions(corpus, config.discussion_boilerplate, config.synthetic_seed,
                                                       boilerplate_lines("train"))
         log(f"{stock_line_copies} promotions with a stock line attached train the discussion guard")
+    if config.train_rewrites and config.train_rewrite_share:
+        from mlmrisk.training.rewrites import add_training_rewrites
+
+        rewrites = add_training_rewrites(corpus, config.train_rewrites, config.train_rewrite_share,
+                                         config.synthetic_seed)
+        log(f"rewritten copies of written training posts (both labels): {json.dumps(rewrites)}")
     log(f"corpus: {len(corpus)} records after deduplication ({time.time() - started:.0f}s)"
         + (f"; dropped {dropped} duplicates of the normalised text (digits fold to 0, punctuation and spaces drop, "
            f"so 交399元 and 交1980元 are one text; the first record wins): {json.dumps(corpus.duplicates)}"
@@ -421,7 +438,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     fold = corpus.array("fold")
     Y = np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64)
     weights = np.where(role == "labelled", config.labelled_weight,
-                       np.where(np.isin(role, ("written", GUARD_ONLY)), config.written_weight, 1.0))
+                       np.where(np.isin(role, ("written", GUARD_ONLY, REWRITE)), config.written_weight, 1.0))
 
     vectorizer = config_vectorizer(config, spec)
     counted = vectorizer.count(corpus.text)
