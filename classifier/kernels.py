@@ -23,7 +23,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from mlmrisk.classifier.features import K1, K2, K3
-from mlmrisk.classifier.normalize import NEWLINE, SEPARATOR, SPACE
+from mlmrisk.classifier.normalize import DIGIT_ZERO, NEWLINE, SEPARATOR, SPACE
 from mlmrisk.classifier.pinyin import LATIN_A, LATIN_Z, NO_SYLLABLE
 
 _S31 = np.uint64(31)
@@ -440,9 +440,9 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
 
     ``block`` (uint8 per position, or empty): no character n-gram covers a marked position (``hash_grams``).
 
-    A fourth output, int64[N], counts each post's content characters (not separators, spaces or newlines): the
-    minimum-evidence rule's input (``NormalizedBatch.content_chars``), here for free, as the kernel reads every
-    code of the post anyway.
+    A fourth output, int64[N], counts each post's content characters other than digits (not separators, spaces,
+    newlines or 0-9): the minimum-evidence rule's input (``NormalizedBatch.evidence_chars``), here for free, as
+    the kernel reads every code of the post anyway.
     """
     n = starts.size - 1
     out = np.empty(n, dtype=np.float64)
@@ -489,7 +489,7 @@ def best_passage_logits(codes, starts, char_orders, pinyin_orders, char_syllable
         content = 0
         for i in range(s0, s0 + L):
             c = codes[i]
-            content += c != SEPARATOR and c != SPACE and c != NEWLINE
+            content += c != SEPARATOR and c != SPACE and c != NEWLINE and (c < DIGIT_ZERO or c > DIGIT_ZERO + 9)
         out_content[d] = content
         sentences = False  # looked for only when the spec asks for sentences and the post is long
         if long_post and sentence_min > 0:

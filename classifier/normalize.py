@@ -59,6 +59,7 @@ SEPARATOR = 0  #: code placed after every post in the flat array
 DROP = -1  #: ``char_map`` value of a character that is removed
 SPACE = 0x20
 NEWLINE = 0x0A
+DIGIT_ZERO = 0x30  #: every digit style normalises to ASCII 0-9 (①, ８, ❽ …)
 
 CLASS_CONTENT, CLASS_CJK, CLASS_WEAK, CLASS_STRONG, CLASS_POST_END = 0, 1, 2, 3, 4
 
@@ -229,9 +230,17 @@ class NormalizedBatch:
         return chunk.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
     def content_chars(self) -> np.ndarray:
-        """int64[N]: characters of each post other than separators, spaces and newlines — what the minimum-evidence
-        rule (``classifier.risk.MIN_CONTENT_CHARS``) counts, in serving and in the training report alike."""
+        """int64[N]: characters of each post other than separators, spaces and newlines (the denominator of
+        ``FeatureSpec.latin_post_share``; the minimum-evidence rule counts ``evidence_chars``)."""
         content = (self.codes != SEPARATOR) & (self.codes != SPACE) & (self.codes != NEWLINE)
+        return np.bincount(self.doc[content], minlength=self.n_docs)
+
+    def evidence_chars(self) -> np.ndarray:
+        """int64[N]: content characters that are not digits — what the minimum-evidence rule
+        (``classifier.risk.MIN_CONTENT_CHARS``) counts. A number is not a word: 分红到账了8 is a five-character
+        comment, and a digit must not carry it over the rule (the hot-path kernel counts the same way)."""
+        content = (self.codes != SEPARATOR) & (self.codes != SPACE) & (self.codes != NEWLINE)
+        content &= (self.codes < DIGIT_ZERO) | (self.codes > DIGIT_ZERO + 9)
         return np.bincount(self.doc[content], minlength=self.n_docs)
 
     def select(self, rows: Sequence[int]) -> "NormalizedBatch":

@@ -11,9 +11,10 @@ short to be flagged (minimum evidence, below) is capped at the watch line, ceil(
 | high     | flagged with ≥ 2 elements, or one element with probability ≥ ``element_confident``           | remove, keep evidence; 行政查处 |
 | severe   | flagged, p ≥ ``severe``, ≥ 3 elements including team pay (团队计酬) or a money game (资金盘)   | freeze, evidence package; 移送公安 after 线下实证 |
 
-Minimum evidence: a text with fewer than ``MIN_CONTENT_CHARS`` content characters (after normalisation; spaces
-and punctuation do not count) is never flagged, stays at most ``low`` and its risk index at most the watch line.
-Comment sections are full of one- and two-word replies (团队, 团队加油, 分红到账了, 拉我进群) that share
+Minimum evidence: a text with fewer than ``MIN_CONTENT_CHARS`` content characters (after normalisation; spaces,
+punctuation and digits do not count: ``NormalizedBatch.evidence_chars``) is never flagged, stays at most ``low``
+and its risk index at most the watch line. Comment sections are full of one- and two-word replies (团队, 团队加油,
+分红到账了, 拉我进群; 分红到账了8 with a digit) that share
 vocabulary with promotion but cannot describe a scheme; the length prior of the features damps them, and this rule
 makes the guarantee exact. A deny-list hit still flags.
 

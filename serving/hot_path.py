@@ -69,8 +69,8 @@ class HotPath:
 
     def best_passages(self, batch: NormalizedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(float64[N] MLM logit of the best passage; int64[N] that passage's index among the post's passages;
-        float64[N] its lead over the runner-up passage; int64[N] the post's content characters, as
-        ``batch.content_chars()``)."""
+        float64[N] its lead over the runner-up passage; int64[N] the post's content characters
+        other than digits, as ``batch.evidence_chars()``)."""
         return best_passage_logits(batch, self.features, self.table, self.min_norm, self.slope, self.offset)
 
     def probability(self, batch: NormalizedBatch) -> np.ndarray:

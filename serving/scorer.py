@@ -726,7 +726,7 @@ class Scorer:
             if full:
                 rows = np.arange(batch.n_docs)
                 p = np.zeros(batch.n_docs)
-                content_chars = batch.content_chars()
+                content_chars = batch.evidence_chars()
             else:
                 logits, local, lead, content_chars = self.hot.best_passages(batch)
                 p = _sigmoid(logits)

@@ -51,6 +51,13 @@ def test_short_comments_are_never_high_or_severe(scorer):
     assert not loud, loud
 
 
+def test_a_digit_does_not_carry_a_comment_over_the_minimum_evidence(scorer):
+    """Through the real scorer, hot path and full path alike (the kernel counts as ``evidence_chars``)."""
+    texts = ["分红到账了8", "分红到账了８８８", "团队业绩1"]
+    for result in scorer.score(texts) + scorer.score_batch(texts, full=True).results():
+        assert not result.flagged and result.level.value in ("none", "low"), result
+
+
 def test_false_positive_rates_on_heldout_real_text(heldout, scorer):
     name, split = heldout.array("corpus"), heldout.array("split")
     texts = np.asarray(heldout.text, dtype=object)

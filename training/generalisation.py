@@ -52,13 +52,13 @@ def short_text_section(predict: Predict, thresholds: Thresholds, benign_texts: S
     threshold before the rule (``scored_above_flag``: what the model alone does)."""
     comments = load_short_comments()
     p = predict(comments)
-    chars = normalize_batch(comments, tables).content_chars()
+    chars = normalize_batch(comments, tables).evidence_chars()
     levels = _levels(p, thresholds, chars)
     above = p[:, 0] >= thresholds.flag
     flagged = flagged_mask(p[:, 0], thresholds, chars)
     frag = fragments(benign_texts, 5000, seed)
     frag_p = predict(frag)[:, 0]
-    frag_flagged = flagged_mask(frag_p, thresholds, normalize_batch(frag, tables).content_chars())
+    frag_flagged = flagged_mask(frag_p, thresholds, normalize_batch(frag, tables).evidence_chars())
     return {
         "comments": {"n": len(comments), "flagged": int(flagged.sum()),
                      "high_or_severe": int(sum(level in ("high", "severe") for level in levels)),

@@ -55,3 +55,14 @@ def test_minimum_evidence_rule(p, chars, expected, why):
     level = LEVELS[int(risk_levels(np.array([p]), np.zeros((1, 4)), thresholds, np.array([chars]))[0])].value
     assert level == expected, why
     assert bool(flagged_mask(np.array([p]), thresholds, np.array([chars]))[0]) == (expected == "medium"), why
+
+
+def test_digits_are_not_evidence(tables):
+    """A number is not a word: 分红到账了8 (a comment padded to six characters by a digit, in any digit style)
+    counts five, a pitch keeps its words; ``content_chars`` (the Latin-share denominator) still counts digits."""
+    from mlmrisk.classifier.normalize import normalize_batch
+
+    batch = normalize_batch(["分红到账了8", "分红到账了８８", "分红到账了⑧", "分红到账了八", "交100元奖10", "  "], tables)
+    assert batch.evidence_chars().tolist() == [5, 5, 5, 6, 3, 0]
+    assert batch.content_chars().tolist() == [6, 7, 6, 6, 8, 0]
+

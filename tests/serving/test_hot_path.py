@@ -198,7 +198,7 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
     table[:, 1] = np.abs(table[:, 1]) * 3
     for b in (batch, blanked):
         kernel, local, lead, content = best_passage_logits(b, spec, table, 2.5, 1.3, -0.7)
-        assert content.dtype == np.int64 and np.array_equal(content, b.content_chars())
+        assert content.dtype == np.int64 and np.array_equal(content, b.evidence_chars())
         reference, passage_logits, passage_doc = _reference_logits(b, spec, table, np.float32(2.5), 1.3, -0.7)
         assert np.abs(kernel - reference).max() < 1e-9
         _check_best_passage(kernel, local, lead, passage_logits, passage_doc)

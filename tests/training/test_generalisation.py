@@ -20,7 +20,7 @@ def test_short_text_section_counts_as_serving_flags(tables):
     benign = ["今天天气很好，我们一起去公园散步吧，晚上吃火锅", "这家店的服务态度不错，下次还会再来"] * 20
     section = short_text_section(predict, thresholds, benign, seed=3, tables=tables)
     comments = load_short_comments()
-    long_enough = [c for c, n in zip(comments, normalize_batch(comments, tables).content_chars())
+    long_enough = [c for c, n in zip(comments, normalize_batch(comments, tables).evidence_chars())
                    if n >= MIN_CONTENT_CHARS]
     assert section["comments"]["scored_above_flag"] == len(comments)
     assert section["comments"]["flagged_texts"] == long_enough
