@@ -39,7 +39,8 @@ from mlmrisk.training.metrics import average_precision
 
 COUNT_SETTINGS = ("shared_data", "written_data", "discussion_data", "extra_data", "synthetic_n", "synthetic_seed",
                   "synthetic_positive_fraction", "n_folds", "max_chars", "bucket_bits", "char_orders",
-                  "pinyin_orders", "pinyin_fold", "window", "min_norm", "sentence_min_chars")
+                  "pinyin_orders", "pinyin_fold", "window", "min_norm", "sentence_min_chars", "latin_syllables_only",
+                  "latin_post_share", "train_rewrites", "train_rewrite_share")
 
 
 def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
@@ -59,6 +60,10 @@ def counted_corpus(config: fit_module.TrainConfig, cache: Path | None) -> dict:
     tables = NormalizerTables.from_spec(spec)
     corpus = build_corpus(fit_module.corpus_specs(config), tables, fit_module._synthetic_records(config),
                           config.n_folds)
+    if config.train_rewrites and config.train_rewrite_share:  # as mlmrisk train adds them (training/rewrites.py)
+        from mlmrisk.training.rewrites import add_training_rewrites
+
+        add_training_rewrites(corpus, config.train_rewrites, config.train_rewrite_share, config.synthetic_seed, tables)
     vectorizer = fit_module.config_vectorizer(config, spec)
     data = {"key": key, "counted": vectorizer.count(corpus.text), "style": corpus.style,
             "Y": np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64),
@@ -92,8 +97,7 @@ def _at(y: np.ndarray, p: np.ndarray, flag: float) -> dict:
 def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], baseline_writers: list[str]) -> dict:
     counted, Y, style, col = data["counted"], data["Y"], data["style"], data["columns"]
     role, split, name, fold = col["role"], col["split"], col["corpus"], col["fold"]
-    weights = np.where(role == "labelled", config.labelled_weight,
-                       np.where(role == "written", config.written_weight, 1.0))
+    weights = fit_module.row_weights(role, config)
     if len(config.C_grid) != 1:
         raise SystemExit("compare_fits: give one C (--set 'C_grid=[16]'); choosing C is mlmrisk train's job")
     C = config.C_grid[0]
@@ -105,7 +109,7 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
             delayed(fit_module._fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C,
                                           config.min_norm, config.negative_passages, config.positive_passages,
                                           min_df=config.min_df, sentence_instances=config.sentence_instances,
-                                          sentence_discount=config.sentence_discount)
+                                          sentence_discount=config.sentence_discount, tol=config.solver_tol)
             for fit_rows, predict_rows in jobs)
 
     folds = [(train_rows[fold[train_rows] != k], train_rows[fold[train_rows] == k]) for k in range(config.n_folds)]
@@ -138,7 +142,8 @@ def compare(config: fit_module.TrainConfig, data: dict, channels: list[str], bas
             held = written & (values == value)
             if Y[held, 0].sum() < 3 or (1 - Y[held, 0]).sum() < 3:  # as leave_one_style_out: too few to judge
                 continue
-            jobs.append((train_rows[~held[train_rows]], np.flatnonzero(held)))
+            left_out = fit_module.style_left_out(role, values, value)  # rewritten copies go out with the style
+            jobs.append((train_rows[~left_out[train_rows]], np.flatnonzero(held)))
             keys.append(f"{axis}:{value}")
     for key, (_, rows), z in zip(keys, jobs, fits(jobs)):
         held_p = 1.0 / (1.0 + np.exp(-(z[:, 0] * slope + offset)))

@@ -44,7 +44,8 @@ from mlmrisk.serving import review
 from mlmrisk.serving.compare import threshold_at_fpr
 from mlmrisk.serving.scorer import Scorer
 from mlmrisk.training.data import build_corpus, default_shared_data, head_training_rows
-from mlmrisk.training.fit import TrainConfig, config_vectorizer, corpus_specs, fit_heads, predict_texts, train
+from mlmrisk.training.fit import (TrainConfig, config_vectorizer, corpus_specs, fit_heads, predict_texts, row_weights,
+                                  train)
 from mlmrisk.training.normalization_spec import build_normalization_spec
 
 REDUCED = dict(shared_data=None, written_data=None, discussion_data=None, synthetic_n=0, char_orders=[1, 2, 3, 4],
@@ -140,8 +141,7 @@ def fit_mlm_head(config: TrainConfig) -> Callable[[Sequence[str]], np.ndarray]:
     role = corpus.array("role")
     rows = head_training_rows(corpus.array("split"), role)  # the heads' rows, as train
     Y = corpus.array("label").astype(np.int64)[:, None]
-    weights = np.where(role == "labelled", config.labelled_weight,
-                       np.where(role == "written", config.written_weight, 1.0))
+    weights = row_weights(role, config)
     vectorizer = config_vectorizer(config, spec)
     counted = vectorizer.count(corpus.text)
     vectorizer.fit_counts(counted.docs[rows])

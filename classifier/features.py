@@ -348,7 +348,7 @@ def best_passage_logits(batch: NormalizedBatch, spec: FeatureSpec, table: np.nda
     """(float64[N], int64[N], float64[N], int64[N]): each post's best-passage logit of one head, fused (hash, look
     up, sum, max; no gram arrays), the index of that passage among the post's passages as ``passages`` numbers
     them (the first of equals), its lead over the post's runner-up passage (inf for a post of one passage), and
-    the post's content characters (``NormalizedBatch.content_chars``, counted on the way).
+    the post's content characters other than digits (``NormalizedBatch.evidence_chars``, counted on the way).
 
     ``table[b] = (idf_b · β_b, idf_b²)`` (float32[B+1, 2], C order); the logit of a passage is
     ``slope · Σ idf·β / max(min_norm, √Σ idf²) + offset`` — the hot-path graph's formula (``training/export.py``),

@@ -238,7 +238,9 @@ class NormalizedBatch:
     def evidence_chars(self) -> np.ndarray:
         """int64[N]: content characters that are not digits — what the minimum-evidence rule
         (``classifier.risk.MIN_CONTENT_CHARS``) counts. A number is not a word: 分红到账了8 is a five-character
-        comment, and a digit must not carry it over the rule (the hot-path kernel counts the same way)."""
+        comment, and a digit must not carry it over the rule (the hot-path kernel counts the same way). Every
+        number the normaliser folds to 0 stops counting, so a numeral in a number context too (发展三级下线 → 发展0级下线
+        counts five); a numeral standing alone (八) is a character like any other."""
         content = (self.codes != SEPARATOR) & (self.codes != SPACE) & (self.codes != NEWLINE)
         content &= (self.codes < DIGIT_ZERO) | (self.codes > DIGIT_ZERO + 9)
         return np.bincount(self.doc[content], minlength=self.n_docs)

@@ -53,7 +53,7 @@ def test_short_comments_are_never_high_or_severe(scorer):
 
 def test_a_digit_does_not_carry_a_comment_over_the_minimum_evidence(scorer):
     """Through the real scorer, hot path and full path alike (the kernel counts as ``evidence_chars``)."""
-    texts = ["分红到账了8", "分红到账了８８８", "团队业绩1"]
+    texts = ["分红到账了8", "分红到账了８８８", "团队业绩第1", "拉人有奖100"]
     for result in scorer.score(texts) + scorer.score_batch(texts, full=True).results():
         assert not result.flagged and result.level.value in ("none", "low"), result
 

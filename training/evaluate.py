@@ -367,7 +367,7 @@ def render_model_card(manifest: dict, report: dict) -> str:
         if corpus.startswith("rewrite:"):  # training.rewrites: copies of written posts
             source, licence, use = (f"data/written training posts rewritten by training/perturb.py "
                                     f"{corpus.split(':', 1)[1]} (this project)", "Apache-2.0 (this project)",
-                                    "train, with its source's fold and style (never a row of a report figure)")
+                                    "train, with its source's fold and style (never a row a figure is measured on)")
         lines.append(f"| {corpus} | {source} | {licence} | {use} | {json.dumps(counts)} |")
     lines += [
         "", "Licences marked non-commercial or research-only bind this model's weights: check them before any "

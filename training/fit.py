@@ -312,6 +312,15 @@ class GuardPlan:
     full: float
 
 
+def row_weights(role: np.ndarray, config: "TrainConfig") -> np.ndarray:
+    """Sample weight of every row by its role: real labelled rows ``labelled_weight``; the written corpus, the
+    guard's own posts and rewritten copies of written posts ``written_weight``; the rest (synthetic, benign) 1.
+    The one place of that rule for ``train`` and ``benchmarks/compare_fits.py``."""
+    role = np.asarray(role)
+    return np.where(role == "labelled", config.labelled_weight,
+                    np.where(np.isin(role, ("written", GUARD_ONLY, REWRITE)), config.written_weight, 1.0))
+
+
 def style_left_out(role: np.ndarray, values: np.ndarray, value: str) -> np.ndarray:
     """Rows a model that must never see the style ``value`` (of one axis; ``values`` per row) leaves out: the
     written posts of that style, the guard's own posts of it and the rewritten copies of its posts
@@ -342,7 +351,7 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
                 continue
             left_out = style_left_out(role, values, value)
             jobs.append((train_rows[~left_out[train_rows]], np.flatnonzero(held)))
-            keys.append((axis, value, held))
+            keys.append((axis, value, left_out))
     results = Parallel(n_jobs=config.n_jobs)(
         delayed(_fit_fold)(counted, Y, weights, fit_rows, predict_rows, 1, C, config.element_C, config.min_norm,
                            config.negative_passages, config.positive_passages,
@@ -352,10 +361,11 @@ def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, tr
                            discussion_distinct=config.discussion_distinct, tol=config.solver_tol)
         for fit_rows, predict_rows in jobs)
     out: dict[str, dict[str, np.ndarray]] = {}
-    for (axis, value, held), (_, rows), z in zip(keys, jobs, results):
+    for (axis, value, left_out), (_, rows), z in zip(keys, jobs, results):
         logit = z[:, 0] * slope + offset
         if discussion is not None:
-            tau = choose_tau(discussion.oof[: held.size], discussion.promotions[: held.size] & ~held,
+            # every row the refit left out (rewritten copies of the style's promotions too) stays out of tau
+            tau = choose_tau(discussion.oof[: left_out.size], discussion.promotions[: left_out.size] & ~left_out,
                              discussion.quantile)
             logit = guarded_logit(logit, z[:, 1], tau, discussion.weight, discussion.onset, discussion.full)
         p = 1.0 / (1.0 + np.exp(-logit))
@@ -417,7 +427,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
         from mlmrisk.training.rewrites import add_training_rewrites
 
         rewrites = add_training_rewrites(corpus, config.train_rewrites, config.train_rewrite_share,
-                                         config.synthetic_seed)
+                                         config.synthetic_seed, tables)
         log(f"rewritten copies of written training posts (both labels): {json.dumps(rewrites)}")
     log(f"corpus: {len(corpus)} records after deduplication ({time.time() - started:.0f}s)"
         + (f"; dropped {dropped} duplicates of the normalised text (digits fold to 0, punctuation and spaces drop, "
@@ -437,8 +447,7 @@ def train(config: TrainConfig, output: Path, log: Callable[[str], None] = _log) 
     name = corpus.array("corpus")
     fold = corpus.array("fold")
     Y = np.column_stack([corpus.array("label"), corpus.element_matrix()]).astype(np.int64)
-    weights = np.where(role == "labelled", config.labelled_weight,
-                       np.where(np.isin(role, ("written", GUARD_ONLY, REWRITE)), config.written_weight, 1.0))
+    weights = row_weights(role, config)
 
     vectorizer = config_vectorizer(config, spec)
     counted = vectorizer.count(corpus.text)

@@ -59,10 +59,11 @@ def test_minimum_evidence_rule(p, chars, expected, why):
 
 def test_digits_are_not_evidence(tables):
     """A number is not a word: 分红到账了8 (a comment padded to six characters by a digit, in any digit style)
-    counts five, a pitch keeps its words; ``content_chars`` (the Latin-share denominator) still counts digits."""
+    counts five; ``content_chars`` (the Latin-share denominator) still counts the 0 a number folds to. A Chinese
+    numeral in a number context folds to 0 too (三级 → 0级) and stops counting; one standing alone (八) stays."""
     from mlmrisk.classifier.normalize import normalize_batch
 
-    batch = normalize_batch(["分红到账了8", "分红到账了８８", "分红到账了⑧", "分红到账了八", "交100元奖10", "  "], tables)
-    assert batch.evidence_chars().tolist() == [5, 5, 5, 6, 3, 0]
-    assert batch.content_chars().tolist() == [6, 7, 6, 6, 8, 0]
+    batch = normalize_batch(["分红到账了8", "分红到账了８８", "分红到账了⑧", "分红到账了八", "交100元奖10", "  ", "发展三级下线"], tables)
+    assert batch.evidence_chars().tolist() == [5, 5, 5, 6, 3, 0, 5]
+    assert batch.content_chars().tolist() == [6, 6, 6, 6, 5, 0, 6]  # a run of digits folds to one 0
 

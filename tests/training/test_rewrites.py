@@ -22,10 +22,10 @@ def _corpus() -> Corpus:
     return corpus
 
 
-def test_copies_of_written_training_posts_of_both_labels_follow_their_source():
+def test_copies_of_written_training_posts_of_both_labels_follow_their_source(tables):
     corpus = _corpus()
     n = len(corpus)
-    added = add_training_rewrites(corpus, ["pinyin_post"], 1.0, 7)
+    added = add_training_rewrites(corpus, ["pinyin_post"], 1.0, 7, tables)
     assert added == {"pinyin_post": 40} and len(corpus) == n + 40  # every written training post, both labels
     labels = []
     for i in range(n, len(corpus)):
@@ -43,16 +43,33 @@ def test_copies_of_written_training_posts_of_both_labels_follow_their_source():
     assert set(range(n, len(corpus))) <= set(rows.tolist())
 
 
-def test_share_and_seed_decide_the_copies():
+def test_share_and_seed_decide_the_copies(tables):
     a, b = _corpus(), _corpus()
-    assert add_training_rewrites(a, ["pinyin_post", "pinyin_initials"], 0.3, 3) == \
-        add_training_rewrites(b, ["pinyin_post", "pinyin_initials"], 0.3, 3)
+    assert add_training_rewrites(a, ["pinyin_post", "pinyin_initials"], 0.3, 3, tables) == \
+        add_training_rewrites(b, ["pinyin_post", "pinyin_initials"], 0.3, 3, tables)
     assert a.text == b.text
     assert 0 < len(a) - 100 < 40
     c = _corpus()
-    assert add_training_rewrites(c, ["pinyin_post"], 0.0, 3) == {} and len(c) == 100
+    assert add_training_rewrites(c, ["pinyin_post"], 0.0, 3, tables) == {} and len(c) == 100
     with pytest.raises(ValueError, match="unknown rewrite kind"):
-        add_training_rewrites(c, ["pig_latin"], 0.5, 3)
+        add_training_rewrites(c, ["pig_latin"], 0.5, 3, tables)
+
+
+def test_a_rewrite_the_normaliser_undoes_is_not_a_copy(tables):
+    """Traditional characters and full-width forms normalise back to the source: such a copy would only double
+    the source's weight, so none is added; whole-post pinyin is kept."""
+    corpus = _corpus()
+    assert add_training_rewrites(corpus, ["traditional", "fullwidth_zero_width"], 1.0, 7, tables) == {}
+    assert len(corpus) == 100
+    assert add_training_rewrites(corpus, ["pinyin_post"], 1.0, 7, tables) == {"pinyin_post": 40}
+
+
+def test_rows_are_weighed_by_role():
+    from mlmrisk.training.fit import TrainConfig, row_weights
+
+    config = TrainConfig(labelled_weight=10.0, written_weight=3.0)
+    role = np.array(["labelled", "written", REWRITE, GUARD_ONLY, "synthetic", "benign"])
+    assert row_weights(role, config).tolist() == [10.0, 3.0, 3.0, 3.0, 1.0, 1.0]
 
 
 def test_a_held_out_style_leaves_out_the_copies_of_its_posts():
