@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -39,13 +40,15 @@ def measure(scorer: Scorer) -> dict:
     def score(rows: list[dict]) -> list:
         return scorer.score([r["text"] for r in rows])
 
-    out: dict = {"model": scorer.model_id}
+    out: dict = {"model": scorer.model_id, "watch_line": math.ceil(round(scorer.thresholds.watch * 100.0, 6))}
     for name in ("short_comments", "medium_comments"):
         rows = load(name)
         results = score(rows)
         out[name] = {"n": len(rows), "flagged": sum(r.flagged for r in results),
                      "high_or_severe": sum(r.level.value in ("high", "severe") for r in results),
                      "max_risk": max(r.risk for r in results),
+                     "loud": [row["text"] for row, r in zip(rows, results)
+                              if r.flagged or r.level.value in ("high", "severe")],
                      "top": sorted(((r.risk, row["text"]) for row, r in zip(rows, results)), reverse=True)[:5]}
     pitches = load("pitches")
     pitch_results = dict(zip((p["id"] for p in pitches), score(pitches)))

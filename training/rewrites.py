@@ -2,9 +2,9 @@
 
 Why: a few evasion families change every n-gram a model has learnt, not a few. A post written wholly in Latin
 pinyin (``training.perturb.pinyin_post``) keeps only the phonetic channel's syllable n-grams, and a model that never
-saw such a post weighs those syllables as a minor echo of the characters; the converged fit of 2.5.0 keeps 0.76 of
-the hits of whole-pinyin promotions on the evasion suite, under the issue's bar of 0.8 (docs/training.md, "Rewrites
-as training rows"). Teaching the rewrite by example is the direct fix, on condition that it stays honest:
+saw such a post weighs those syllables as a minor echo of the characters: a converged fit without copies kept 23
+of 33 whole-pinyin pitches of the independent review set, one with them 28 (docs/training.md, "The converged
+fit"). Teaching the rewrite by example is the direct fix, on condition that it stays honest:
 
 - sources are the written corpus's training posts of BOTH labels, so a Latin post is not evidence of a scheme
   by itself (each promotion of the written corpus has a matched hard negative in its cell);

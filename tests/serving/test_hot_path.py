@@ -175,9 +175,12 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
     from mlmrisk.classifier.normalize import SEPARATOR, NormalizedBatch
 
     scorer = Scorer.load(default_model)
+    # the shipped model reads Latin pinyin by its syllables (2.5.0), which needs the syllable channel
+    latin = scorer.features.latin_syllables_only and bool(pinyin_orders)
     spec = dataclasses.replace(scorer.features, bucket_bits=bits, char_orders=char_orders,
                                pinyin_orders=pinyin_orders, window=window, sentence_min_chars=sentence_min,
-                               sentence_discount=discount)
+                               sentence_discount=discount, latin_syllables_only=latin,
+                               latin_post_share=scorer.features.latin_post_share if latin else 0.0)
     rng = random.Random(bits + window + len(char_orders))
     alphabet = list("发展下线拿团队奖静态收益加微信abcdefghijklmnopqrstuvwxyz .1🔥\n，。")
     syllables = ["fa", "zhan", "xia", "xian", "wei", "xin", "dong", "tai", "shou", "yi", "jia"]

@@ -10,12 +10,16 @@ from mlmrisk.training.fit import style_left_out
 from mlmrisk.training.rewrites import REWRITE, add_training_rewrites
 
 
+#: 100 distinct two-character names: posts that differ in digits only would be one text to the normaliser
+_NAMES = [a + b for a in "天地山水火木金土日月星风云雨雪花草林海江" for b in "东南西北中"]
+
+
 def _corpus() -> Corpus:
     corpus = Corpus()
     rows = [(1, "written", "train"), (0, "written", "train"), (1, "synthetic", "train"), (1, "labelled", "train"),
             (0, "written", "heldout")] * 20
     for i, (label, role, split) in enumerate(rows):
-        corpus.append(text=f"第{i}条：发展下线拿提成" if label else f"第{i}条：今天天气很好", label=label,
+        corpus.append(text=f"{_NAMES[i]}：发展下线拿提成" if label else f"{_NAMES[i]}：今天天气很好", label=label,
                       elements=("lart",) if label else (), corpus=role, role=role, original_label=str(label),
                       category="", group=f"g{i}", split=split, fold=i % 5,
                       style={"era": ("2000s", "2010s")[i % 2], "kind": "promotion" if label else "news"})
@@ -34,7 +38,6 @@ def test_copies_of_written_training_posts_of_both_labels_follow_their_source(tab
         assert corpus.role[i] == REWRITE and corpus.corpus[i] == "rewrite:pinyin_post" and corpus.split[i] == "train"
         assert (corpus.fold[i], corpus.style[i], corpus.label[i], corpus.elements[i]) == (
             corpus.fold[source], corpus.style[source], corpus.label[source], corpus.elements[source])
-        assert corpus.text[i].startswith(f"di {source} tiao") or corpus.text[i].startswith(f"di{source}")  # whole post
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in corpus.text[i])
         labels.append(corpus.label[i])
     assert sorted(set(labels)) == [0, 1]
