@@ -312,20 +312,25 @@ class GuardPlan:
     full: float
 
 
+#: roles of the written corpus and of the rows derived from it (the guard's own posts, rewritten copies): they weigh
+#: ``written_weight`` and go out with their style in held-out refits
+WRITTEN_ROLES = ("written", GUARD_ONLY, REWRITE)
+
+
 def row_weights(role: np.ndarray, config: "TrainConfig") -> np.ndarray:
     """Sample weight of every row by its role: real labelled rows ``labelled_weight``; the written corpus, the
     guard's own posts and rewritten copies of written posts ``written_weight``; the rest (synthetic, benign) 1.
     The one place of that rule for ``train`` and ``benchmarks/compare_fits.py``."""
     role = np.asarray(role)
     return np.where(role == "labelled", config.labelled_weight,
-                    np.where(np.isin(role, ("written", GUARD_ONLY, REWRITE)), config.written_weight, 1.0))
+                    np.where(np.isin(role, WRITTEN_ROLES), config.written_weight, 1.0))
 
 
 def style_left_out(role: np.ndarray, values: np.ndarray, value: str) -> np.ndarray:
     """Rows a model that must never see the style ``value`` (of one axis; ``values`` per row) leaves out: the
     written posts of that style, the guard's own posts of it and the rewritten copies of its posts
     (``training.rewrites``), which carry their source's style."""
-    return np.isin(role, ("written", GUARD_ONLY, REWRITE)) & (np.asarray(values) == value)
+    return np.isin(role, WRITTEN_ROLES) & (np.asarray(values) == value)
 
 
 def leave_one_style_out(counted: Counted, Y: np.ndarray, weights: np.ndarray, train_rows: np.ndarray,

@@ -175,7 +175,7 @@ def test_kernel_equals_feeds_for_other_feature_specs(default_model, bits, char_o
     from mlmrisk.classifier.normalize import SEPARATOR, NormalizedBatch
 
     scorer = Scorer.load(default_model)
-    # the shipped model reads Latin pinyin by its syllables (2.5.0), which needs the syllable channel
+    # a model that reads Latin pinyin by its syllables (latin_syllables_only) needs the syllable channel
     latin = scorer.features.latin_syllables_only and bool(pinyin_orders)
     spec = dataclasses.replace(scorer.features, bucket_bits=bits, char_orders=char_orders,
                                pinyin_orders=pinyin_orders, window=window, sentence_min_chars=sentence_min,
