@@ -5,7 +5,8 @@
 
 Figures, for each model:
 
-- at its OWN flag threshold (what each would do in production): precision, recall, false-positive rate, pooled
+- at its OWN flag threshold (what each would do in production, the minimum evidence rule included: a text too
+  short to be flagged is not counted as flagged): precision, recall, false-positive rate, pooled
   and per source (the file, or the record's ``source`` field) and per style (``era``, ``channel``, ``writer`` when
   the records carry them, as the written corpus does);
 - at the SAME false-positive budget (each model's threshold set so that at most ``fpr_budget`` of the labelled
@@ -152,10 +153,21 @@ def _recommend(report: dict) -> dict:
 
 
 def compare_scores(rows: Sequence[dict], p_a: np.ndarray, p_b: np.ndarray, flag_a: float, flag_b: float,
-                   fpr_budget: float, names: tuple[str, str]) -> dict:
-    """Every figure of the comparison from the two models' probabilities (see the module docstring)."""
+                   fpr_budget: float, names: tuple[str, str],
+                   flagged: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Every figure of the comparison from the two models' probabilities (see the module docstring).
+
+    ``flagged`` are the two models' own decisions when known (``ScoredBatch.flagged``: the flag threshold AND the
+    minimum evidence rule, so a too-short text is never counted as flagged — what each does in production);
+    without them a post is flagged at ``p ≥ flag``. The same-budget figures rank by probability alone (a like-for-
+    like comparison of the rankings, as documented above)."""
     y = np.asarray([r["label"] for r in rows], dtype=bool)
-    fa, fb = p_a >= flag_a, p_b >= flag_b
+    if flagged is None:
+        fa, fb = p_a >= flag_a, p_b >= flag_b
+    else:
+        fa, fb = (np.asarray(f, dtype=bool) for f in flagged)
+        if fa.shape != y.shape or fb.shape != y.shape:
+            raise ValueError(f"flagged arrays must have one entry per row ({y.size}), got {fa.shape} and {fb.shape}")
     report: dict = {"models": {"champion": names[0], "challenger": names[1]},
                     "flag_thresholds": {"champion": flag_a, "challenger": flag_b},
                     "pooled": {"champion": _metrics(y, fa), "challenger": _metrics(y, fb)}}
@@ -337,14 +349,19 @@ def compare_models(champion, challenger, data: Sequence[Path], output: Path, *, 
     rows = load_labelled(data, text_field, label_field)
     texts = [r["text"] for r in rows]
 
-    def probabilities(scorer) -> np.ndarray:
-        return np.concatenate([scorer.score_batch(texts[i:i + batch_size]).probability
-                               for i in range(0, len(texts), batch_size)])
+    def scores(scorer) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and the scorer's own flag decisions (minimum evidence rule included)."""
+        batches = [scorer.score_batch(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        if not batches:
+            return np.zeros(0), np.zeros(0, dtype=bool)
+        return (np.concatenate([b.probability for b in batches]),
+                np.concatenate([np.asarray(b.flagged, dtype=bool) for b in batches]))
 
     if fpr_budget is None:
         fpr_budget = float((champion.manifest.get("config") or {}).get("max_benign_fpr") or 0.01)
-    report = compare_scores(rows, probabilities(champion), probabilities(challenger), champion.thresholds.flag,
-                            challenger.thresholds.flag, fpr_budget, (champion.model_id, challenger.model_id))
+    (p_a, f_a), (p_b, f_b) = scores(champion), scores(challenger)
+    report = compare_scores(rows, p_a, p_b, champion.thresholds.flag, challenger.thresholds.flag, fpr_budget,
+                            (champion.model_id, challenger.model_id), flagged=(f_a, f_b))
     report["data"] = [str(p) for p in data]
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

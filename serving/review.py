@@ -212,7 +212,9 @@ def select(records: Sequence[dict], texts: Sequence[str | None], scorer, budget:
     cand = np.asarray(ok)
     ctext = [texts[i] for i in ok]
     p = np.asarray([float(records[i]["probability"]) for i in ok])
-    flagged = np.asarray([bool(records[i].get("flagged")) for i in ok]) | (p >= scorer.thresholds.flag)
+    # the record's own decision (flag threshold AND minimum evidence rule); p ≥ flag only for records without one
+    flagged = np.asarray([bool(records[i]["flagged"]) if "flagged" in records[i] else p[j] >= scorer.thresholds.flag
+                          for j, i in enumerate(ok)], dtype=bool)
     matchers = keyword_matchers()
     strict = [matchers["strict"].hits(t) for t in ctext]
     broad = [matchers["broad"].hits(t) for t in ctext]

@@ -55,6 +55,23 @@ def test_better_challenger_is_promoted_and_worse_is_not():
     assert few["recommendation"]["decision"] == "need more labels"
 
 
+def test_own_decisions_count_as_flagged_not_the_bare_threshold():
+    """A too-short text at p ≥ flag is not flagged in production (minimum evidence rule): given the scorers' own
+    decisions, the comparison counts what each model would do, not ``p ≥ flag``."""
+    rows, y, rng = _rows()
+    p = np.where(y, 0.9, 0.1)
+    p[-1] = 0.95  # a negative above the threshold …
+    f_own = p >= 0.5
+    f_own[-1] = False  # … that its scorer did not flag (too short)
+    bare = compare_scores(rows, p, p, 0.5, 0.5, 0.01, ("A", "B"))
+    own = compare_scores(rows, p, p, 0.5, 0.5, 0.01, ("A", "B"), flagged=(f_own, p >= 0.5))
+    assert bare["pooled"]["champion"]["fp"] == 1 and own["pooled"]["champion"]["fp"] == 0
+    assert own["pooled"]["challenger"] == bare["pooled"]["challenger"]
+    assert [c["id"] for c in own["changed"]] == [rows[-1]["id"]] and own["changed"][0]["effect"] == "broke"
+    with pytest.raises(ValueError, match="one entry per row"):
+        compare_scores(rows, p, p, 0.5, 0.5, 0.01, ("A", "B"), flagged=(f_own[:-1], f_own))
+
+
 def test_precision_loss_on_one_source_blocks_promotion():
     rows, y, rng = _rows(n_pos=100, n_neg=600)
     sms = np.asarray([r["source"] == "sms" for r in rows])

@@ -52,6 +52,21 @@ def test_select_respects_budget_and_reasons(scorer, posts, scored):
     assert [q["id"] for q in again] == [q["id"] for q in queue]
 
 
+def test_a_record_its_scorer_did_not_flag_is_no_model_only_disagreement(scorer, posts, scored):
+    """A too-short text can sit above the flag threshold without being flagged (minimum evidence rule); the queue
+    reads the record's own decision, so it is not a 'model flagged it, no keyword did' disagreement. Only a record
+    without a ``flagged`` field falls back to p ≥ flag."""
+    texts = [p["text"] for p in posts] + ["好的收到"]
+    loud = {"id": "short", "probability": 0.999, "risk": 40, "level": "low", "flagged": False,
+            "model": scorer.model_id}
+    records = [*scored, loud]
+    queue = review.select(records, texts, scorer, 60, seed=1, random_share=0.0)
+    assert all(not (q["id"] == "short" and "disagreement" in q["reasons"]) for q in queue)
+    legacy = {k: v for k, v in loud.items() if k != "flagged"}
+    queue = review.select([*scored, legacy], texts, scorer, 60, seed=1, random_share=0.0)
+    assert any(q["id"] == "short" and "disagreement" in q["reasons"] for q in queue)
+
+
 def _logit_distance(p, centre: float) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     return np.abs(np.log(p / (1 - p)) - np.log(centre / (1 - centre)))
